@@ -1,0 +1,3 @@
+from einsim.explore.cli import main
+
+raise SystemExit(main())

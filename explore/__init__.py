@@ -1,0 +1,1 @@
+"""Public API (evaluate, sweep), sweep engine, results store, Pareto, plots and the `einsim` CLI."""

@@ -1,0 +1,1 @@
+"""One module per `einsim` subcommand; each defines ``register(subparsers)``."""
