@@ -115,6 +115,15 @@ class _Builder:
         reduce_op, top_k = "sum", 0
         if st.reduce is not None:
             reduce_op, top_k = st.reduce.op, st.reduce.k
+            if st.reduce.k_name is not None:
+                k_value = self.symbols.get(st.reduce.k_name)
+                if k_value is None or k_value != int(k_value) or k_value < 1:
+                    raise EinsimError(
+                        f"'top {st.reduce.k_name}': {st.reduce.k_name} must be a declared positive whole size"
+                        + ("" if k_value is not None else did_you_mean(st.reduce.k_name, self.symbols)),
+                        _col(where, st.reduce.col),
+                    )
+                top_k = int(k_value)
             for var in st.reduce.over:
                 if var not in order:
                     raise EinsimError(

@@ -11,7 +11,7 @@ from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
 from einsim.einsum.affine import Affine, Condition
 
-UNARY_FUNCS = ("exp", "log", "silu", "softplus", "sigmoid", "logsigmoid", "relu", "sqrt", "recip", "abs")
+UNARY_FUNCS = ("exp", "log", "silu", "gelu", "softplus", "sigmoid", "logsigmoid", "relu", "sqrt", "recip", "abs")
 BINARY_FUNCS = ("max", "min")
 FUNCTIONS = UNARY_FUNCS + BINARY_FUNCS
 

@@ -20,6 +20,7 @@ _UNARY = {
     "exp": np.exp,
     "log": np.log,
     "silu": lambda x: x / (1.0 + np.exp(-x)),
+    "gelu": lambda x: 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3))),  # tanh form, as BERT
     "softplus": lambda x: np.logaddexp(0.0, x),
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "logsigmoid": lambda x: -np.logaddexp(0.0, -x),

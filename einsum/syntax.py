@@ -4,7 +4,7 @@ Grammar (one Einsum a line; ``#`` starts a comment):
 
     line    := [NAME ':'] access '=' [reduce] expr
     reduce  := ('sum' | 'max' | 'min') 'over' NAME {',' NAME} ':'
-             | 'top' INT 'over' NAME ':'
+             | 'top' (INT | SIZE) 'over' NAME ':'
     expr    := term {('+' | '-') term}
     term    := unary {('*' | '/') unary}
     unary   := '-' unary | atom
@@ -89,7 +89,8 @@ Expr = Num | Name | Neg | BinOp | Call | Access
 class Reduce:
     op: str  # sum, max, min or top
     over: tuple[str, ...]
-    k: int = 0  # for top
+    k: int = 0  # for top: the count, or 0 when k_name gives it
+    k_name: str | None = None
     col: int = 0
 
 
@@ -218,14 +219,15 @@ class _Parser:
                 over.append(self.take_name("an index variable").text)
             self.take(":", f"after '{tok.text} over {', '.join(over)}'")
             return Reduce(tok.text, tuple(over), col=tok.col)
-        if tok.text == "top" and self.peek().kind == "num" and self.peek(2).text == "over":
+        if tok.text == "top" and self.peek().kind in ("num", "name") and self.peek(2).text == "over":
             k_tok = self.peek()
-            if not k_tok.text.isdigit() or int(k_tok.text) < 1:
-                raise self.error("top needs a positive whole number, e.g. 'top 2 over m:'", k_tok.col)
+            if k_tok.kind == "num" and (not k_tok.text.isdigit() or int(k_tok.text) < 1):
+                raise self.error("top needs a positive whole number or a size name, e.g. 'top 2 over m:'", k_tok.col)
             self.i += 3
             var = self.take_name("an index variable after 'over'").text
             self.take(":", f"after 'top {k_tok.text} over {var}'")
-            return Reduce("top", (var,), k=int(k_tok.text), col=tok.col)
+            k = int(k_tok.text) if k_tok.kind == "num" else 0
+            return Reduce("top", (var,), k=k, k_name=None if k else k_tok.text, col=tok.col)
         return None
 
     def access_required(self, what: str) -> Access:

@@ -38,4 +38,4 @@ def reference(name: str, inputs: Callable[..., Arrays] | None = None):
     return wrap
 
 
-from einsim.einsum.references import attention  # noqa: E402,F401  (registers)
+from einsim.einsum.references import attention, dense, linear, scans  # noqa: E402,F401  (they register)

@@ -1,0 +1,1 @@
+"""References for the dense workloads (see the workload files that name them)."""

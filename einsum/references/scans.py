@@ -1,0 +1,1 @@
+"""References for the scans workloads (see the workload files that name them)."""
