@@ -20,6 +20,7 @@ class YamlSource:
     data: Any
     file: str
     marks: dict[PathKey, Location] = field(default_factory=dict)
+    key_marks: dict[PathKey, Location] = field(default_factory=dict)
     text: str = ""
 
     def where(self, *path: Any) -> Location:
@@ -28,6 +29,10 @@ class YamlSource:
         while path not in self.marks and path:
             path = path[:-1]
         return self.marks.get(path, Location(self.file))
+
+    def key_where(self, *path: Any) -> Location:
+        """Location of the key of the mapping entry at ``path`` (falls back to ``where``)."""
+        return self.key_marks.get(tuple(path)) or self.where(*path)
 
     def block_line(self, path: PathKey, index: int) -> tuple[int, int]:
         """(line, column) of line ``index`` inside the literal block scalar at ``path``.
@@ -59,6 +64,7 @@ def _build(node: yaml.Node, path: PathKey, src: YamlSource, constructor: yaml.Sa
                     f"duplicate key {key!r}",
                     Location(src.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
                 )
+            src.key_marks[path + (key,)] = Location(src.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, path + (key,), src, constructor)
         return out
     if isinstance(node, yaml.SequenceNode):

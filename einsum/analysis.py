@@ -26,6 +26,8 @@ def points(e: Einsum) -> int:
     for v, n in e.space.items():
         if v not in fvars:
             rest *= n
+    if not fvars:  # filters on constants only: all points or none
+        return e.dense_points if all(bool(c.holds({})) for c in e.filters) else 0
     solved, others = fvars[0], fvars[1:]
     if any(c.op == "!=" for c in e.filters):
         solved, others = None, fvars

@@ -8,7 +8,7 @@ import networkx as nx
 
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
-from einsim.einsum.affine import Affine, Condition, is_index_var, to_affine, to_conditions
+from einsim.einsum.affine import Affine, Condition, to_affine, to_conditions
 from einsim.einsum.cascade import BINARY_FUNCS, FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor
 
 
@@ -75,7 +75,8 @@ class _Builder:
             operands.append(Operand(acc.tensor, self.access(acc, where, "operand")))
             for ix in acc.indices:
                 filters.extend(to_conditions(ix.filter, self.symbols, where))
-        self.check_names(st.expr, where)
+        index_vars = {v for a in out_index for v in a.vars} | {v for o in operands for a in o.index for v in a.vars}
+        self.check_names(st.expr, where, index_vars)
 
         var_size: dict[str, int] = {}
         var_where: dict[str, str] = {}
@@ -166,12 +167,12 @@ class _Builder:
             top_over=st.reduce.over[0] if reduce_op == "top" else None,
         )
 
-    def check_names(self, expr: sx.Expr, where: Location) -> None:
+    def check_names(self, expr: sx.Expr, where: Location, index_vars: set[str]) -> None:
         def walk(e: sx.Expr) -> None:
             if isinstance(e, sx.Name):
-                if is_index_var(e.name):
+                if e.name in index_vars:
                     raise EinsimError(
-                        f"index {e.name!r} used as a value; only sizes (upper case), parameters and tensors can be",
+                        f"index {e.name!r} used as a value; only sizes, parameters and tensors can be",
                         _col(where, e.col),
                     )
                 if e.name not in self.symbols:

@@ -81,13 +81,13 @@ def cascade_from_source(src: YamlSource, overrides: Mapping[str, Any] | None = N
         raise EinsimError("a workload file is a YAML mapping with ranks:, tensors: and einsums:", Location(src.file, 1, 1))
     for key in src.data:
         if key not in TOP_KEYS:
-            raise EinsimError(f"unknown key {key!r}" + did_you_mean(str(key), TOP_KEYS), src.where(key))
+            raise EinsimError(f"unknown key {key!r}" + did_you_mean(str(key), TOP_KEYS), src.key_where(key))
 
     params_raw = _mapping(src, "params", required=False)
     ranks_raw = _mapping(src, "ranks", required=True)
     for rank in ranks_raw:
         if not str(rank)[:1].isupper():
-            raise EinsimError(f"rank names start with an upper-case letter: {rank!r}", src.where("ranks", rank))
+            raise EinsimError(f"rank names start with an upper-case letter: {rank!r}", src.key_where("ranks", rank))
     overrides = dict(overrides or {})
     for name in overrides:
         if name not in ranks_raw and name not in params_raw:

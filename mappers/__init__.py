@@ -1,0 +1,1 @@
+"""Mapping data model, mapspaces, search and the back-end mappers (spatial, fpga, phone)."""

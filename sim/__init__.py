@@ -1,0 +1,1 @@
+"""Cost models: numba batch kernels, their slow reference twins, event and cycle models, Result."""
