@@ -197,6 +197,8 @@ def pass_analysis(cascade: Cascade, rank: str) -> PassReport:
             if k == level and not (end and traverses):
                 reduced |= red
         reduced |= {r for v in e.reduced for r in vranks[v] if r in family}
+        if e.reduce == "top":  # each kept value is known only once the whole fiber has been ranked
+            reduced |= {r for r in vranks[e.top_over] if r in family}
         end = _covers(cascade, reduced, rank) or (not traverses and any(k == level and end for k, end, _ in reads))
         state[e.output] = (level, end, frozenset(reduced))
         pass_of[e.name] = level if traverses else 0

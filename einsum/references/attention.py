@@ -27,3 +27,9 @@ def attention(inputs: Arrays, cascade) -> Arrays:
 @reference("attention_causal")
 def attention_causal(inputs: Arrays, cascade) -> Arrays:
     return {"AV": softmax_attention(inputs["Q"], inputs["K"], inputs["V"], causal=True)}
+
+
+@reference("attention_decode")
+def attention_decode(inputs: Arrays, cascade) -> Arrays:
+    """One query per instance: Q [H,E] against the cache K [H,E,M], V [H,F,M] -> AV [H,F]."""
+    return {"AV": softmax_attention(inputs["Q"][:, :, None], inputs["K"], inputs["V"])[:, :, 0]}
