@@ -1,0 +1,159 @@
+"""Mapping: how one Einsum is laid onto a path of storage levels down to a compute unit.
+
+A mapping lists the storage levels from the outermost (DRAM) to the innermost; each level gives
+its temporal loop factors and their order (outer to inner), the spatial factors that spread its
+children over the instances below it, and which tensors it keeps (the rest bypass it). Factors
+are keyed by the Einsum's index variables; a missing factor is 1. It round-trips through plain
+data (YAML/JSON)::
+
+    einsum: Z
+    unit: MAC
+    levels:
+      - {target: DRAM, temporal: {m: 4}, order: [m]}
+      - {target: Buffer, temporal: {k: 8, n: 2}, order: [n, k], spatial: {m: 16}, keep: [A, Z]}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping as TMapping, Sequence
+
+import yaml
+
+from einsim.errors import EinsimError, did_you_mean
+
+_LEVEL_KEYS = ("target", "temporal", "order", "spatial", "keep")
+_TOP_KEYS = ("einsum", "unit", "levels")
+
+
+@dataclass(frozen=True)
+class LevelMapping:
+    target: str
+    temporal: dict[str, int] = field(default_factory=dict)
+    order: tuple[str, ...] = ()  # temporal loops, outer to inner; unlisted indices go innermost
+    spatial: dict[str, int] = field(default_factory=dict)
+    keep: tuple[str, ...] | None = None  # None: keeps every tensor
+
+    def loop_order(self, indices: Sequence[str]) -> list[str]:
+        """All indices, outer to inner: the listed order first, then the rest in ``indices`` order."""
+        listed = [v for v in self.order if v in indices]
+        return listed + [v for v in indices if v not in listed]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"target": self.target}
+        if self.temporal:
+            out["temporal"] = dict(self.temporal)
+        if self.order:
+            out["order"] = list(self.order)
+        if self.spatial:
+            out["spatial"] = dict(self.spatial)
+        if self.keep is not None:
+            out["keep"] = list(self.keep)
+        return out
+
+
+@dataclass(frozen=True)
+class Mapping:
+    einsum: str
+    unit: str
+    levels: tuple[LevelMapping, ...]
+
+    def level(self, target: str) -> LevelMapping:
+        for lv in self.levels:
+            if lv.target == target:
+                return lv
+        raise EinsimError(f"mapping has no level {target!r}" + did_you_mean(target, [lv.target for lv in self.levels]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"einsum": self.einsum, "unit": self.unit, "levels": [lv.to_dict() for lv in self.levels]}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "mapping") -> "Mapping":
+        if not isinstance(data, dict):
+            raise EinsimError(f"{where}: a mapping is a YAML/JSON object with einsum, unit and levels")
+        for key in data:
+            if key not in _TOP_KEYS:
+                raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _TOP_KEYS))
+        for key in _TOP_KEYS:
+            if key not in data:
+                raise EinsimError(f"{where}: missing key {key!r}")
+        if not isinstance(data["levels"], list) or not data["levels"]:
+            raise EinsimError(f"{where}.levels: a non-empty list of levels, outermost first")
+        levels = tuple(_level_from_dict(lv, f"{where}.levels[{i}]") for i, lv in enumerate(data["levels"]))
+        return cls(str(data["einsum"]), str(data["unit"]), levels)
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str = "mapping") -> "Mapping":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise EinsimError(f"{where}: YAML error: {exc}") from None
+        return cls.from_dict(data, where)
+
+
+def _factors(value: Any, where: str) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EinsimError(f"{where}: factors are an object of index: whole number")
+    out = {}
+    for k, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise EinsimError(f"{where}.{k}: a factor is a positive whole number, got {v!r}")
+        out[str(k)] = v
+    return out
+
+
+def _level_from_dict(data: Any, where: str) -> LevelMapping:
+    if not isinstance(data, dict):
+        raise EinsimError(f"{where}: a level is an object with target, temporal, order, spatial, keep")
+    for key in data:
+        if key not in _LEVEL_KEYS:
+            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _LEVEL_KEYS))
+    if "target" not in data:
+        raise EinsimError(f"{where}: missing key 'target'")
+    order = data.get("order") or []
+    keep = data.get("keep")
+    if not isinstance(order, list) or (keep is not None and not isinstance(keep, list)):
+        raise EinsimError(f"{where}: order and keep are lists of names")
+    return LevelMapping(
+        target=str(data["target"]),
+        temporal=_factors(data.get("temporal"), f"{where}.temporal"),
+        order=tuple(str(v) for v in order),
+        spatial=_factors(data.get("spatial"), f"{where}.spatial"),
+        keep=None if keep is None else tuple(str(t) for t in keep),
+    )
+
+
+def validate_factors(mapping: Mapping, sizes: TMapping[str, int], tensors: Sequence[str]) -> None:
+    """Factors multiply to each index's size; names are indices and tensors of the Einsum."""
+    product = {v: 1 for v in sizes}
+    for lv in mapping.levels:
+        for kind, table in (("temporal", lv.temporal), ("spatial", lv.spatial)):
+            for v, f in table.items():
+                if v not in sizes:
+                    raise EinsimError(
+                        f"mapping of {mapping.einsum}, level {lv.target}: {kind} factor for unknown index {v!r}"
+                        + did_you_mean(v, sizes)
+                    )
+                product[v] *= f
+        for v in lv.order:
+            if v not in sizes:
+                raise EinsimError(f"mapping of {mapping.einsum}, level {lv.target}: order names unknown index {v!r}" + did_you_mean(v, sizes))
+        if len(set(lv.order)) != len(lv.order):
+            raise EinsimError(f"mapping of {mapping.einsum}, level {lv.target}: order repeats an index")
+        for t in lv.keep or ():
+            if t not in tensors:
+                raise EinsimError(f"mapping of {mapping.einsum}, level {lv.target}: keeps unknown tensor {t!r}" + did_you_mean(t, tensors))
+    for v, n in sizes.items():
+        if product[v] != n:
+            raise EinsimError(
+                f"mapping of {mapping.einsum}: the factors of index {v} multiply to {product[v]}, but its size is {n}"
+            )
