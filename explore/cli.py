@@ -12,7 +12,7 @@ from einsim import __version__
 from einsim.errors import EinsimError
 
 # each module under einsim.explore.commands registers one subcommand
-COMMANDS = ("check", "arch")
+COMMANDS = ("check", "arch", "eval")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("einsim: interrupted\n")
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+"""`einsim eval`: evaluate one given mapping of one Einsum, or a Timeloop input set directly.
+
+JSON output (``--json``): one object with ``latency_s``, ``energy_J``, ``cycles``, ``dram_bytes``,
+``bytes_per_level`` ({level: bytes}), ``utilization`` ({compute unit: busy fraction}) and
+``breakdown`` (a list of {component, action, count, energy_J}).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from einsim.arch import load_arch
+from einsim.errors import EinsimError, did_you_mean
+from einsim.einsum import load_workload
+from einsim.explore.commands._common import parse_sets, print_json, table
+from einsim.mappers.hierarchy import hierarchy_for
+from einsim.mappers.mapping import Mapping, validate_factors
+from einsim.mappers.timeloop import find_sets, load_timeloop
+from einsim.sim.nest import NestProblem, encode, evaluate_encoded
+from einsim.sim.result import Result, from_counts
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a given mapping (or a Timeloop input set) and print latency, energy and bytes",
+        description="Evaluate one mapping of one Einsum on an architecture, or a Timeloop v0.4 input set "
+        "(arch, problem, mapping, ERT) found under --timeloop DIR.",
+        epilog="examples: einsim eval --arch designs/arch/edge.yaml --workload gemm --mapping map.yaml --json\n"
+        "          einsim eval --timeloop ../shared/peer_vectors/.../01-model-conv1d-2level/ref-output/os",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--arch", help="architecture YAML")
+    p.add_argument("--workload", help="workload YAML (or a bundled name)")
+    p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="bind a rank size (repeatable)")
+    p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop input set under DIR instead")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
+
+
+def evaluate_mapping(arch_path: str, workload: str, mapping: Mapping, sizes: dict[str, str] | None = None) -> Result:
+    """Result of one Mapping of one Einsum of a workload on an architecture."""
+    cascade = load_workload(workload, sizes or {})
+    einsum = cascade.einsum(mapping.einsum)
+    arch = load_arch(arch_path)
+    if mapping.unit not in [u.name for u in arch.compute_units()]:
+        raise EinsimError(f"mapping names compute unit {mapping.unit!r}" + did_you_mean(mapping.unit, [u.name for u in arch.compute_units()]))
+    hierarchy = hierarchy_for(arch, mapping.unit, einsum)
+    problem = NestProblem.from_einsum(einsum)
+    validate_factors(mapping, dict(einsum.space), [t.rstrip("'") for t in problem.tensors])
+    counts = evaluate_encoded(problem, hierarchy, encode(problem, hierarchy, [mapping])).one(0)
+    if not counts.valid:
+        over = [f"{lv.name} holds {counts.tile_words[i]:g} words, capacity {lv.capacity_words:g}"
+                for i, lv in enumerate(hierarchy.levels) if i and counts.tile_words[i] > lv.capacity_words]
+        raise EinsimError("the mapping does not fit: " + ("; ".join(over) or "more spatial instances than the fan-out"))
+    return from_counts(problem, hierarchy, counts, einsum.name)
+
+
+def evaluate_timeloop(directory: str) -> Result:
+    """Result of the (single) Timeloop input set found under ``directory``."""
+    sets = find_sets(Path(directory))
+    if len(sets) != 1:
+        found = ", ".join(s["name"] for s in sets) or "none"
+        raise EinsimError(f"--timeloop {directory}: expected one Timeloop set (stats + ERT + problem + mapping + arch), found {found}")
+    s = sets[0]
+    imported = load_timeloop(s["arch"], s["problem"], s["mapping"], s["ert"])
+    counts = evaluate_encoded(imported.problem, imported.hierarchy,
+                              encode(imported.problem, imported.hierarchy, [imported.mapping])).one(0)
+    return from_counts(imported.problem, imported.hierarchy, counts, imported.name)
+
+
+def show(result: Result) -> None:
+    print(f"{result.name}: latency {result.latency_s:.6g} s ({result.cycles:.6g} cycles), energy {result.energy_J:.6g} J")
+    print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
+    print("bytes moved: " + ", ".join(f"{k} {v:.6g} B" for k, v in result.bytes_per_level.items()))
+    rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J']:.6g}"] for b in result.breakdown]
+    print(table(rows, ["component", "action", "count", "energy_J"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.timeloop:
+        result = evaluate_timeloop(args.timeloop)
+    else:
+        missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload), ("--mapping", args.mapping)) if not v]
+        if missing:
+            raise EinsimError(f"eval needs {', '.join(missing)} (or --timeloop DIR)")
+        try:
+            text = Path(args.mapping).read_text()
+        except OSError as exc:
+            raise EinsimError(f"cannot read {args.mapping}: {exc}") from None
+        result = evaluate_mapping(args.arch, args.workload, Mapping.from_yaml(text, args.mapping), parse_sets(args.set))
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        show(result)
+    return 0

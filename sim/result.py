@@ -1,0 +1,110 @@
+"""Result: latency, energy, bytes and utilization of an evaluation, composable over a schedule.
+
+``seq(a, b)`` runs results one after the other (times add); ``par(a, b)`` runs them at once on
+different hardware (the longest sets the time). Energies, bytes and action counts always add.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from einsim.sim.nest import Hierarchy, NestCounts, NestProblem
+
+_ACTIONS = (("read", "reads", "read_J"), ("write", "fills", "write_J"), ("update", "updates", "update_J"))
+
+
+@dataclass
+class Result:
+    name: str
+    latency_s: float
+    energy_J: float
+    cycles: float
+    bytes_per_level: dict[str, float] = field(default_factory=dict)  # bytes moved at each storage level
+    busy_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds busy
+    capacity_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds available
+    breakdown: list[dict[str, Any]] = field(default_factory=list)  # {component, action, count, energy_J}
+
+    @property
+    def utilization(self) -> dict[str, float]:
+        """Busy fraction of each compute unit's PEs over the result's latency."""
+        return {u: self.busy_s[u] / self.capacity_s[u] if self.capacity_s[u] else 0.0 for u in self.busy_s}
+
+    @property
+    def dram_bytes(self) -> float:
+        """Bytes moved at the outermost level (the first one listed)."""
+        return next(iter(self.bytes_per_level.values()), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "latency_s": self.latency_s, "energy_J": self.energy_J, "cycles": self.cycles,
+                "dram_bytes": self.dram_bytes, "bytes_per_level": dict(self.bytes_per_level),
+                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown]}
+
+    def dataframe(self):
+        """The per-component, per-action energy breakdown as a pandas DataFrame (pandas is optional)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("Result.dataframe() needs pandas: pip install pandas") from exc
+        return pd.DataFrame(self.breakdown, columns=["component", "action", "count", "energy_J"])
+
+
+def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float, stretch: bool) -> Result:
+    bytes_: dict[str, float] = {}
+    busy: dict[str, float] = {}
+    cap: dict[str, float] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in results:
+        for k, v in r.bytes_per_level.items():
+            bytes_[k] = bytes_.get(k, 0.0) + v
+        for u, v in r.busy_s.items():
+            busy[u] = busy.get(u, 0.0) + v
+        for u, v in r.capacity_s.items():
+            # capacity over the combined latency: PEs per second of the unit times the new latency
+            per_s = v / r.latency_s if r.latency_s else 0.0
+            cap[u] = max(cap.get(u, 0.0), per_s * latency) if stretch else cap.get(u, 0.0) + v
+        for b in r.breakdown:
+            row = rows.setdefault((b["component"], b["action"]), {"component": b["component"], "action": b["action"],
+                                                                   "count": 0.0, "energy_J": 0.0})
+            row["count"] += b["count"]
+            row["energy_J"] += b["energy_J"]
+    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()))
+
+
+def seq(*results: Result, name: str = "seq") -> Result:
+    """One after the other: latencies and cycles add."""
+    return _merge(results, name, sum(r.latency_s for r in results), sum(r.cycles for r in results), stretch=False)
+
+
+def par(*results: Result, name: str = "par") -> Result:
+    """At the same time on different hardware: the longest sets latency and cycles."""
+    return _merge(results, name, max(r.latency_s for r in results), max(r.cycles for r in results), stretch=True)
+
+
+def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, name: str | None = None) -> Result:
+    """A Result from the kernel's per-instance counts of one mapping."""
+    seconds = counts.cycles / hierarchy.clock_Hz
+    breakdown = []
+    bytes_per_level = {}
+    for li, level in enumerate(hierarchy.levels):
+        inst = counts.instances[li]
+        words = 0.0
+        for action, attr, energy_attr in _ACTIONS:
+            per_tensor = getattr(counts, attr)[li]
+            count = float(per_tensor.sum() * inst)
+            energy = sum(math.ceil(c / level.block_words) for c in per_tensor) * getattr(level, energy_attr) * inst
+            words += count
+            if count:
+                breakdown.append({"component": level.name, "action": action, "count": count, "energy_J": energy})
+        if level.leak_J_per_cycle:
+            breakdown.append({"component": level.name, "action": "leak", "count": counts.cycles * inst,
+                              "energy_J": level.leak_J_per_cycle * counts.cycles * inst})
+        bytes_per_level[level.name] = words * hierarchy.word_bytes
+    points = counts.computes * counts.instances[-1]
+    breakdown.append({"component": hierarchy.unit, "action": "compute", "count": float(points),
+                      "energy_J": points * hierarchy.op_energy_J})
+    pes = math.prod(lv.fanout for lv in hierarchy.levels)
+    busy = points * hierarchy.op_cycles / hierarchy.clock_Hz
+    return Result(name or problem.name, seconds, float(counts.energy_J.sum()), counts.cycles, bytes_per_level,
+                  {hierarchy.unit: busy}, {hierarchy.unit: pes * seconds}, breakdown)

@@ -1,0 +1,72 @@
+"""`einsim eval`: a given mapping on a bundled design, and a Timeloop set evaluated directly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from einsim.explore.cli import main
+from einsim.sim.result import par, seq
+
+MAPPING = """\
+einsum: Z
+unit: Array2D
+levels:
+  - {target: DRAM, temporal: {m: 2, n: 2}, order: [m, n]}
+  - {target: GlobalBuffer, temporal: {k: 64}, spatial: {m: 32, n: 32}}
+  - {target: RF2D}
+"""
+SIZES = ["--set", "M=64", "--set", "N=64", "--set", "K=64"]
+TIMELOOP_OS = (Path(__file__).resolve().parents[2].parent / "shared" / "peer_vectors" / "timeloop-accelergy-exercises"
+               / "workspace/tutorial_exercises/01_accelergy_timeloop_2020_ispass/timeloop/01-model-conv1d-2level/ref-output/os")
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main(["eval", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_eval_gemm_on_edge(capsys, tmp_path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text(MAPPING)
+    out = run_json(capsys, "--arch", "designs/arch/edge.yaml", "--workload", "gemm", "--mapping", str(path), *SIZES)
+    # 64^3 MACs on 1024 PEs is 256 cycles of compute. DRAM loops m (outer), n (inner): A does not
+    # depend on n, so it is read once (4096 words); B is read once per m step (2 x 4096); Z is
+    # written once (4096). Words are 2 B.
+    assert out["dram_bytes"] == (4096 + 2 * 4096 + 4096) * 2
+    assert out["cycles"] >= 256
+    assert 0 < out["utilization"]["Array2D"] <= 1
+    assert out["utilization"]["Array2D"] == pytest.approx(256 / out["cycles"])
+    assert sum(b["energy_J"] for b in out["breakdown"]) == pytest.approx(out["energy_J"], rel=1e-12)
+    compute = next(b for b in out["breakdown"] if b["action"] == "compute")
+    assert compute["count"] == 64**3
+
+
+def test_eval_rejects_a_mapping_that_does_not_multiply_out(capsys, tmp_path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text(MAPPING)
+    assert main(["eval", "--arch", "designs/arch/edge.yaml", "--workload", "gemm", "--mapping", str(path)]) == 2
+    assert "factors of index m multiply to 64, but its size is 4096" in capsys.readouterr().err
+
+
+def test_eval_timeloop_set(capsys) -> None:
+    if not TIMELOOP_OS.is_dir():
+        pytest.skip("shared/peer_vectors is not beside this checkout")
+    out = run_json(capsys, "--timeloop", str(TIMELOOP_OS))
+    assert out["cycles"] == 48
+    assert out["energy_J"] == pytest.approx(360.0e-12, rel=0.01)  # Timeloop: 7500.08 fJ/MAC x 48 MACs
+
+
+def test_schedule_operators_compose() -> None:
+    from einsim.sim.result import Result
+
+    a = Result("a", 2.0, 1.0, 20, {"DRAM": 10.0}, {"U": 1.0}, {"U": 2.0}, [{"component": "U", "action": "compute", "count": 5, "energy_J": 1.0}])
+    b = Result("b", 3.0, 2.0, 30, {"DRAM": 5.0}, {"V": 3.0}, {"V": 3.0}, [{"component": "U", "action": "compute", "count": 1, "energy_J": 2.0}])
+    s = seq(a, b)
+    assert (s.latency_s, s.energy_J, s.cycles, s.bytes_per_level["DRAM"]) == (5.0, 3.0, 50, 15.0)
+    assert s.breakdown == [{"component": "U", "action": "compute", "count": 6, "energy_J": 3.0}]
+    p = par(a, b)
+    assert (p.latency_s, p.energy_J) == (3.0, 3.0)
+    assert p.utilization["U"] == pytest.approx(1.0 / 3.0)  # busy 1 s of 3 s
