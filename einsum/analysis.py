@@ -99,20 +99,24 @@ def _expr_ops(e: sx.Expr, counts: Counter) -> None:
         counts["add"] += 1
         _expr_ops(e.operand, counts)
     elif isinstance(e, sx.BinOp):
-        counts[{"+": "add", "-": "add", "*": "mul", "/": "div"}[e.op]] += 1
+        counts[{"+": "add", "-": "add", "*": "mul", "/": "divide"}[e.op]] += 1
         _expr_ops(e.left, counts)
         _expr_ops(e.right, counts)
     elif isinstance(e, sx.Call):
         counts[e.func] += 1
-        for a in e.args:
+        args = e.args
+        if e.func == "exp" and isinstance(args[0], sx.BinOp) and args[0].op == "-":
+            args = (args[0].left, args[0].right)  # EDGE's sub-then-exp is one operator
+        for a in args:
             _expr_ops(a, counts)
 
 
 def ops_per_point(e: Einsum) -> dict[str, int]:
-    """Operations at one iteration-space point, by type (mac, add, mul, div, max, exp, ...).
+    """Operations at one iteration-space point, by type (mac, add, mul, divide, max, exp, ...).
 
-    A product accumulated by a sum reduction counts as one ``mac``; other reductions add one
-    ``add``/``max``/``min`` per point; a copy or a constant populate counts nothing.
+    A product accumulated by a sum reduction counts as one ``mac``; ``exp(a - b)`` is one ``exp``
+    (EDGE's sub-then-exp operator: an op table prices the subtraction inside ``exp``); other
+    reductions add one ``add``/``max``/``min`` per point; a copy or a constant populate counts nothing.
     """
     counts: Counter = Counter()
     _expr_ops(e.expr, counts)
