@@ -254,14 +254,19 @@ class _Parser:
 
     def index(self) -> Index:
         expr = self.expr()
-        filters: list[Compare] = []
+        filters: tuple[Compare, ...] = ()
         if self.at(":"):
             self.i += 1
-            filters.append(self.compare())
-            while self.tok.kind == "name" and self.tok.text == "and":
-                self.i += 1
-                filters.append(self.compare())
-        return Index(expr, tuple(filters))
+            filters = self.conditions()
+        return Index(expr, filters)
+
+    def conditions(self) -> tuple[Compare, ...]:
+        """Comparisons joined by ``and``."""
+        conds = [self.compare()]
+        while self.tok.kind == "name" and self.tok.text == "and":
+            self.i += 1
+            conds.append(self.compare())
+        return tuple(conds)
 
     def compare(self) -> Compare:
         col = self.tok.col
@@ -355,38 +360,9 @@ def parse_expr(text: str, where: Location = Location()) -> Expr:
 def parse_condition(text: str, where: Location = Location()) -> tuple[Compare, ...]:
     """Parse a stop condition or filter: comparisons joined by ``and``."""
     parser = _Parser(text, where)
-    conds = [parser.compare()]
-    while parser.tok.kind == "name" and parser.tok.text == "and":
-        parser.i += 1
-        conds.append(parser.compare())
+    conds = parser.conditions()
     parser.finish()
-    return tuple(conds)
-
-
-def names_in(expr: Expr) -> list[Name]:
-    """Every bare Name in an expression (not tensor names or function names)."""
-    out: list[Name] = []
-
-    def walk(e: Expr) -> None:
-        if isinstance(e, Name):
-            out.append(e)
-        elif isinstance(e, Neg):
-            walk(e.operand)
-        elif isinstance(e, BinOp):
-            walk(e.left)
-            walk(e.right)
-        elif isinstance(e, Call):
-            for a in e.args:
-                walk(a)
-        elif isinstance(e, Access):
-            for idx in e.indices:
-                walk(idx.expr)
-                for c in idx.filter:
-                    for o in c.operands:
-                        walk(o)
-
-    walk(expr)
-    return out
+    return conds
 
 
 def accesses_in(expr: Expr) -> list[Access]:
