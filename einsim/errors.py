@@ -34,8 +34,8 @@ class EinsimError(ValueError):
 
 def did_you_mean(name: str, valid: Iterable[str], n: int = 3) -> str:
     """A ' (valid: ...; did you mean X?)' suffix listing the valid names, closest first."""
-    valid = sorted(set(valid))
-    close = difflib.get_close_matches(name, valid, n=n, cutoff=0.5)
+    valid = sorted({str(v) for v in valid})
+    close = difflib.get_close_matches(str(name), valid, n=n, cutoff=0.5)
     listed = ", ".join(valid[:40]) + (", ..." if len(valid) > 40 else "")
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     return f" (valid: {listed}{hint})" if valid else " (nothing is declared)"
