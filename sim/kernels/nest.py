@@ -18,51 +18,46 @@ import numpy as np
 from einsim.sim.kernels.policy import njit
 
 
-@njit
-def _volume(coef, t, x):
+@njit(inline="always")
+def _volume(nnz, nz_dim, nz_coef, t, x, row):
+    """Words of tensor ``t`` in a tile of sizes ``x[row]`` (``nnz``/``nz_*``: the nonzero coefficients).
+    Tables are passed with a row index rather than as row views: a view costs reference counting."""
     vol = 1.0
-    for td in range(coef.shape[1]):
+    for td in range(nnz.shape[1]):
         ext = 1
-        for d in range(coef.shape[2]):
-            c = coef[t, td, d]
-            if c != 0:
-                ext += abs(c) * (x[d] - 1)
+        for k in range(nnz[t, td]):
+            ext += nz_coef[t, td, k] * (x[row, nz_dim[t, td, k]] - 1)
         vol *= ext
     return vol
 
 
-@njit
-def _moved(coef, relevant, t, x, base, below, n_loops, loop_level, loop_dim, loop_factor, union):
-    """Words entering a tile of sizes ``x`` under the temporal loops above level ``below``.
+@njit(inline="always")
+def _moved(coef, nnz, nz_dim, nz_coef, t, x, xrow, base, below, n_above, rel_last, loop_level, loop_dim, loop_factor,
+           prefix, spatial, n):
+    """Words entering a tile of sizes ``x[xrow]`` under the temporal loops above level ``below``.
 
-    ``base`` is the tile of one instance of ``below``; ``union[lv, d]`` is the product of spatial
-    factors of dim d at levels >= lv. A loop at level lv steps its dim by the base tile times the
-    spatial factors between it and ``below``."""
-    last = -1
-    for j in range(n_loops):
-        if loop_level[j] < below:
-            last = j
-    star = -1
-    for j in range(last + 1):
-        if relevant[t, loop_dim[j]]:
-            star = j
-    vol = _volume(coef, t, x)
+    ``base[below]`` is the tile of one instance of ``below``; ``spatial[n, lv, d]`` is the spatial factor of
+    dim d at level lv. A loop at level lv steps its dim by the base tile times the spatial factors
+    between it and ``below``. ``n_above[below]`` counts the loops above ``below``,
+    ``rel_last[t, j]`` is the innermost loop at or outside loop j that indexes tensor t (-1: none),
+    and ``prefix[j]`` the product of the factors of the loops outside loop j."""
+    last = n_above[below] - 1
+    star = rel_last[t, last] if last >= 0 else -1
+    vol = _volume(nnz, nz_dim, nz_coef, t, x, xrow)
     if star < 0:
         return vol
-    outer = 1.0
-    for j in range(star):
-        outer *= loop_factor[j]
+    outer = prefix[star]
     delta = vol
     if star == last:  # only the innermost loop above keeps the overlap of consecutive tiles
         d = loop_dim[star]
+        step = base[below, d]
+        for lv in range(loop_level[star], below):
+            step *= spatial[n, lv, d]
         kept = 1.0
-        for td in range(coef.shape[1]):
+        for td in range(nnz.shape[1]):
             ext = 1
-            for dd in range(coef.shape[2]):
-                c = coef[t, td, dd]
-                if c != 0:
-                    ext += abs(c) * (x[dd] - 1)
-            step = base[d] * (union[loop_level[star], d] // union[below, d])
+            for k in range(nnz[t, td]):
+                ext += nz_coef[t, td, k] * (x[xrow, nz_dim[t, td, k]] - 1)
             overlap = ext - abs(coef[t, td, d]) * step
             kept *= overlap if overlap > 0 else 0
         delta = vol - kept
@@ -76,23 +71,33 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
     """Evaluate N mappings; every output array's first axis is N (results are per instance)."""
     n_map, L, D = temporal.shape
     T = coef.shape[0]
+    TD = coef.shape[1]
     relevant = np.zeros((T, D), dtype=np.bool_)
+    nnz = np.zeros((T, TD), dtype=np.int64)
+    nz_dim = np.zeros((T, TD, D), dtype=np.int64)
+    nz_coef = np.zeros((T, TD, D), dtype=np.int64)
     for t in range(T):
-        for td in range(coef.shape[1]):
+        for td in range(TD):
             for d in range(D):
                 if coef[t, td, d] != 0:
                     relevant[t, d] = True
+                    nz_dim[t, td, nnz[t, td]] = d
+                    nz_coef[t, td, nnz[t, td]] = abs(coef[t, td, d])
+                    nnz[t, td] += 1
     loop_level = np.zeros(L * D, dtype=np.int64)
     loop_dim = np.zeros(L * D, dtype=np.int64)
     loop_factor = np.zeros(L * D, dtype=np.int64)
+    prefix = np.ones(L * D + 1)
+    rel_last = np.zeros((T, L * D), dtype=np.int64)
+    n_above = np.zeros(L + 1, dtype=np.int64)
     tile = np.ones((L + 1, D), dtype=np.int64)  # per level: product of factors at levels >= it
     whole = np.ones((L + 1, D), dtype=np.int64)  # all temporal factors x spatial factors at levels >= it
     union = np.ones((L + 1, D), dtype=np.int64)  # spatial factors at levels >= it
-    x = np.ones(D, dtype=np.int64)
+    x = np.ones((1, D), dtype=np.int64)
     for n in range(n_map):
         n_loops = 0
-        steps = 1.0
         for lv in range(L):
+            n_above[lv] = n_loops
             for k in range(D):
                 d = order[n, lv, k]
                 f = temporal[n, lv, d]
@@ -100,8 +105,17 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
                     loop_level[n_loops] = lv
                     loop_dim[n_loops] = d
                     loop_factor[n_loops] = f
+                    prefix[n_loops + 1] = prefix[n_loops] * f
+                    for t in range(T):
+                        if relevant[t, d]:
+                            rel_last[t, n_loops] = n_loops
+                        elif n_loops > 0:
+                            rel_last[t, n_loops] = rel_last[t, n_loops - 1]
+                        else:
+                            rel_last[t, n_loops] = -1
                     n_loops += 1
-                    steps *= f
+        n_above[L] = n_loops
+        steps = prefix[n_loops]
         ok = True
         instances[n, 0] = 1
         for lv in range(L):
@@ -118,9 +132,12 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
             for d in range(D):
                 tile[lv, d] = tile[lv + 1, d] * temporal[n, lv, d] * spatial[n, lv, d]
                 union[lv, d] = union[lv + 1, d] * spatial[n, lv, d]
-        for lv in range(L + 1):
-            for d in range(D):
-                whole[lv, d] = union[lv, d] * (tile[0, d] // union[0, d])
+        for d in range(D):
+            steps_d = 1  # all temporal factors of d
+            for lv in range(L):
+                steps_d *= temporal[n, lv, d]
+            for lv in range(L + 1):
+                whole[lv, d] = union[lv, d] * steps_d
         for lv in range(L):
             for t in range(T):
                 reads[n, lv, t] = 0.0
@@ -132,25 +149,31 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
                 if child < L and not keep[n, child, t]:
                     continue
                 if child == L:  # the compute units below the innermost keeper
-                    moved = steps * _volume(coef, t, union[parent])
+                    moved = steps * _volume(nnz, nz_dim, nz_coef, t, union, parent)
                     if is_output[t]:
                         updates[n, parent, t] += moved
-                        reads[n, parent, t] += moved - _volume(coef, t, whole[parent])
+                        reads[n, parent, t] += moved - _volume(nnz, nz_dim, nz_coef, t, whole, parent)
                     else:
                         reads[n, parent, t] += moved
                     break
-                w_child = _moved(coef, relevant, t, tile[child], tile[child], child, n_loops, loop_level, loop_dim, loop_factor, union)
+                w_child = _moved(coef, nnz, nz_dim, nz_coef, t, tile, child, tile, child, n_above, rel_last,
+                                 loop_level, loop_dim, loop_factor, prefix, spatial, n)
                 for d in range(D):
-                    x[d] = tile[child, d] * (union[parent, d] // union[child, d])
-                w_parent = _moved(coef, relevant, t, x, tile[child], child, n_loops, loop_level, loop_dim, loop_factor, union)
+                    x[0, d] = tile[child, d]
+                    for lv in range(parent, child):
+                        x[0, d] *= spatial[n, lv, d]
+                w_parent = _moved(coef, nnz, nz_dim, nz_coef, t, x, 0, tile, child, n_above, rel_last,
+                                  loop_level, loop_dim, loop_factor, prefix, spatial, n)
                 if is_output[t]:
                     updates[n, parent, t] += w_parent
-                    reads[n, parent, t] += w_parent - _volume(coef, t, whole[parent])
-                    fills[n, child, t] += w_child - _volume(coef, t, whole[child])
+                    reads[n, parent, t] += w_parent - _volume(nnz, nz_dim, nz_coef, t, whole, parent)
+                    fills[n, child, t] += w_child - _volume(nnz, nz_dim, nz_coef, t, whole, child)
                 else:
                     reads[n, parent, t] += w_parent
                     fills[n, child, t] += w_child
                 parent = child
+        # divisions are skipped where they cannot change the result (x / inf = 0 below a positive
+        # compute time; x / 1 = x; 0 / b = 0): they dominate the cost of a mapping otherwise
         cyc = steps * op_cycles
         for lv in range(L):
             rd = 0.0
@@ -158,17 +181,30 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
             for t in range(T):
                 rd += reads[n, lv, t]
                 wr += fills[n, lv, t] + updates[n, lv, t]
-            cyc = max(cyc, rd / bw_read[lv], wr / bw_write[lv])
+            if bw_read[lv] != np.inf:
+                cyc = max(cyc, rd / bw_read[lv])
+            if bw_write[lv] != np.inf:
+                cyc = max(cyc, wr / bw_write[lv])
         cycles[n] = cyc
         for lv in range(L):
             e = 0.0
             words = 0.0
+            b = block[lv]
             for t in range(T):
-                e += (np.ceil(reads[n, lv, t] / block[lv]) * e_read[lv]
-                      + np.ceil(fills[n, lv, t] / block[lv]) * e_write[lv]
-                      + np.ceil(updates[n, lv, t] / block[lv]) * e_update[lv])
+                r = reads[n, lv, t]
+                f = fills[n, lv, t]
+                u = updates[n, lv, t]
+                if b != 1.0:
+                    r = np.ceil(r / b) if r != 0.0 else r
+                    f = np.ceil(f / b) if f != 0.0 else f
+                    u = np.ceil(u / b) if u != 0.0 else u
+                else:
+                    r = np.ceil(r)
+                    f = np.ceil(f)
+                    u = np.ceil(u)
+                e += r * e_read[lv] + f * e_write[lv] + u * e_update[lv]
                 if keep[n, lv, t]:
-                    words += _volume(coef, t, tile[lv])
+                    words += _volume(nnz, nz_dim, nz_coef, t, tile, lv)
             energy[n, lv] = (e + leak[lv] * cyc) * instances[n, lv]
             tile_words[n, lv] = words
             if lv > 0 and words > capacity[lv]:

@@ -1,0 +1,111 @@
+"""`einsim map`: search the mapspace of one Einsum on one compute unit and print the best mapping.
+
+JSON output (``--json``)::
+
+    {"einsum", "unit", "objective", "method", "mapspace_size", "evaluations", "valid_evaluations",
+     "seconds", "evals_per_s", "latency_s", "energy_J", "cycles", "score", "level_bytes": {level: bytes},
+     "mapping": {...}, "pareto": [{"latency_s", "energy_J", "mapping"}]}
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from einsim.arch import Architecture, load_arch
+from einsim.einsum import load_workload
+from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.cascade import Einsum
+from einsim.errors import EinsimError, did_you_mean
+from einsim.explore.commands._common import parse_sets, print_json, table
+from einsim.mappers.hierarchy import hierarchy_for
+from einsim.mappers.mapspace import Mapspace
+from einsim.mappers.search import METHODS, OBJECTIVES, search
+from einsim.sim.nest import NestProblem
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "map",
+        help="search the mapspace of an Einsum on an architecture; print the best mapping and its cost",
+        description="Enumerate the mapspace of one Einsum on one compute unit (tilings, spatial splits, loop "
+        "orders), search it for the best latency, energy or EDP, and print the best mapping (YAML), its cost, "
+        "bytes moved per level and the evaluations per second.",
+        epilog="example: einsim map --arch designs/arch/edge.yaml --workload gemm --unit Array2D "
+        "--set M=1024 --set K=1024 --set N=1024 --objective edp",
+    )
+    p.add_argument("--arch", required=True, help="architecture YAML file")
+    p.add_argument("--workload", required=True, help="workload YAML file (or the name of a bundled one)")
+    p.add_argument("--einsum", help="the Einsum to map (default: the only one)")
+    p.add_argument("--unit", help="compute unit (default: the only one that runs the Einsum's ops)")
+    p.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimize (default edp)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="bind a rank size (repeatable)")
+    p.add_argument("--search", choices=METHODS, default="auto",
+                   help="auto: exhaustive if the space fits the budget, else hill climbing (default)")
+    p.add_argument("--budget", type=int, default=1_000_000, help="evaluations for random/hill (default 1e6)")
+    p.add_argument("--seed", type=int, default=0, help="seed of random and hill (default 0)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker threads (same answer for any count)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
+
+
+def pick_einsum(cascade, name: str | None) -> Einsum:
+    names = [e.name for e in cascade]
+    if name is not None:
+        if name not in names:
+            raise EinsimError(f"workload {cascade.name} has no Einsum {name!r}" + did_you_mean(name, names))
+        return cascade.einsum(name)
+    if len(names) != 1:
+        raise EinsimError(f"workload {cascade.name} has {len(names)} Einsums; choose one with --einsum "
+                          f"(valid: {', '.join(names)})")
+    return cascade.einsum(names[0])
+
+
+def pick_unit(arch: Architecture, einsum: Einsum, name: str | None) -> str:
+    """``name``, else the only compute unit that has every op the Einsum needs."""
+    if name is not None:
+        arch.compute_unit(name)
+        return name
+    ops = ops_per_point(einsum)
+    able = [u.name for u in arch.compute_units() if all(op in u.ops for op in ops)]
+    if len(able) != 1:
+        listed = ", ".join(able) or "none"
+        raise EinsimError(f"choose a compute unit with --unit: {len(able)} units of {arch.name} run Einsum "
+                          f"{einsum.name} (valid: {listed})")
+    return able[0]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.budget < 1 or args.jobs < 1:
+        raise EinsimError("--budget and -j take positive whole numbers")
+    arch = load_arch(args.arch)
+    cascade = load_workload(args.workload, parse_sets(args.set))
+    einsum = pick_einsum(cascade, args.einsum)
+    unit = pick_unit(arch, einsum, args.unit)
+    space = Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, unit, einsum))
+    size = space.size()
+    res = search(space, args.objective, args.search, budget=args.budget, seed=args.seed, workers=args.jobs, size=size)
+    report = {
+        "einsum": einsum.name, "unit": unit, "objective": res.objective, "method": res.method,
+        "mapspace_size": size, "evaluations": res.evaluations, "valid_evaluations": res.valid_evaluations,
+        "seconds": res.seconds, "evals_per_s": res.evals_per_s,
+        "latency_s": res.latency_s if res.best else None, "energy_J": res.energy_J if res.best else None,
+        "cycles": res.counts.cycles if res.counts else None, "score": res.score if res.best else None,
+        "level_bytes": res.level_bytes, "mapping": res.best.to_dict() if res.best else None,
+        "pareto": [{"latency_s": p.latency_s, "energy_J": p.energy_J, "mapping": p.mapping.to_dict()} for p in res.pareto],
+    }
+    if args.json:
+        print_json(report)
+        return 0 if res.best else 1
+    print(f"einsum {einsum.name} on {unit}: mapspace {size:,} mappings; {res.method} search, "
+          f"{res.evaluations:,} evaluated ({res.valid_evaluations:,} valid) in {res.seconds:.3g} s, "
+          f"{res.evals_per_s:,.0f} evaluations/s")
+    if res.best is None:
+        print("no valid mapping found (capacity or fan-out); raise --budget or check the architecture")
+        return 1
+    print(f"best by {res.objective}: latency {res.latency_s:.6g} s, energy {res.energy_J:.6g} J, "
+          f"cycles {res.counts.cycles:.6g}")
+    print(table([[name, f"{b:.6g}"] for name, b in res.level_bytes.items()], ["level", "bytes"]))
+    print(f"Pareto set (latency vs energy): {len(res.pareto)} mapping(s)")
+    print("mapping:")
+    print(res.best.to_yaml().rstrip())
+    return 0

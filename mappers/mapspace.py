@@ -1,0 +1,441 @@
+"""The mapspace of one Einsum on one storage Hierarchy, enumerated straight into kernel arrays.
+
+A point of the space is a *genome* of small integers: per index, which factorization of its size
+over the levels' temporal and spatial slots (``fidx[n, D]``); per level, which canonical loop
+order of the loops that factorization leaves at that level (``oidx[n, L]``); and which keep/bypass
+choice (``kidx[n]``). ``Mapspace.encode`` turns genomes into an ``Encoded`` chunk with a few numpy
+gathers, so a search never builds Python objects per mapping.
+
+What the space contains, and what it prunes (and why that is safe):
+
+- Perfect factorizations only: the factors of an index multiply to its size.
+- Spatial factors only at levels with a fan-out > 1 (and only for the indices a constraint allows),
+  their product at a level at most its fan-out.
+- A spatial split of an index is the innermost split of that index: no factor of it at deeper
+  levels. The kernel assumes this (einsim.sim.kernels.nest); it also means one spatial level per
+  index. This is a restriction of the model, not a symmetry.
+- Loop orders: only loops with a factor > 1 are ordered (the kernel skips factor-1 loops, so their
+  position cannot change a count). Among the orders of a level's loops, the kernel's counts for a
+  tensor depend on the order only through the innermost run of loops that do not index that
+  tensor (its reuse inside the innermost loop that does) and, when a tensor has a sliding-window or
+  strided dimension, which loop is innermost. Orders with the same run for every tensor (and the
+  same innermost loop if windows exist) give identical counts; one of them is kept (the first in
+  lexicographic order). For a GEMM this leaves the choice of the innermost loop: 3 orders of 3
+  loops instead of 6. tests/mappers/test_mapspace.py checks that pruned orders evaluate equal.
+- Keep/bypass: by default every level keeps every tensor it may hold; ``enumerate_keep`` makes
+  every subset at each inner level a choice; a constraint can fix a level's keep list.
+- Capacity is not pruned here: the kernel marks over-full mappings invalid.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping as TMapping, Sequence
+
+import numpy as np
+
+from einsim.errors import EinsimError, did_you_mean
+from einsim.mappers.mapping import LevelMapping, Mapping
+from einsim.sim.nest import Encoded, Hierarchy, NestProblem
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Per-level restrictions of a mapspace, keyed by level name.
+
+    ``spatial``: the indices that may be spatial at a level (default: any, at fan-out levels).
+    ``ones``: indices with factor 1 (temporal and spatial) at a level.
+    ``keep``: a fixed keep list of a level (tensor names).
+    ``enumerate_keep``: enumerate keep/bypass subsets at the levels without a fixed list.
+    """
+
+    spatial: TMapping[str, Sequence[str]] = field(default_factory=dict)
+    ones: TMapping[str, Sequence[str]] = field(default_factory=dict)
+    keep: TMapping[str, Sequence[str]] = field(default_factory=dict)
+    enumerate_keep: bool = False
+
+
+@dataclass
+class Genome:
+    """Points of a mapspace as small integers (see the module docstring)."""
+
+    fidx: np.ndarray  # [n, D] factorization of each index
+    oidx: np.ndarray  # [n, L] canonical loop order of each level
+    kidx: np.ndarray  # [n] keep choice
+
+    def __len__(self) -> int:
+        return len(self.kidx)
+
+    def take(self, rows: np.ndarray) -> "Genome":
+        return Genome(self.fidx[rows], self.oidx[rows], self.kidx[rows])
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _prime_factors(n: int) -> list[int]:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return out + ([n] if n > 1 else [])
+
+
+def _factorizations(size: int, slots: list[tuple[int, bool, int]]) -> list[tuple[int, ...]]:
+    """Every assignment of factors to ``slots`` (level, is_spatial, max factor), outer to inner,
+    that multiplies to ``size``, with nothing after a spatial factor > 1."""
+    out: list[tuple[int, ...]] = []
+
+    def rec(i: int, left: int, acc: tuple[int, ...]) -> None:
+        if i == len(slots):
+            if left == 1:
+                out.append(acc)
+            return
+        _, spatial, cap = slots[i]
+        for f in _divisors(left):
+            if f > cap:
+                break
+            if spatial and f > 1:
+                if f == left:
+                    out.append(acc + (f,) + (1,) * (len(slots) - i - 1))
+                continue
+            rec(i + 1, left // f, acc + (f,))
+
+    rec(0, size, ())
+    return out
+
+
+def _signature(perm: tuple[int, ...], relevant: np.ndarray, windowed: np.ndarray) -> tuple:
+    """What the kernel's counts depend on in a level's loop order (see the module docstring)."""
+    sig = []
+    for t in range(relevant.shape[0]):
+        run = []
+        for d in reversed(perm):
+            if relevant[t, d]:
+                break
+            run.append(d)
+        sig.append(frozenset(run))
+        sig.append(perm[-1] if not run and windowed[t] else -1)
+    return tuple(sig)
+
+
+def canonical_orders(problem: NestProblem) -> list[list[tuple[int, ...]]]:
+    """Per subset mask of the dims (bit d = dim d has a loop): its distinct loop orders, outer to inner."""
+    D = len(problem.dims)
+    coef = problem.coef
+    relevant = np.any(coef != 0, axis=1)  # [T, D]
+    # a tensor dimension indexed by a sum of dims, or with a stride, keeps overlaps between steps
+    windowed = np.array([any(np.count_nonzero(row) > 1 or np.any(np.abs(row) > 1) for row in coef[t])
+                         for t in range(coef.shape[0])])
+    out = []
+    for mask in range(1 << D):
+        dims = [d for d in range(D) if mask >> d & 1]
+        seen: dict[tuple, tuple[int, ...]] = {(): ()}
+        if dims:
+            seen = {}
+            for perm in itertools.permutations(dims):
+                seen.setdefault(_signature(perm, relevant, windowed), perm)
+        out.append(list(seen.values()))
+    return out
+
+
+class Mapspace:
+    """The mapspace of ``problem`` on ``hierarchy`` (see the module docstring)."""
+
+    def __init__(self, problem: NestProblem, hierarchy: Hierarchy, constraints: Constraints | None = None):
+        self.problem = problem
+        self.hierarchy = hierarchy
+        self.constraints = constraints = constraints or Constraints()
+        names = hierarchy.names()
+        dims = problem.dims
+        for table in (constraints.spatial, constraints.ones, constraints.keep):
+            for lv, values in table.items():
+                if lv not in names:
+                    raise EinsimError(f"mapspace constraint names unknown level {lv!r}" + did_you_mean(lv, names))
+        for table in (constraints.spatial, constraints.ones):
+            for lv, values in table.items():
+                for v in values:
+                    if v not in dims:
+                        raise EinsimError(f"mapspace constraint at {lv}: unknown index {v!r}" + did_you_mean(v, dims))
+        L, D = len(names), len(dims)
+        self.L, self.D, self.T = L, D, len(problem.tensors)
+        fanout = [lv.fanout for lv in hierarchy.levels]
+        self.fanout = np.array(fanout, dtype=np.int64)
+        self.fan_levels = [lv for lv in range(L) if fanout[lv] > 1]
+
+        # per index: its factorizations as [F, L] temporal and spatial factors
+        tables = []
+        for d, (dim, size) in enumerate(zip(dims, problem.sizes)):
+            slots = []
+            for lv, name in enumerate(names):
+                if dim in constraints.ones.get(name, ()):
+                    continue
+                slots.append((lv, False, size))
+                allowed = constraints.spatial.get(name)
+                if fanout[lv] > 1 and (allowed is None or dim in allowed):
+                    slots.append((lv, True, fanout[lv]))
+            facts = _factorizations(size, slots)
+            if not facts:
+                raise EinsimError(f"mapspace of {problem.name}: index {dim} (size {size}) has no legal factorization "
+                                  "under the constraints")
+            t = np.ones((len(facts), L), dtype=np.int64)
+            s = np.ones((len(facts), L), dtype=np.int64)
+            for i, fs in enumerate(facts):
+                for (lv, spatial, _), f in zip(slots, fs):
+                    (s if spatial else t)[i, lv] *= f
+            tables.append((t, s))
+        self.n_factorizations = [len(t) for t, _ in tables]
+        F = max(self.n_factorizations)
+        self._t = np.ones((D, F, L), dtype=np.int64)
+        self._s = np.ones((D, F, L), dtype=np.int64)
+        for d, (t, s) in enumerate(tables):
+            self._t[d, : len(t)] = t
+            self._s[d, : len(s)] = s
+        self._dims_ld = np.arange(D)[None, None, :]
+        self._levels_ld = np.arange(L)[None, :, None]
+        # [D, F, L] bit d set where index d loops at a level
+        self._bits = (self._t > 1).astype(np.int64) << np.arange(D, dtype=np.int64)[:, None, None]
+
+        # loop orders per mask, padded: [2^D, C] -> full order of D dims (listed loops, then the rest)
+        canon = canonical_orders(problem)
+        self.n_orders = np.array([len(c) for c in canon], dtype=np.int64)
+        self._orders = np.zeros((1 << D, int(self.n_orders.max()), D), dtype=np.int64)
+        for mask, perms in enumerate(canon):
+            for j, perm in enumerate(perms):
+                self._orders[mask, j] = list(perm) + [d for d in range(D) if d not in perm]
+
+        # keep choices: the product over levels of each level's options; a tensor and its previous
+        # step (NAME and NAME') are kept or bypassed together, as a keep list names them
+        bases = list(dict.fromkeys(t.rstrip("'") for t in problem.tensors))
+        per_level = []
+        for lv, level in enumerate(hierarchy.levels):
+            allowed = [b for b in bases if lv == 0 or level.may_keep is None or b in level.may_keep]
+            if lv == 0:
+                per_level.append([tuple(allowed)])
+            elif level.name in constraints.keep:
+                fixed = list(constraints.keep[level.name])
+                for t in fixed:
+                    if t not in bases:
+                        raise EinsimError(f"mapspace constraint at {level.name}: unknown tensor {t!r}" + did_you_mean(t, bases))
+                per_level.append([tuple(b for b in allowed if b in fixed)])
+            elif constraints.enumerate_keep:
+                per_level.append([sub for r in range(len(allowed) + 1) for sub in itertools.combinations(allowed, r)])
+            else:
+                per_level.append([tuple(allowed)])
+        combos = list(itertools.product(*per_level))
+        self._keeps = np.zeros((len(combos), L, self.T), dtype=np.bool_)
+        for k, combo in enumerate(combos):
+            for lv, kept in enumerate(combo):
+                self._keeps[k, lv] = [t.rstrip("'") in kept for t in problem.tensors]
+        self.n_keeps = len(combos)
+        self._neighbors = self._neighbor_table()
+
+    # ------------------------------------------------------------------ size
+
+    def size(self) -> int:
+        """The exact number of points (factorizations x canonical orders x keep choices)."""
+        D, L = self.D, self.L
+        # dynamic programming over indices: state = (spatial use per fan-out level, loop mask per level)
+        states: dict[tuple, int] = {(tuple(1 for _ in self.fan_levels), tuple(0 for _ in range(L))): 1}
+        for d in range(D):
+            keys: dict[tuple, int] = defaultdict(int)
+            for i in range(self.n_factorizations[d]):
+                use = tuple(int(self._s[d, i, lv]) for lv in self.fan_levels)
+                bits = tuple(int(self._bits[d, i, lv]) for lv in range(L))
+                keys[(use, bits)] += 1
+            nxt: dict[tuple, int] = defaultdict(int)
+            for (use, masks), n in states.items():
+                for (u, b), m in keys.items():
+                    new_use = tuple(a * c for a, c in zip(use, u))
+                    if any(x > self.fanout[lv] for x, lv in zip(new_use, self.fan_levels)):
+                        continue
+                    nxt[(new_use, tuple(a | c for a, c in zip(masks, b)))] += n * m
+            states = nxt
+        total = 0
+        for (_, masks), n in states.items():
+            orders = 1
+            for mask in masks:
+                orders *= int(self.n_orders[mask])
+            total += n * orders
+        return total * self.n_keeps
+
+    # ------------------------------------------------------------------ encoding
+
+    def _factor_arrays(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """[n, L, D] temporal and spatial factors (C-contiguous, as the kernel runs fastest on) and [n, L] loop masks."""
+        f = fidx[:, None, :]
+        t = self._t[self._dims_ld, f, self._levels_ld]
+        s = self._s[self._dims_ld, f, self._levels_ld]
+        masks = self._bits[self._dims_ld, f, self._levels_ld].sum(axis=2)
+        return t, s, masks
+
+    def fits(self, fidx: np.ndarray) -> np.ndarray:
+        """[n] bool: the spatial factors of each level fit its fan-out."""
+        s = self._s[np.arange(self.D), fidx]  # [n, D, L]
+        return np.all(s.prod(axis=1) <= self.fanout, axis=1)
+
+    def orders_of(self, fidx: np.ndarray) -> np.ndarray:
+        """[n, L] the number of canonical loop orders per level."""
+        return self.n_orders[self._bits[np.arange(self.D), fidx].sum(axis=1)]
+
+    def encode(self, g: Genome) -> Encoded:
+        t, s, masks = self._factor_arrays(g.fidx)
+        order = self._orders[masks, g.oidx]
+        return Encoded(t, s, order, self._keeps[g.kidx])
+
+    # ------------------------------------------------------------------ enumeration
+
+    def _prefix(self) -> np.ndarray:
+        """[P, D-1] fan-out-legal factorization indices of every index but the last."""
+        rows = np.zeros((1, 0), dtype=np.int64)
+        use = np.ones((1, self.L), dtype=np.int64)
+        for d in range(self.D - 1):
+            f = self.n_factorizations[d]
+            rows = np.concatenate([np.repeat(rows, f, axis=0), np.tile(np.arange(f), len(rows))[:, None]], axis=1)
+            use = np.repeat(use, f, axis=0) * np.tile(self._s[d, :f], (len(use), 1))
+            ok = np.all(use <= self.fanout, axis=1)
+            rows, use = rows[ok], use[ok]
+        return rows
+
+    def genomes(self, chunk: int = 1 << 16) -> Iterator[Genome]:
+        """Every point once, in a fixed order, as genome chunks of exactly ``chunk`` rows (the last shorter)."""
+        prefix = self._prefix()
+        last = self.D - 1
+        F = self.n_factorizations[last]
+        block = max(1, chunk // (F * 4))
+        pending: list[Genome] = []
+        held = 0
+        for start in range(0, len(prefix), block):
+            p = prefix[start:start + block]
+            fidx = np.concatenate([np.repeat(p, F, axis=0), np.tile(np.arange(F), len(p))[:, None]], axis=1)
+            fidx = fidx[self.fits(fidx)]
+            counts = self.orders_of(fidx)  # [n, L]
+            per_row = counts.prod(axis=1) * self.n_keeps
+            rows = np.repeat(np.arange(len(fidx)), per_row)
+            local = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+            kidx = local % self.n_keeps
+            local //= self.n_keeps
+            oidx = np.zeros((len(rows), self.L), dtype=np.int64)
+            c = counts[rows]
+            for lv in range(self.L - 1, -1, -1):  # the innermost level's order varies fastest
+                oidx[:, lv] = local % c[:, lv]
+                local //= c[:, lv]
+            pending.append(Genome(fidx[rows], oidx, kidx))
+            held += len(rows)
+            while held >= chunk:
+                merged = _concat(pending)
+                yield merged.take(np.arange(chunk))
+                rest = merged.take(np.arange(chunk, len(merged)))
+                pending, held = [rest], len(rest)
+        if held:
+            yield _concat(pending)
+
+    def chunks(self, chunk: int = 1 << 16) -> Iterator[Encoded]:
+        """Every point once as Encoded chunks (see ``genomes``)."""
+        for g in self.genomes(chunk):
+            yield self.encode(g)
+
+    # ------------------------------------------------------------------ sampling and moves
+
+    def sample(self, rng: np.random.Generator, n: int) -> Genome:
+        """``n`` random legal points: each index's factorization uniformly (redrawn until the fan-outs
+        fit), then each level's order and the keep choice uniformly."""
+        F = np.array(self.n_factorizations)
+        fidx = np.zeros((0, self.D), dtype=np.int64)
+        while len(fidx) < n:
+            draw = (rng.random((2 * (n - len(fidx)) + 16, self.D)) * F).astype(np.int64)
+            fidx = np.concatenate([fidx, draw[self.fits(draw)]])
+        fidx = fidx[:n]
+        oidx = (rng.random((n, self.L)) * self.orders_of(fidx)).astype(np.int64)
+        kidx = rng.integers(0, self.n_keeps, n)
+        return Genome(fidx, oidx, kidx)
+
+    def _neighbor_table(self) -> np.ndarray:
+        """[D, F, M] factorizations one prime factor away (moved between two slots), -1 padded."""
+        D, F = self._t.shape[:2]
+        lists = []
+        for d in range(D):
+            vecs = [tuple(self._t[d, i]) + tuple(self._s[d, i]) for i in range(self.n_factorizations[d])]
+            index = {v: i for i, v in enumerate(vecs)}
+            per = []
+            for v in vecs:
+                near = set()
+                for a in range(len(v)):
+                    for p in set(_prime_factors(v[a])):
+                        for b in range(len(v)):
+                            if b != a:
+                                w = list(v)
+                                w[a] //= p
+                                w[b] *= p
+                                j = index.get(tuple(w))
+                                if j is not None:
+                                    near.add(j)
+                per.append(sorted(near))
+            lists.append(per)
+        M = max(1, max(len(x) for per in lists for x in per))
+        out = -np.ones((D, F, M), dtype=np.int64)
+        for d, per in enumerate(lists):
+            for i, near in enumerate(per):
+                out[d, i, : len(near)] = near
+        return out
+
+    def mutate(self, rng: np.random.Generator, g: Genome) -> Genome:
+        """One random local move per row: move a prime factor of one index between two slots
+        (60 %), redraw one level's loop order (30 %) or the keep choice (10 %). Rows whose move
+        breaks a fan-out keep their factors."""
+        n = len(g)
+        fidx, oidx, kidx = g.fidx.copy(), g.oidx.copy(), g.kidx.copy()
+        kind = rng.random(n)
+        rows = np.arange(n)
+        d = rng.integers(0, self.D, n)
+        near = self._neighbors[d, fidx[rows, d]]  # [n, M]
+        count = (near >= 0).sum(axis=1)
+        pick = (rng.random(n) * count).astype(np.int64)
+        move = (kind < 0.6) & (count > 0)
+        cand = fidx.copy()
+        cand[rows[move], d[move]] = near[rows[move], pick[move]]
+        ok = move & self.fits(cand)
+        fidx[ok] = cand[ok]
+        counts = self.orders_of(fidx)
+        lv = rng.integers(0, self.L, n)
+        redraw = (kind >= 0.6) & (kind < 0.9)
+        oidx[rows[redraw], lv[redraw]] = (rng.random(int(redraw.sum())) * counts[rows[redraw], lv[redraw]]).astype(np.int64)
+        oidx %= counts
+        rekeep = kind >= 0.9
+        kidx[rekeep] = rng.integers(0, self.n_keeps, int(rekeep.sum()))
+        return Genome(fidx, oidx, kidx)
+
+    # ------------------------------------------------------------------ back to Mappings
+
+    def to_mapping(self, enc: Encoded, k: int) -> Mapping:
+        """Row ``k`` of an Encoded chunk as a Mapping (only factors > 1 and the loops they order)."""
+        return encoded_row_to_mapping(self.problem, self.hierarchy, enc, k)
+
+
+def _concat(parts: list[Genome]) -> Genome:
+    if len(parts) == 1:
+        return parts[0]
+    return Genome(np.concatenate([p.fidx for p in parts]), np.concatenate([p.oidx for p in parts]),
+                  np.concatenate([p.kidx for p in parts]))
+
+
+def encoded_row_to_mapping(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded, k: int) -> Mapping:
+    """Row ``k`` of ``enc`` as a Mapping: factors > 1, their loop order, and the keep list of each
+    level (omitted where the level keeps every tensor it may hold)."""
+    dims = problem.dims
+    levels = []
+    for lv, level in enumerate(hierarchy.levels):
+        temporal = {dims[d]: int(enc.temporal[k, lv, d]) for d in range(len(dims)) if enc.temporal[k, lv, d] > 1}
+        spatial = {dims[d]: int(enc.spatial[k, lv, d]) for d in range(len(dims)) if enc.spatial[k, lv, d] > 1}
+        order = tuple(dims[d] for d in enc.order[k, lv] if enc.temporal[k, lv, d] > 1)
+        kept = list(dict.fromkeys(t.rstrip("'") for i, t in enumerate(problem.tensors) if enc.keep[k, lv, i]))
+        may = list(dict.fromkeys(t.rstrip("'") for t in problem.tensors
+                                 if level.may_keep is None or t.rstrip("'") in level.may_keep))
+        keep = None if lv == 0 or kept == may else tuple(kept)
+        levels.append(LevelMapping(level.name, temporal, order, spatial, keep))
+    return Mapping(problem.name, hierarchy.unit, tuple(levels))

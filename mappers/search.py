@@ -1,0 +1,256 @@
+"""Search a Mapspace for the best mapping by latency, energy or EDP, and its latency-energy Pareto set.
+
+Methods: ``exhaustive`` (every point), ``random`` (seeded uniform draws, see Mapspace.sample),
+``hill`` (a population of hill climbers: one local move per climber per step, sideways moves
+accepted, a climber that has not improved for ``patience`` steps restarts from a random point),
+and ``auto`` (exhaustive when the space fits the budget, else hill).
+
+Determinism: the work is cut into tasks that do not depend on the number of workers (chunks of
+the enumeration, chunks of random draws, groups of climbers), each task draws from its own
+generator seeded by (seed, method, task), and every evaluated row carries a key (task, position).
+Results are merged by (objective, key) and the Pareto set by (latency, energy, key), so one seed
+gives one answer with any ``workers``. Workers are threads: the kernel releases the GIL.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from einsim.errors import EinsimError
+from einsim.mappers.mapping import Mapping
+from einsim.mappers.mapspace import Genome, Mapspace, encoded_row_to_mapping
+from einsim.sim.nest import Encoded, NestCounts, evaluate_encoded
+
+OBJECTIVES = ("latency", "energy", "edp")
+METHODS = ("auto", "exhaustive", "random", "hill")
+HILL_GROUPS = 8  # climber groups (tasks); fixed so that results do not depend on the workers
+_METHOD_ID = {"exhaustive": 0, "random": 1, "hill": 2}
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    latency_s: float
+    energy_J: float
+    mapping: Mapping
+
+
+@dataclass
+class SearchResult:
+    objective: str
+    method: str
+    mapspace_size: int
+    best: Mapping | None  # None when no evaluated mapping was valid
+    counts: NestCounts | None
+    score: float  # the objective of the best mapping (s, J or J*s)
+    latency_s: float
+    energy_J: float
+    level_bytes: dict[str, float]  # bytes moved at each level (reads, fills, updates; all instances)
+    pareto: list[ParetoPoint]  # by increasing latency
+    evaluations: int
+    valid_evaluations: int
+    seconds: float
+
+    @property
+    def evals_per_s(self) -> float:
+        return self.evaluations / self.seconds if self.seconds > 0 else math.inf
+
+
+@dataclass
+class _Found:
+    """What one task keeps: its best row and its Pareto rows, with their keys."""
+
+    score: np.ndarray  # [k] objective
+    latency: np.ndarray
+    energy: np.ndarray
+    key: np.ndarray  # [k] int64 ordering key
+    rows: Encoded  # the k rows
+    evaluations: int = 0
+    valid: int = 0
+
+
+def _take(enc: Encoded, rows: np.ndarray) -> Encoded:
+    return Encoded(enc.temporal[rows], enc.spatial[rows], enc.order[rows], enc.keep[rows])
+
+
+def _cat(encs: list[Encoded]) -> Encoded:
+    return Encoded(*(np.concatenate([getattr(e, f) for e in encs]) for f in ("temporal", "spatial", "order", "keep")))
+
+
+def pareto_rows(latency: np.ndarray, energy: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point beats on both latency and energy (ties: smallest key),
+    by increasing latency."""
+    ok = np.isfinite(latency) & np.isfinite(energy)
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return idx
+    idx = idx[np.lexsort((key[idx], energy[idx], latency[idx]))]
+    e = energy[idx]
+    best_before = np.concatenate([[np.inf], np.minimum.accumulate(e)[:-1]])
+    return idx[e < best_before]
+
+
+class _Scorer:
+    def __init__(self, space: Mapspace, objective: str):
+        if objective not in OBJECTIVES:
+            raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
+        self.space = space
+        self.objective = objective
+        self.clock = space.hierarchy.clock_Hz
+
+    def __call__(self, enc: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(score, latency s, energy J, valid) of every row; invalid rows score inf."""
+        counts = evaluate_encoded(self.space.problem, self.space.hierarchy, enc)
+        latency = counts.cycles / self.clock
+        energy = counts.energy_J.sum(axis=1)
+        score = {"latency": latency, "energy": energy, "edp": latency * energy}[self.objective]
+        score = np.where(counts.valid, score, np.inf)
+        return score, np.where(counts.valid, latency, np.inf), np.where(counts.valid, energy, np.inf), counts.valid
+
+    def found(self, enc: Encoded, key: np.ndarray) -> _Found:
+        score, latency, energy, valid = self(enc)
+        return _reduce(score, latency, energy, key, enc, len(key), int(valid.sum()))
+
+
+def _reduce(score, latency, energy, key, enc: Encoded, evaluations: int, valid: int) -> _Found:
+    """Keep the best row (smallest score, then key) and the Pareto rows."""
+    keep = pareto_rows(latency, energy, key)
+    if np.isfinite(score).any():
+        best = np.lexsort((key, score))[0]
+        keep = np.unique(np.concatenate([[best], keep]))
+    return _Found(score[keep], latency[keep], energy[keep], key[keep], _take(enc, keep), evaluations, valid)
+
+
+def _merge(parts: Iterable[_Found]) -> _Found:
+    parts = [p for p in parts if p is not None]
+    cat = lambda f: np.concatenate([getattr(p, f) for p in parts])  # noqa: E731
+    return _reduce(cat("score"), cat("latency"), cat("energy"), cat("key"), _cat([p.rows for p in parts]),
+                   sum(p.evaluations for p in parts), sum(p.valid for p in parts))
+
+
+def _run(tasks: Iterator[Callable[[], _Found]], workers: int) -> _Found:
+    """Run task thunks (in any order on ``workers`` threads) and merge their results; at most
+    2 x workers tasks are in flight so that lazily generated chunks do not pile up in memory."""
+    found: list[_Found] = []
+    if workers <= 1:
+        for task in tasks:
+            found.append(task())
+            found = [_merge(found)]
+        return _merge(found)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = []
+        for task in tasks:
+            pending.append(pool.submit(task))
+            if len(pending) >= 2 * workers:
+                found.append(pending.pop(0).result())
+                found = [_merge(found)]
+        found += [f.result() for f in pending]
+    return _merge(found)
+
+
+def _exhaustive(space: Mapspace, scorer: _Scorer, chunk: int) -> Iterator[Callable[[], _Found]]:
+    for c, genome in enumerate(space.genomes(chunk)):
+        key = c * chunk + np.arange(len(genome), dtype=np.int64)
+        yield lambda g=genome, k=key: scorer.found(space.encode(g), k)
+
+
+def _random(space: Mapspace, scorer: _Scorer, budget: int, seed: int, chunk: int) -> Iterator[Callable[[], _Found]]:
+    for c, start in enumerate(range(0, budget, chunk)):
+        n = min(chunk, budget - start)
+
+        def task(c: int = c, n: int = n) -> _Found:
+            rng = np.random.default_rng([seed, _METHOD_ID["random"], c])
+            return scorer.found(space.encode(space.sample(rng, n)), c * chunk + np.arange(n, dtype=np.int64))
+
+        yield task
+
+
+def _climb(space: Mapspace, scorer: _Scorer, budget: int, seed: int, group: int, population: int,
+           patience: int) -> _Found:
+    """One group of hill climbers with ``budget`` evaluations."""
+    rng = np.random.default_rng([seed, _METHOD_ID["hill"], group])
+    base = np.int64(group) << np.int64(40)
+    n = max(1, min(population, budget))
+    cur = space.sample(rng, n)
+    enc = space.encode(cur)
+    score, latency, energy, valid = scorer(enc)
+    found = [_reduce(score, latency, energy, base + np.arange(n, dtype=np.int64), enc, n, int(valid.sum()))]
+    used = n
+    stall = np.zeros(n, dtype=np.int64)
+    while used < budget:
+        m = min(n, budget - used)
+        rows = np.arange(m)
+        restart = stall[:m] >= patience
+        trial = space.mutate(rng, cur.take(rows))
+        if restart.any():
+            fresh = space.sample(rng, int(restart.sum()))
+            trial.fidx[restart], trial.oidx[restart], trial.kidx[restart] = fresh.fidx, fresh.oidx, fresh.kidx
+        enc = space.encode(trial)
+        s, lat, en, ok = scorer(enc)
+        found.append(_reduce(s, lat, en, base + used + rows, enc, m, int(ok.sum())))
+        better = s < score[:m]
+        accept = (s <= score[:m]) | restart
+        stall[:m] = np.where(better | restart, 0, stall[:m] + 1)
+        cur.fidx[:m][accept], cur.oidx[:m][accept], cur.kidx[:m][accept] = (
+            trial.fidx[accept], trial.oidx[accept], trial.kidx[accept])
+        score[:m][accept] = s[accept]
+        used += m
+        if len(found) >= 16:
+            found = [_merge(found)]
+    return _merge(found)
+
+
+def _hill(space: Mapspace, scorer: _Scorer, budget: int, seed: int, population: int,
+          patience: int) -> Iterator[Callable[[], _Found]]:
+    for g in range(HILL_GROUPS):
+        share = budget // HILL_GROUPS + (1 if g < budget % HILL_GROUPS else 0)
+        if share:
+            yield lambda g=g, share=share: _climb(space, scorer, share, seed, g, population, patience)
+
+
+def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget: int = 1_000_000, seed: int = 0,
+           workers: int = 1, chunk: int = 1 << 16, population: int = 2048, patience: int = 32,
+           size: int | None = None) -> SearchResult:
+    """Search ``space``; ``budget`` bounds the evaluations of random and hill (and picks the method
+    for ``auto``); ``size`` is the space's size if already known."""
+    if method not in METHODS:
+        raise EinsimError(f"unknown search method {method!r} (valid: {', '.join(METHODS)})")
+    if budget < 1 or workers < 1 or chunk < 1:
+        raise EinsimError("budget, workers and chunk are positive whole numbers")
+    scorer = _Scorer(space, objective)
+    size = space.size() if size is None else size
+    if method == "auto":
+        method = "exhaustive" if size <= budget else "hill"
+    start = time.perf_counter()
+    if method == "exhaustive":
+        tasks = _exhaustive(space, scorer, chunk)
+    elif method == "random":
+        tasks = _random(space, scorer, budget, seed, chunk)
+    else:
+        tasks = _hill(space, scorer, budget, seed, population, patience)
+    found = _run(tasks, workers)
+    seconds = time.perf_counter() - start
+    return _result(space, found, objective, method, size, seconds)
+
+
+def _result(space: Mapspace, found: _Found, objective: str, method: str, size: int, seconds: float) -> SearchResult:
+    problem, hierarchy = space.problem, space.hierarchy
+    front = pareto_rows(found.latency, found.energy, found.key)
+    pareto = [ParetoPoint(float(found.latency[i]), float(found.energy[i]),
+                          encoded_row_to_mapping(problem, hierarchy, found.rows, int(i))) for i in front]
+    if not np.isfinite(found.score).any():
+        return SearchResult(objective, method, size, None, None, math.inf, math.inf, math.inf, {}, pareto,
+                            found.evaluations, found.valid, seconds)
+    b = int(np.lexsort((found.key, found.score))[0])
+    row = _take(found.rows, np.array([b]))
+    counts = evaluate_encoded(problem, hierarchy, row).one(0)
+    moved = (counts.reads + counts.fills + counts.updates).sum(axis=1) * counts.instances[:-1] * hierarchy.word_bytes
+    return SearchResult(
+        objective, method, size, encoded_row_to_mapping(problem, hierarchy, found.rows, b), counts,
+        float(found.score[b]), float(found.latency[b]), float(found.energy[b]),
+        {lv.name: float(v) for lv, v in zip(hierarchy.levels, moved)}, pareto, found.evaluations, found.valid, seconds)
