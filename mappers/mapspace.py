@@ -45,7 +45,8 @@ from einsim.sim.nest import Encoded, Hierarchy, NestProblem
 class Constraints:
     """Per-level restrictions of a mapspace, keyed by level name.
 
-    ``spatial``: the indices that may be spatial at a level (default: any, at fan-out levels).
+    ``spatial``: the indices that may be spatial at a level (default: any, at fan-out levels), or
+    a dict of index -> largest spatial factor (e.g. the mesh side an index is wired along).
     ``ones``: indices with factor 1 (temporal and spatial) at a level.
     ``keep``: a fixed keep list of a level (tensor names).
     ``enumerate_keep``: enumerate keep/bypass subsets at the levels without a fixed list.
@@ -178,7 +179,8 @@ class Mapspace:
                 slots.append((lv, False, size))
                 allowed = constraints.spatial.get(name)
                 if fanout[lv] > 1 and (allowed is None or dim in allowed):
-                    slots.append((lv, True, fanout[lv]))
+                    cap = min(fanout[lv], allowed[dim]) if isinstance(allowed, dict) else fanout[lv]
+                    slots.append((lv, True, cap))
             facts = _factorizations(size, slots)
             if not facts:
                 raise EinsimError(f"mapspace of {problem.name}: index {dim} (size {size}) has no legal factorization "

@@ -195,7 +195,7 @@ class TimeloopSet:
     problem: NestProblem
     hierarchy: Hierarchy
     mapping: Mapping
-    spatial_allowed: dict[str, set[str] | None] = field(default_factory=dict)  # level -> indices that may be spatial
+    spatial_allowed: dict[str, dict[str, int]] = field(default_factory=dict)  # level -> index -> largest spatial factor
     fixed_ones: dict[str, set[str]] = field(default_factory=dict)  # level -> indices whose temporal factor is 1
 
 
@@ -219,7 +219,7 @@ def load_timeloop(arch: Path, problem: Path, mapping: Path, ert: Path | None = N
     nest = NestProblem.from_einsum(einsum)
 
     levels = []
-    spatial_allowed: dict[str, set[str] | None] = {}
+    spatial_allowed: dict[str, dict[str, int]] = {}
     fixed_ones: dict[str, set[str]] = {}
     for i, comp in enumerate(storage):
         attrs = comp.attributes
@@ -243,13 +243,30 @@ def load_timeloop(arch: Path, problem: Path, mapping: Path, ert: Path | None = N
     for node in nodes:
         if isinstance(node, dict) and node.get("__tag__") == "Container" and node.get("name") in containers:
             k = containers.index(node.get("name"))
-            ones = _factors(" ".join(((node.get("constraints") or {}).get("spatial") or {}).get("factors") or []))
             if k < len(fans):
-                spatial_allowed[fans[k]] = {d for d in einsum.space if ones.get(d.upper()) != 1}
+                spatial_allowed[fans[k]] = _spatial_caps(node, einsum.space)
     compute_actions = energies.get(unit.name, (0, {}))[1]
     hierarchy = Hierarchy(tuple(levels), unit.name, _action(compute_actions, "compute", "mac_random", "mac"), 1.0)
     mapping_obj = _mapping(map_data, levels, containers, einsum.name, unit.name, einsum.space, Path(mapping))
     return TimeloopSet(name or cascade.name, cascade, nest, hierarchy, mapping_obj, spatial_allowed, fixed_ones)
+
+
+def _spatial_caps(container: dict, space: dict[str, int]) -> dict[str, int]:
+    """Index -> largest spatial factor under a container: a constraint's factor-1 indices cannot be
+    spatial; with a permutation and ``split``, the first ``split`` indices run along meshX and the
+    rest along meshY, so each is capped by its side (Timeloop's spatial constraint semantics)."""
+    mesh = container.get("spatial") or {}
+    x, y = int(mesh.get("meshX", 1)), int(mesh.get("meshY", 1))
+    spatial = (container.get("constraints") or {}).get("spatial") or {}
+    ones = _factors(" ".join(spatial.get("factors") or []))
+    caps = {d: x * y for d in space if ones.get(d.upper()) != 1}
+    perm = [str(d).lower() for d in spatial.get("permutation") or []]
+    split = spatial.get("split")
+    if perm and split is not None:
+        for i, d in enumerate(perm):
+            if d in caps:
+                caps[d] = x if i < int(split) else y
+    return caps
 
 
 def _mapping(data: Any, levels: list[Level], containers: list[str], einsum: str, unit: str, space: dict[str, int],

@@ -42,3 +42,26 @@ def test_reference_set_reproduces(ref) -> None:
     total = counts.energy_J.sum() / stats.computes * 1e15
     assert total == pytest.approx(stats.energy_fJ_per_compute["Total"], rel=0.01)
     assert compared >= 6
+
+
+MAPPER_SETS = [s for s in SETS if s["mapping"].name.startswith("timeloop-mapper")]
+
+
+@pytest.mark.parametrize("ref", MAPPER_SETS, ids=[s["name"].split("/")[-3] for s in MAPPER_SETS])
+def test_search_matches_or_beats_the_timeloop_mapper(ref) -> None:
+    """Under the architecture's own constraints (spatial indices and mesh sides, factor-1 indices,
+    keep lists), einsim's search finds an EDP at least as good as the mapping Timeloop's mapper
+    (random search, EDP objective) reported."""
+    from einsim.mappers.mapspace import Constraints, Mapspace
+    from einsim.mappers.search import search
+
+    imported = load_timeloop(ref["arch"], ref["problem"], ref["mapping"], ref["ert"])
+    stats = read_stats(ref["stats"])
+    keeps = {lv.name: lv.may_keep for lv in imported.hierarchy.levels if lv.may_keep is not None}
+    space = Mapspace(imported.problem, imported.hierarchy,
+                     Constraints(spatial=imported.spatial_allowed, ones=imported.fixed_ones, keep=keeps))
+    found = search(space, objective="edp", method="hill", budget=200_000, seed=0)
+    clock = imported.hierarchy.clock_Hz
+    timeloop_edp = stats.energy_fJ_per_compute["Total"] * 1e-15 * stats.computes * stats.cycles / clock
+    assert found.best is not None
+    assert found.score <= timeloop_edp
