@@ -1,4 +1,9 @@
-"""`einsim eval`: evaluate one given mapping of one Einsum, or a Timeloop input set directly.
+"""`einsim eval`: score one design point with a mapper, a given mapping of one Einsum, or a Timeloop set.
+
+With ``--mapper`` (default when no ``--mapping``/``--timeloop``), the whole workload, or one layer of
+a model phase times its layer count, is mapped by the named mapper (einsim.mappers.registry);
+``--set`` binds rank sizes (``M=4096``) and architecture fields by dotted path
+(``GlobalBuffer.capacity_B=8MiB``).
 
 JSON output (``--json``): one object with ``latency_s``, ``energy_J``, ``cycles``, ``dram_bytes``,
 ``bytes_per_level`` ({level: bytes}), ``utilization`` ({compute unit: busy fraction}) and
@@ -14,6 +19,9 @@ from einsim.arch import load_arch
 from einsim.errors import EinsimError, did_you_mean
 from einsim.einsum import load_workload
 from einsim.explore.commands._common import parse_sets, print_json, table
+from einsim.arch import parse_override
+from einsim.explore.design import evaluate
+from einsim.mappers import registry
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.timeloop import find_sets, load_timeloop
@@ -27,14 +35,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="evaluate a given mapping (or a Timeloop input set) and print latency, energy and bytes",
         description="Evaluate one mapping of one Einsum on an architecture, or a Timeloop v0.4 input set "
         "(arch, problem, mapping, ERT) found under --timeloop DIR.",
-        epilog="examples: einsim eval --arch designs/arch/edge.yaml --workload gemm --mapping map.yaml --json\n"
+        epilog="examples: einsim eval --arch fusemax --workload attention_1pass --set M=4096 --set P=4096 --mapper ideal\n"
+        "          einsim eval --arch fusemax --model bert_base --phase prefill --seq 512 --set GlobalBuffer.capacity_B=8MiB\n"
+        "          einsim eval --arch designs/arch/edge.yaml --workload gemm --mapping map.yaml --json\n"
         "          einsim eval --timeloop ../shared/peer_vectors/.../01-model-conv1d-2level/ref-output/os",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--arch", help="architecture YAML")
     p.add_argument("--workload", help="workload YAML (or a bundled name)")
+    p.add_argument("--model", help="model preset (bundled id or YAML) instead of --workload: one layer x layers")
+    p.add_argument("--phase", choices=("prefill", "decode"), default="prefill", help="model phase (default prefill)")
+    p.add_argument("--seq", type=int, metavar="N", help="prompt length (prefill) or KV-cache length (decode)")
+    p.add_argument("--batch", type=int, default=1, metavar="B", help="sequences per batch (default 1)")
+    p.add_argument("--mapper", metavar="NAME", help="mapper from einsim.mappers.registry: ideal (roofline bound, default), search, ... ")
+    p.add_argument("--mapper-option", action="append", metavar="NAME=VALUE", help="mapper option (repeatable)")
     p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="bind a rank size (repeatable)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="bind a rank size (M=4096) or set an arch field by dotted path (repeatable)")
     p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop input set under DIR instead")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
@@ -71,8 +88,23 @@ def evaluate_timeloop(directory: str) -> Result:
     return from_counts(imported.problem, imported.hierarchy, counts, imported.name)
 
 
+def evaluate_design(args: argparse.Namespace) -> Result:
+    """The --mapper path: a whole workload or model phase on an architecture."""
+    if not args.arch or not (args.workload or args.model):
+        raise EinsimError("eval needs --arch and --workload or --model (or --mapping / --timeloop)")
+    if args.workload and args.model:
+        raise EinsimError("give --workload or --model, not both")
+    if args.model and not args.seq:
+        raise EinsimError("--model needs --seq N (prompt length in prefill, KV-cache length in decode)")
+    options = dict(parse_override(item) for item in args.mapper_option or [])
+    sets = {k: parse_override(f"{k}={v}")[1] if "." in k else v for k, v in parse_sets(args.set).items()}
+    return evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase,
+                    seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(), **sets)
+
+
 def show(result: Result) -> None:
     print(f"{result.name}: latency {result.latency_s:.6g} s ({result.cycles:.6g} cycles), energy {result.energy_J:.6g} J")
+    print(f"DRAM traffic: {result.dram_bytes:.6g} B")
     print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
     print("bytes moved: " + ", ".join(f"{k} {v:.6g} B" for k, v in result.bytes_per_level.items()))
     rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J']:.6g}"] for b in result.breakdown]
@@ -82,8 +114,10 @@ def show(result: Result) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.timeloop:
         result = evaluate_timeloop(args.timeloop)
+    elif not args.mapping:
+        result = evaluate_design(args)
     else:
-        missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload), ("--mapping", args.mapping)) if not v]
+        missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]
         if missing:
             raise EinsimError(f"eval needs {', '.join(missing)} (or --timeloop DIR)")
         try:

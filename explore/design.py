@@ -1,0 +1,197 @@
+"""One design point: resolve an architecture, a workload or model phase and a mapper, and score it.
+
+``evaluate`` is the public entry; ``evaluate_params`` scores the flat parameter dict a sweep stores
+per point (``arch``, ``workload`` or ``model``/``phase``/``seq``/``batch``, ``mapper``, and
+prefixed keys ``arch.<dotted path>``, ``rank.<NAME>``, ``mapper.<option>``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from einsim.arch import Architecture, total_area_m2
+from einsim.arch.load import arch_from_source, bundled_dir, check_sources
+from einsim.einsum import Cascade, expand, load_workload
+from einsim.errors import EinsimError
+from einsim.mappers import registry
+from einsim.sim.result import Result, seq
+from einsim.yamlsrc import YamlSource, load_yaml_file
+
+DESIGN_KEYS = ("arch", "workload", "model", "phase", "seq", "batch", "mapper")
+PREFIXES = ("arch.", "rank.", "mapper.")
+
+
+def resolve_file(name: str, kind: str, root: Path | None = None) -> Path:
+    """A spec-relative (or cwd-relative) path, else the bundled design ``designs/<kind>/<name>.yaml``."""
+    p = Path(name)
+    for candidate in ([root / p] if root is not None and not p.is_absolute() else []) + [p]:
+        if candidate.is_file():
+            return candidate.resolve()
+    if p.suffix == "" and p.parent == Path("."):
+        bundled = bundled_dir().parent / kind / f"{name}.yaml"
+        if bundled.is_file():
+            return bundled
+    raise EinsimError(f"no {kind[:-1] if kind.endswith('s') else kind} file or bundled design {name!r}")
+
+
+@functools.lru_cache(maxsize=32)
+def _arch_source(path: Path, mtime: float) -> YamlSource:
+    return load_yaml_file(path)
+
+
+def load_design_arch(arch: str | Path | Architecture, overrides: Mapping[str, Any], root: Path | None = None) -> Architecture:
+    """An Architecture with dotted-path overrides; files are parsed once per process."""
+    if isinstance(arch, Architecture):
+        src = getattr(arch, "_src", None)
+        if src is None:
+            raise EinsimError("an Architecture given to evaluate() must come from load_arch (it keeps its source)")
+        return _validated(src, dict(overrides))
+    path = _resolve_cached(str(arch), "arch", root)
+    return _cached_arch(path, path.stat().st_mtime, json.dumps(overrides, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve_cached(name: str, kind: str, root: Path | None) -> Path:
+    return resolve_file(name, kind, root)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_arch(path: Path, mtime: float, overrides_json: str) -> Architecture:
+    # architectures are not modified after loading, so points with equal overrides share one
+    return _validated(_arch_source(path, mtime), json.loads(overrides_json))
+
+
+def _validated(src: YamlSource, overrides: dict[str, Any]) -> Architecture:
+    loaded = arch_from_source(src, overrides or None)
+    if Path(src.file).resolve().parent == bundled_dir().resolve():
+        check_sources(loaded)
+    return loaded
+
+
+@functools.lru_cache(maxsize=256)
+def _cascade(workload: str, sizes: tuple[tuple[str, Any], ...]) -> Cascade:
+    return load_workload(workload, dict(sizes))
+
+
+def _workload_name(workload: str, root: Path | None) -> str:
+    p = Path(workload)
+    if root is not None and not p.is_absolute() and (root / p).is_file():
+        return str((root / p).resolve())
+    return workload
+
+
+def scaled(result: Result, k: float, name: str | None = None) -> Result:
+    """``k`` copies of ``result`` one after another (k may be fractional)."""
+    return Result(name or result.name, result.latency_s * k, result.energy_J * k, result.cycles * k,
+                  {n: b * k for n, b in result.bytes_per_level.items()},
+                  {u: s * k for u, s in result.busy_s.items()}, {u: s * k for u, s in result.capacity_s.items()},
+                  [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown])
+
+
+def _run_mapper(name: str, arch: Architecture, cascade: Cascade, options: Mapping[str, Any], seed: int | None) -> Result:
+    mapper = registry.get(name)
+    kwargs = dict(options)
+    if seed is not None and "seed" in inspect.signature(mapper).parameters and "seed" not in kwargs:
+        kwargs["seed"] = seed
+    return mapper(arch, cascade, **kwargs)
+
+
+def _split_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(arch overrides by dotted path, rank sizes): a key with a dot (or ``arch.``) is an arch path."""
+    arch_over: dict[str, Any] = {}
+    ranks: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key.startswith("arch."):
+            arch_over[key[5:]] = value
+        elif key.startswith("rank."):
+            ranks[key[5:]] = value
+        elif "." in key:
+            arch_over[key] = value
+        else:
+            ranks[key] = value
+    return arch_over, ranks
+
+
+def evaluate(
+    arch: str | Path | Architecture,
+    workload: str | Path | Cascade | None = None,
+    mapper: str = registry.DEFAULT,
+    *,
+    model: str | None = None,
+    phase: str = "prefill",
+    seq_len: int | None = None,
+    batch: int = 1,
+    mapper_options: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    root: Path | None = None,
+    **overrides: Any,
+) -> Result:
+    """Score one design: ``arch`` (file, bundled name or loaded) running ``workload`` or a ``model`` phase.
+
+    ``overrides`` bind rank sizes (``M=4096``) and set architecture fields by dotted path
+    (``**{"GlobalBuffer.capacity_B": "8 MiB"}``). With ``model``, the result is one layer's
+    cascades scaled by the layer count (plus the LM head); ``seq_len`` is the prompt length in
+    prefill and the KV-cache length in decode. Relative paths resolve against ``root`` first.
+
+        evaluate("fusemax", "attention_1pass", M=4096, P=4096)
+        evaluate("fusemax", model="llama2_7b", phase="prefill", seq_len=4096)
+    """
+    arch_over, ranks = _split_overrides(overrides)
+    loaded = arch if isinstance(arch, Architecture) and not arch_over else load_design_arch(arch, arch_over, root)
+    options = dict(mapper_options or {})
+    if (workload is None) == (model is None):
+        raise EinsimError("give either a workload or a model (with phase and seq_len)")
+    if workload is not None:
+        if isinstance(workload, Cascade):
+            cascade = load_workload(workload.file, ranks) if ranks else workload
+        else:
+            cascade = _cascade(_workload_name(str(workload), root), tuple(sorted(ranks.items())))
+        return _run_mapper(mapper, loaded, cascade, options, seed)
+    if ranks:
+        raise EinsimError(f"rank sizes ({', '.join(sorted(ranks))}) apply to a workload, not to a model; "
+                          "vary seq_len/batch instead")
+    model_ref = str(resolve_file(model, "models", root)) if Path(model).suffix else model
+    if phase == "decode":
+        plan = expand(model_ref, "decode", context_len=seq_len, batch=batch)
+    else:
+        plan = expand(model_ref, phase, seq_len=seq_len, batch=batch)
+    parts: list[Result] = []
+    for layer in plan.layer_types:
+        per_layer = [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
+                                        options, seed), op.count, op.name) for op in layer.ops]
+        parts.append(scaled(seq(*per_layer, name=layer.name), layer.layers, layer.name))
+    parts += [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
+                                 options, seed), op.count, op.name) for op in plan.head]
+    return seq(*parts, name=f"{plan.model} {phase}")
+
+
+def evaluate_params(params: Mapping[str, Any], root: Path | None = None, seed: int | None = None) -> tuple[Result, Architecture]:
+    """Score a sweep's flat parameter dict; returns the Result and the resolved Architecture."""
+    unknown = [k for k in params if k not in DESIGN_KEYS and not k.startswith(PREFIXES)]
+    if unknown:
+        raise EinsimError(f"unknown design parameters {unknown}")
+    arch_over = {k[5:]: v for k, v in params.items() if k.startswith("arch.")}
+    ranks = {k[5:]: v for k, v in params.items() if k.startswith("rank.")}
+    options = {k[7:]: v for k, v in params.items() if k.startswith("mapper.")}
+    arch = load_design_arch(params["arch"], arch_over, root)
+    result = evaluate(arch, params.get("workload"), params.get("mapper", registry.DEFAULT),
+                      model=params.get("model"), phase=params.get("phase", "prefill"), seq_len=params.get("seq"),
+                      batch=params.get("batch", 1), mapper_options=options, seed=seed, root=root,
+                      **{f"rank.{k}": v for k, v in ranks.items()})
+    return result, arch
+
+
+def metrics(result: Result, arch: Architecture) -> dict[str, float]:
+    """The scalar metrics a sweep stores and a Pareto front can use."""
+    busy = sum(result.busy_s.values())
+    capacity = sum(result.capacity_s.values())
+    return {"latency_s": result.latency_s, "energy_J": result.energy_J, "edp_Js": result.latency_s * result.energy_J,
+            "area_m2": total_area_m2(arch), "dram_bytes": result.dram_bytes, "cycles": result.cycles,
+            "utilization": busy / capacity if capacity else 0.0}
+
+
+METRICS = ("latency_s", "energy_J", "edp_Js", "area_m2", "dram_bytes", "cycles", "utilization")

@@ -1,0 +1,44 @@
+"""A one-line progress bar on stderr (redrawn in place on a terminal, a final line otherwise)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total: int, label: str = "points", stream: TextIO | None = None, enabled: bool = True):
+        self.total, self.label = total, label
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.live = enabled and self.stream.isatty()
+        self.done = self.errors = 0
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+
+    def grow(self, more: int) -> None:
+        self.total += more
+
+    def update(self, n: int, errors: int = 0) -> None:
+        self.done += n
+        self.errors += errors
+        now = time.perf_counter()
+        if self.live and (now - self._last > 0.1 or self.done >= self.total):
+            self._last = now
+            self.stream.write("\r" + self._line())
+            self.stream.flush()
+
+    def _line(self) -> str:
+        elapsed = time.perf_counter() - self.t0
+        frac = self.done / self.total if self.total else 1.0
+        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        errors = f", {self.errors} failed" if self.errors else ""
+        return f"[{bar}] {self.done}/{self.total} {self.label}{errors}  {rate * 60:,.0f}/min  ETA {eta:4.0f} s "
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write(("\r" if self.live else "") + self._line().rstrip() + "\n")
+            self.stream.flush()

@@ -1,0 +1,163 @@
+"""The HTML report of a sweep: one self-contained page (plotly.js inlined, no network).
+
+Charts: the Pareto scatter over two metrics (a third, if given, colours the points; hover shows
+each point's axes), the per-component energy of the front's points, their compute-unit
+utilization, and a parallel-coordinates view of the axes and metrics of every successful point.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from einsim.explore.results import Results, check_metrics
+
+SELECTED = 12  # front points shown in the breakdown and utilization charts
+_LABELS = {"latency_s": "latency (s)", "energy_J": "energy (J)", "edp_Js": "EDP (J·s)", "area_m2": "area (m²)",
+           "dram_bytes": "DRAM traffic (B)", "cycles": "cycles", "utilization": "utilization"}
+
+
+def _label(row: dict[str, Any], axes: Sequence[str]) -> str:
+    return ", ".join(f"{k}={_short(row['axes'][k])}" for k in axes if k in row["axes"])
+
+
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _hover(row: dict[str, Any], metrics: Sequence[str]) -> str:
+    lines = [f"{k} = {_short(v)}" for k, v in row["axes"].items()]
+    lines += [f"{_LABELS[m]} = {row[m]:.4g}" for m in metrics]
+    return "<br>".join(lines)
+
+
+def pareto_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
+    ok = res.rows("ok")
+    front = res.pareto(metrics)
+    keys = {r["key"] for r in front}
+    rest = [r for r in ok if r["key"] not in keys]
+    x, y = metrics[0], metrics[1]
+    fig = go.Figure()
+    for rows, name, style in ((rest, "dominated", {"color": "#b0b7c3", "size": 7}),
+                              (front, "Pareto front", {"color": "#d62728", "size": 10})):
+        marker = dict(style)
+        if len(metrics) == 3 and rows:
+            marker.update(color=[r[metrics[2]] for r in rows], colorscale="Viridis", showscale=name == "Pareto front",
+                          colorbar={"title": _LABELS[metrics[2]]}, line={"width": 1.5, "color": style["color"]})
+        fig.add_trace(go.Scatter(x=[r[x] for r in rows], y=[r[y] for r in rows], mode="markers", name=name,
+                                 marker=marker, text=[_hover(r, metrics) for r in rows], hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=[r[x] for r in front], y=[r[y] for r in front], mode="lines", name="front",
+                             line={"color": "#d62728", "dash": "dot", "shape": "hv"}, hoverinfo="skip", showlegend=False))
+    log = lambda m: "log" if all(r[m] > 0 for r in ok) and _spread(ok, m) > 100 else "linear"  # noqa: E731
+    fig.update_layout(title=f"Pareto front: {_LABELS[x]} vs {_LABELS[y]}" + (f", colour {_LABELS[metrics[2]]}" if len(metrics) == 3 else ""),
+                      xaxis={"title": _LABELS[x], "type": log(x) if ok else "linear"},
+                      yaxis={"title": _LABELS[y], "type": log(y) if ok else "linear"}, height=480,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    return fig
+
+
+def _spread(rows: list[dict[str, Any]], m: str) -> float:
+    values = [r[m] for r in rows]
+    return max(values) / min(values) if min(values) > 0 else 1.0
+
+
+def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.Figure:
+    per_point = []
+    for r in selected:
+        comp: dict[str, float] = {}
+        for b in r["result"]["breakdown"]:
+            comp[b["component"]] = comp.get(b["component"], 0.0) + b["energy_J"]
+        per_point.append(comp)
+    components = sorted({c for p in per_point for c in p})
+    labels = [_label(r, axes) for r in selected]
+    fig = go.Figure([go.Bar(name=c, x=labels, y=[p.get(c, 0.0) for p in per_point]) for c in components])
+    fig.update_layout(barmode="stack", title="Energy per component (Pareto points)", yaxis={"title": "energy (J)"},
+                      height=420)
+    return fig
+
+
+def utilization_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.Figure:
+    units = sorted({u for r in selected for u in r["result"]["utilization"]})
+    labels = [_label(r, axes) for r in selected]
+    fig = go.Figure([go.Bar(name=u, x=labels, y=[r["result"]["utilization"].get(u, 0.0) for r in selected]) for u in units])
+    fig.update_layout(barmode="group", title="Compute-unit utilization (Pareto points)",
+                      yaxis={"title": "busy fraction", "range": [0, 1.05]}, height=420)
+    return fig
+
+
+def parallel_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
+    ok = res.rows("ok")
+    dims = []
+    for name in res.axis_names(derived=False):
+        values = [r["axes"].get(name) for r in ok]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            dims.append({"label": name, "values": values})
+        else:
+            cats = sorted({json.dumps(v) for v in values})
+            dims.append({"label": name, "values": [cats.index(json.dumps(v)) for v in values],
+                         "tickvals": list(range(len(cats))), "ticktext": [str(json.loads(c)) for c in cats]})
+    for m in metrics:
+        values = [r[m] for r in ok]
+        use_log = all(v > 0 for v in values) and _spread(ok, m) > 100
+        dims.append({"label": f"log10 {_LABELS[m]}" if use_log else _LABELS[m],
+                     "values": [math.log10(v) for v in values] if use_log else values})
+    keys = {r["key"] for r in res.pareto(metrics)}
+    fig = go.Figure(go.Parcoords(dimensions=dims, line={"color": [1 if r["key"] in keys else 0 for r in ok],
+                                                         "colorscale": [[0, "#b0b7c3"], [1, "#d62728"]]}))
+    fig.update_layout(title="Axes and metrics of every point (red: Pareto front)", height=460)
+    return fig
+
+
+def render(res: Results, metrics: Sequence[str] = ("latency_s", "energy_J"), title: str | None = None) -> str:
+    """The report page as one HTML string."""
+    metrics = check_metrics(metrics)
+    ok = res.rows("ok")
+    failed = res.rows("error")
+    selected = res.pareto(metrics)[:SELECTED]
+    axes = res.axis_names(derived=False)
+    charts = []
+    if ok:
+        figs = [("pareto", pareto_figure(res, metrics)), ("breakdown", breakdown_figure(selected, axes)),
+                ("utilization", utilization_figure(selected, axes)), ("parallel", parallel_figure(res, metrics))]
+        charts = [fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}",
+                              config={"displaylogo": False, "responsive": True}) for name, fig in figs]
+    title = title or f"einsim sweep: {res.dir.name}"
+    errors = "".join(f"<tr><td>{html.escape(_label(r, axes))}</td><td>{html.escape(r['error'] or '')}</td></tr>" for r in failed[:50])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:1.5em;max-width:1200px}} .chart{{margin-bottom:1.5em}}
+table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}</style>
+<script type="text/javascript">{get_plotlyjs()}</script></head>
+<body><h1>{html.escape(title)}</h1>
+<p>{len(res)} points: {len(ok)} ok, {len(failed)} failed. Pareto front over {", ".join(metrics)}:
+{len(res.pareto(metrics)) if ok else 0} points. Results: <code>{html.escape(str(res.db))}</code></p>
+{"".join(f'<div class="chart">{c}</div>' for c in charts) or "<p>No successful points to plot.</p>"}
+{f"<h2>Failed points</h2><table><tr><th>point</th><th>error</th></tr>{errors}</table>" if failed else ""}
+</body></html>
+"""
+
+
+def write_report(run_dir: str | Path, html_path: str | Path, metrics: Sequence[str] | None = None) -> Path:
+    """Write the report of ``run_dir`` to ``html_path``; metrics default to the spec's report.pareto."""
+    res = Results(run_dir)
+    if metrics is None:
+        metrics = spec_pareto(res)
+    out = Path(html_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(res, metrics), encoding="utf-8")
+    return out
+
+
+def spec_pareto(res: Results) -> list[str]:
+    """The stored spec's ``report.pareto`` metrics (latency and energy if it has none)."""
+    import yaml
+
+    data = yaml.safe_load(res.spec_text) if res.spec_text else None
+    pareto = data.get("report", {}).get("pareto") if isinstance(data, dict) and isinstance(data.get("report"), dict) else None
+    return list(pareto) if pareto else ["latency_s", "energy_J"]

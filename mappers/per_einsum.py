@@ -1,0 +1,38 @@
+"""The "search" mapper: each Einsum of a cascade mapped on its own by a mapspace search, run in sequence.
+
+Each Einsum goes to the compute unit the roofline picks for it (the one that would finish it
+soonest); its mapspace on that unit's storage hierarchy is searched (einsim.mappers.search) for
+the best mapping by ``objective``; the cascade's Result is the Einsums' Results one after another,
+every intermediate round-tripping through the levels its mapping names (no fusion). Options:
+``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, random, hill), ``budget``
+(evaluations per Einsum) and ``seed``.
+"""
+
+from __future__ import annotations
+
+from einsim.arch import Architecture
+from einsim.einsum import Cascade
+from einsim.errors import EinsimError
+from einsim.mappers.hierarchy import hierarchy_for
+from einsim.mappers.mapspace import Mapspace
+from einsim.mappers.registry import register
+from einsim.mappers.roofline import fastest_unit
+from einsim.mappers.search import search
+from einsim.sim.nest import NestProblem
+from einsim.sim.result import Result, from_counts, seq
+
+
+@register("search")
+def per_einsum_search(arch: Architecture, cascade: Cascade, *, objective: str = "edp", method: str = "auto",
+                      budget: int = 2000, seed: int = 0) -> Result:
+    """Best mapping of every Einsum by a mapspace search; the Results in sequence."""
+    parts = []
+    for einsum in cascade.einsums:
+        unit, _, _ = fastest_unit(arch, einsum)
+        hierarchy = hierarchy_for(arch, unit, einsum)
+        problem = NestProblem.from_einsum(einsum)
+        found = search(Mapspace(problem, hierarchy), objective=objective, method=method, budget=int(budget), seed=int(seed))
+        if found.counts is None:
+            raise EinsimError(f"{einsum.name}: no valid mapping on {unit} among {found.evaluations} evaluated", einsum.location)
+        parts.append(from_counts(problem, hierarchy, found.counts, einsum.name))
+    return seq(*parts, name=cascade.name)
