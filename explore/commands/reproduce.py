@@ -1,0 +1,45 @@
+"""`einsim reproduce fusemax`: the FuseMax paper's grid through the model, next to the paper's means.
+
+JSON output (``--json``): a list of objects with ``model``, ``seq_len``, ``config`` (``unfused``,
+``flat``, ``cascade``, ``architecture``, ``fusemax``), ``attn_latency_s``, ``attn_energy_J``,
+``dram_bytes``, ``util_2d``, ``util_1d``, ``e2e_latency_s`` and ``e2e_energy_J``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from einsim.explore.commands._common import print_json, table
+from einsim.mappers.spatial.reproduce import PAPER, run_grid, stderr_progress, summary
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="reproduce a paper's results through the model (fusemax)",
+        description="Evaluate the FuseMax grid (4 models x 6 sequence lengths x 5 configurations, batch 64) "
+        "and print per-point results and the mean speedups/energy ratios beside the paper's.",
+        epilog="example: einsim reproduce fusemax --json > fusemax.json",
+    )
+    p.add_argument("paper", choices=["fusemax"], help="which paper")
+    p.add_argument("--json", action="store_true", help="print the 120 points as a JSON list")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    points = run_grid(progress=stderr_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    if args.json:
+        print_json([p.to_dict() for p in points])
+        return 0
+    rows = [[p.model, str(p.seq_len), p.config, f"{p.attn_latency_s:.4g}", f"{p.attn_energy_J:.4g}",
+             f"{p.dram_bytes:.4g}", f"{p.util_2d:.3f}", f"{p.util_1d:.3f}", f"{p.e2e_latency_s:.4g}",
+             f"{p.e2e_energy_J:.4g}"] for p in points]
+    print(table(rows, ["model", "seq", "config", "attn_s", "attn_J", "dram_B", "util_2d", "util_1d", "e2e_s", "e2e_J"]))
+    print()
+    means = summary(points)
+    print(table([[k, f"{v:.3f}", f"{PAPER[k]:g}", f"{v / PAPER[k] - 1:+.1%}"] for k, v in means.items()],
+                ["FuseMax vs baseline (mean over 24 points)", "model", "paper", "diff"]))
+    return 0

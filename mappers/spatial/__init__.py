@@ -1,0 +1,16 @@
+"""Spatial back-end: whole cascades on two-array designs (FuseMax, FLAT, Unfused).
+
+``evaluate_attention(STRATEGIES["fusemax"], H, M, P, E, F)`` scores attention under one of the five
+configurations of the FuseMax paper; ``evaluate_layer`` adds the encoder layer's linear layers;
+``evaluate_cascade`` runs any other cascade (Mamba-2 SSD, linear attention) fused on the same
+hardware; ``parse_schedule``/``evaluate_schedule`` are the schedule grammar. See docs/fusemax.md.
+"""
+
+from einsim.mappers.spatial.attention import AttentionResult, evaluate_attention
+from einsim.mappers.spatial.generic import CascadeResult, evaluate_cascade
+from einsim.mappers.spatial.layer import LayerResult, evaluate_layer
+from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
+from einsim.mappers.spatial.strategies import STRATEGIES, Strategy, strategy
+
+__all__ = ["AttentionResult", "CascadeResult", "LayerResult", "STRATEGIES", "Strategy", "evaluate_attention",
+           "evaluate_cascade", "evaluate_layer", "evaluate_schedule", "parse_schedule", "strategy"]

@@ -1,0 +1,271 @@
+"""Attention on a two-array spatial design under one of the five strategies.
+
+Each Einsum gets a Mapping (``loops``/``tiles``), is scored alone by the nest kernel and re-homed
+for fusion (``cost``); the schedule expression combines the per-Einsum times with the DRAM time.
+The strategy-specific part is the tiling choice:
+
+- ``fused`` (Cascade 5): M = M1 x M0 and P = P2 x P1 x P0 with M0 x P0 the 2D array; P1 is the
+  largest divisor of P/P0 whose global-buffer footprint (the largest tile of every tensor the
+  group keeps there) fits the buffer (fusemax.md a.7).
+- ``flat``: FLAT fuses QK, the 3-pass softmax and AV over a block of R query rows. The QK and A
+  fibers of the block live in the buffer or in DRAM; the softmax stages one row's fiber on chip
+  and spills the part that does not fit. FLAT's per-workload dataflow file is not available, so its
+  own choice is modelled: R (a multiple of the array width) and the QK/A placement minimising
+  latency, then DRAM bytes, then energy, under the buffer.
+- ``unfused``: QK and AV each get the tiling a small exhaustive search finds best by EDP (the
+  artifact runs Timeloop's mapper with an EDP metric); the softmax stages one fiber at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from einsim.arch import Architecture, DRAM, PEArray, load_arch
+from einsim.arch.load import bundled_dir
+from einsim.einsum import Cascade, load_workload, resize
+from einsim.einsum.cascade import Einsum
+from einsim.errors import EinsimError
+from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum, merge_energy
+from einsim.mappers.spatial.loops import LevelPlan, footprint, mapping_for
+from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
+from einsim.mappers.spatial.strategies import Strategy
+from einsim.mappers.spatial.tiles import search_tiling
+
+GB, RF2D = "GlobalBuffer", "RF2D"
+
+
+@dataclass
+class AttentionResult:
+    strategy: str
+    latency_s: float
+    energy_J: float
+    dram_bytes: float
+    utilization: dict[str, float]
+    costs: list[EinsumCost]
+    choice: dict[str, Any] = field(default_factory=dict)  # the tiling/placement picked
+
+    @property
+    def energy(self) -> dict[tuple[str, str], list[float]]:
+        return merge_energy(self.costs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strategy": self.strategy, "latency_s": self.latency_s, "energy_J": self.energy_J,
+                "dram_bytes": self.dram_bytes, "utilization": dict(self.utilization), "choice": dict(self.choice),
+                "einsums": {c.name: {"unit": c.unit, "compute_s": c.compute_s, "dram_bytes": c.dram_bytes,
+                                     "energy_J": c.energy_J} for c in self.costs}}
+
+
+_ARCHS: dict[str, Architecture] = {}
+_BASE: dict[str, Cascade] = {}
+
+
+def design(name: str) -> Architecture:
+    """A bundled design, loaded once."""
+    if name not in _ARCHS:
+        _ARCHS[name] = load_arch(bundled_dir() / name)
+    return _ARCHS[name]
+
+
+def workload(name: str, sizes: dict[str, int]) -> Cascade:
+    """A bundled workload at ``sizes`` (the YAML is parsed once, then resized)."""
+    if name not in _BASE:
+        _BASE[name] = load_workload(name)
+    return resize(_BASE[name], sizes)
+
+
+def array_of(arch: Architecture, unit: str) -> PEArray:
+    u = arch.component(unit)
+    assert isinstance(u, PEArray)
+    return u
+
+
+def dram_Bps(arch: Architecture) -> float:
+    return next(c.bandwidth_Bps for c in arch.storage_levels() if isinstance(c, DRAM))
+
+
+def _gb_words(arch: Architecture) -> float:
+    comp = arch.component(GB)
+    return comp.capacity * 8 / array_of(arch, "Array2D").word_bits  # type: ignore[attr-defined]
+
+
+def _fill_drain_s(arch: Architecture, cost: EinsumCost, tiles: float) -> float:
+    """Pipeline fill and drain of a systolic 2D array: rows + columns - 2 cycles per array tile."""
+    shape = array_of(arch, cost.unit).shape
+    if len(shape) < 2:
+        return 0.0
+    return tiles * (sum(shape) - 2) / arch.clock_of(cost.unit)
+
+
+def combine(s: Strategy, arch: Architecture, costs: list[EinsumCost], params: dict[str, float],
+            choice: dict[str, Any], fill_drain: dict[str, float] | None = None) -> AttentionResult:
+    """Latency from the strategy's schedule; energies and bytes add; utilization per array."""
+    times = {c.name: c.compute_s + (fill_drain or {}).get(c.name, 0.0) for c in costs}
+    bw = dram_Bps(arch)
+    by_name = {c.name: c for c in costs}
+
+    def mem(names: tuple[str, ...] | None) -> float:
+        chosen = costs if names is None else [by_name[n] for n in names]
+        return sum(c.dram_bytes for c in chosen) / bw
+
+    latency = evaluate_schedule(parse_schedule(s.schedule), times, params, mem)
+    util = {}
+    for unit in ("Array2D", "Array1D"):
+        pes = array_of(arch, unit).pe_count
+        util[unit] = sum(c.busy_pe_s for c in costs if c.unit == unit) / (pes * latency) if latency else 0.0
+    return AttentionResult(s.name, latency, sum(c.energy_J for c in costs), sum(c.dram_bytes for c in costs),
+                           util, costs, choice)
+
+
+def _einsums(s: Strategy, sizes: dict[str, int]) -> list[Einsum]:
+    return [e for e in workload(s.workload, sizes).einsums if not e.init]
+
+
+def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill_drain: bool = False) -> AttentionResult:
+    """Attention of H independent (batch x head) instances, M keys, P queries, under strategy ``s``."""
+    arch = design(s.arch)
+    if s.tiling == "fused":
+        return _fused(s, arch, H, M, P, E, F, fill_drain)
+    if s.tiling == "flat":
+        return _flat(s, arch, H, M, P, E, F)
+    if s.tiling == "unfused":
+        return _unfused(s, arch, H, M, P, E, F)
+    raise EinsimError(f"strategy {s.name}: unknown tiling {s.tiling!r}")
+
+
+# ---- fused (Cascade 5) -------------------------------------------------------------------------
+
+def _fused_plan(unit: str, d: dict[str, int]) -> list[LevelPlan]:
+    top = LevelPlan("DRAM", {"h": d["H"], "p": d["P2"], "m1": d["M1"]}, ("h", "p", "m1"))
+    if unit == "Array2D":
+        return [top, LevelPlan(GB, {"p": d["P1"]}, ("p",), {"m0": d["M0"], "p": d["P0"]}),
+                LevelPlan(RF2D, {"e": d["E"], "f": d["F"]})]
+    return [top, LevelPlan(GB, {"p": d["P1"], "m0": d["M0"], "f": d["F"]}, ("p", "m0", "f"), {"p": d["P0"]})]
+
+
+def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool) -> AttentionResult:
+    M0, P0 = array_of(arch, "Array2D").shape
+    if M % M0 or P % P0:
+        raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
+    einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0})
+    capacity = _gb_words(arch)
+    dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
+    mappings = None
+    for P1 in sorted((d for d in range(1, P // P0 + 1) if (P // P0) % d == 0), reverse=True):
+        dims.update(P1=P1, P2=P // (P0 * P1))
+        trial = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s.unit_of(e.name), dims), s.homes, s.staged)
+                 for e in einsums]
+        if footprint(arch, einsums, trial, GB) <= capacity:
+            mappings = trial
+            break
+    if mappings is None:
+        raise EinsimError(f"{s.name}: even P1 = 1 does not fit the global buffer")
+    costs = [evaluate_einsum(arch, e, m.unit, [Variant(m, s.homes)], s.extra_ops)[0] for e, m in zip(einsums, mappings)]
+    fd = None
+    if fill_drain:
+        tiles = H * dims["P2"] * dims["M1"] * dims["P1"]
+        fd = {c.name: _fill_drain_s(arch, c, tiles) for c in costs}
+    choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"], "footprint_words": footprint(arch, einsums, mappings, GB)}
+    return combine(s, arch, costs, {k: float(v) for k, v in dims.items()}, choice, fd)
+
+
+# ---- FLAT and the softmax shared with Unfused --------------------------------------------------
+
+def _softmax_plan(dims: dict[str, int]) -> list[LevelPlan]:
+    """One query row at a time; its M fiber spread over the 1D lanes."""
+    return [LevelPlan("DRAM", {"h": dims["H"], "p": dims["P"]}, ("h", "p")),
+            LevelPlan(GB, {"m": dims["M"] // dims["L"]}, ("m",), {"m": dims["L"]})]
+
+
+def _softmax_variants(arch: Architecture, einsums: dict[str, Einsum], dims: dict[str, int], qk_at: str, a_at: str,
+                      spill: float) -> dict[str, Variant]:
+    """GM reads the QK fiber (from DRAM, staging it, or from the buffer); SN overwrites it in place;
+    SD and A read SN there; A goes to ``a_at``. A ``spill`` fraction of every fiber the buffer
+    should hold does not fit and round-trips DRAM."""
+    homes = {
+        "GM": ({"QK": qk_at, "GM": GB}, ("QK",)),
+        "SN": ({"QK": GB, "GM": GB, "SN": GB}, ()),
+        "SD": ({"SN": GB, "SD": GB}, ()),
+        "A": ({"SN": GB, "SD": GB, "A": a_at}, ()),
+    }
+    out = {}
+    for name, (h, staged) in homes.items():
+        sp = {t: spill for t, at in h.items() if at == GB and t in ("QK", "SN", "A")}
+        out[name] = Variant(mapping_for(arch, einsums[name], "Array1D", _softmax_plan(dims), h, staged), h, sp)
+    return out
+
+
+def _flat_plan(d: dict[str, int], R: int, inner: dict[str, str]) -> list[LevelPlan]:
+    gb_inner = {v: d[v.upper()] for v, lvl in inner.items() if lvl == GB}
+    rf_inner = {v: d[v.upper()] for v, lvl in inner.items() if lvl == RF2D}
+    return [LevelPlan("DRAM", {"h": d["H"], "p": d["P"] // R, "m": d["M"] // d["M0"]}, ("h", "p", "m")),
+            LevelPlan(GB, {"p": R // d["P0"], **gb_inner}, ("p", *gb_inner), {"m": d["M0"], "p": d["P0"]}),
+            LevelPlan(RF2D, rf_inner)]
+
+
+def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int) -> AttentionResult:
+    M0, P0 = array_of(arch, "Array2D").shape
+    lanes = array_of(arch, "Array1D").pe_count
+    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P})}
+    dims = {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0, "P0": P0, "L": lanes}
+    capacity = _gb_words(arch)
+    candidates = []
+    R = P0
+    while R <= P:
+        streams = E * R + E * M0 + F * M0 + F * R  # Q and AV rows of the block, one K and V tile
+        if P % R == 0 and streams < capacity:
+            for qk_at in (GB, "DRAM"):
+                for a_at in (GB, "DRAM"):
+                    # live fibers (pass analysis: one M fiber per row for each re-read tensor) of the
+                    # block's on-chip tensors; with QK in DRAM the softmax stages one row's fiber
+                    live = R * M * ((qk_at == GB) + (a_at == GB)) + (M if qk_at == "DRAM" else 0)
+                    spill = max(0.0, 1 - (capacity - streams) / live) if live else 0.0
+                    candidates.append((R, qk_at, a_at, spill))
+        R *= 2
+    if not candidates:
+        raise EinsimError(f"FLAT: no row block fits the global buffer at M={M}")
+    qk_v = [Variant(mapping_for(arch, by["QK"], "Array2D", _flat_plan(dims, R, {"e": RF2D}), {"QK": q}, ("Q", "K")),
+                    {"QK": q}, {"QK": sp} if q == GB else {}) for R, q, _, sp in candidates]
+    av_v = [Variant(mapping_for(arch, by["AV"], "Array2D", _flat_plan(dims, R, {"f": GB}), {"A": a}, ("A", "V", "AV")),
+                    {"A": a}, {"A": sp} if a == GB else {}) for R, _, a, sp in candidates]
+    qk_c = evaluate_einsum(arch, by["QK"], "Array2D", qk_v)
+    av_c = evaluate_einsum(arch, by["AV"], "Array2D", av_v)
+    soft_cache: dict[tuple[str, str, float], list[EinsumCost]] = {}
+    results = []
+    for k, (R, q, a, spill) in enumerate(candidates):
+        key = (q, a, spill)
+        if key not in soft_cache:
+            variants = _softmax_variants(arch, by, dims, q, a, spill)
+            soft_cache[key] = [evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()]
+        costs = [qk_c[k], *soft_cache[key], av_c[k]]
+        if not all(c.valid for c in costs):
+            continue
+        res = combine(s, arch, costs, {"P0": P0, "M0": M0}, {"R": R, "QK": q, "A": a, "spill": spill})
+        results.append(((res.latency_s, res.dram_bytes, res.energy_J), k, res))
+    if not results:
+        raise EinsimError(f"FLAT: no valid dataflow at M={M}")
+    return min(results, key=lambda r: (r[0], r[1]))[2]
+
+
+# ---- Unfused -----------------------------------------------------------------------------------
+
+def _edp(arch: Architecture):
+    bw = dram_Bps(arch)
+    return lambda c: max(c.compute_s, c.dram_bytes / bw) * c.energy_J
+
+
+def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int) -> AttentionResult:
+    M0, P0 = array_of(arch, "Array2D").shape
+    lanes = array_of(arch, "Array1D").pe_count
+    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P})}
+    dims = {"H": H, "M": M, "P": P, "L": lanes}
+    spatial = {"m": M0, "p": P0}
+    qk, qk_tiles = search_tiling(arch, by["QK"], "Array2D", spatial, ("p", "m"), {"h": H}, {"e": RF2D}, {},
+                                 ("Q", "K", "QK"), _edp(arch))
+    av, av_tiles = search_tiling(arch, by["AV"], "Array2D", spatial, ("p", "m"), {"h": H}, {"f": GB}, {},
+                                 ("A", "V", "AV"), _edp(arch))
+    spill = 1 - min(1.0, _gb_words(arch) / M)
+    soft = [evaluate_einsum(arch, by[n], "Array1D", [v])[0]
+            for n, v in _softmax_variants(arch, by, dims, "DRAM", "DRAM", spill).items()]
+    choice = {"QK_tiles": qk_tiles, "AV_tiles": av_tiles, "spill": spill}
+    return combine(s, arch, [qk, *soft, av], {"P0": P0, "M0": M0}, choice)

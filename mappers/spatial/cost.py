@@ -1,0 +1,164 @@
+"""One Einsum of a fused cascade on one unit: the nest kernel's counts, re-homed for fusion.
+
+The nest kernel evaluates an Einsum alone, so every tensor's backing store is DRAM. In a fused
+cascade an intermediate lives somewhere on chip (its *home*): in a PE's registers, in the global
+buffer, or in a staging buffer off the Einsum's storage path. The kernel's counts are re-homed:
+
+- home on the path (e.g. RF2D, GlobalBuffer): the tensor never goes above it, so the counts of
+  the levels above it and the home's own fills are dropped;
+- home off the path (e.g. StageRF between the 2D and 1D arrays): what the kernel charged to DRAM
+  is charged to the home instead (reads as reads, updates as writes);
+- a ``spill`` fraction of a re-homed tensor's dropped DRAM traffic stays at DRAM (the part of a
+  fiber that does not fit its home).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping as TMapping, Sequence
+
+from einsim.arch import Architecture, Buffer
+from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.cascade import Einsum
+from einsim.mappers.hierarchy import hierarchy_for
+from einsim.mappers.mapping import Mapping
+from einsim.sim.nest import NestProblem, encode, evaluate_encoded
+
+DRAM = "DRAM"
+
+
+@dataclass
+class EinsumCost:
+    """Cost of one Einsum (all instances) on its bound unit."""
+
+    name: str
+    unit: str
+    compute_s: float  # time on the unit: temporal steps x cycles per point / clock
+    busy_pe_s: float  # PE-seconds of work (points x cycles per point / clock)
+    dram_bytes: float
+    energy: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (component, action) -> [count, J]
+    valid: bool = True
+
+    @property
+    def energy_J(self) -> float:
+        return sum(v[1] for v in self.energy.values())
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One mapping of an Einsum with where its tensors live (tensor -> component; default DRAM)."""
+
+    mapping: Mapping
+    homes: TMapping[str, str] = field(default_factory=dict)
+    spill: TMapping[str, float] = field(default_factory=dict)
+
+
+def op_cost(arch: Architecture, unit: str, einsum: Einsum, extra_ops: TMapping[str, TMapping[str, int]],
+            emulate: TMapping[str, TMapping[str, int]] | None = None) -> tuple[float, dict[str, float]]:
+    """(cycles per point, {op: count per point}) with ``extra_ops`` issued beside an op (e.g. the
+    subtract of sub-then-exp run as a separate add on hardware whose exp unit does not fuse it) and
+    ops the unit lacks replaced by their ``emulate`` sequence."""
+    ops = dict(ops_per_point(einsum))
+    for op, seq in (emulate or {}).items():
+        if op in ops:
+            n = ops.pop(op)
+            for other, k in seq.items():
+                ops[other] = ops.get(other, 0) + n * k
+    for op, extra in extra_ops.items():
+        for other, n in extra.items():
+            if op in ops:
+                ops[other] = ops.get(other, 0) + n * ops[op]
+    arch.require_ops(unit, ops)
+    cycles = sum(n * arch.op_cost(unit, op).cycles for op, n in ops.items())
+    return max(cycles, 1.0), ops
+
+
+def tile_words(problem: NestProblem, mapping: Mapping, level_names: Sequence[str], level: str) -> dict[str, float]:
+    """Words of each tensor in one tile at ``level``: the footprint of every loop at or below it."""
+    start = list(level_names).index(level)
+    size = {d: 1 for d in problem.dims}
+    for lm in mapping.levels:
+        if lm.target in level_names and list(level_names).index(lm.target) >= start:
+            for d, f in (*lm.temporal.items(), *lm.spatial.items()):
+                size[d] *= f
+    out: dict[str, float] = {}
+    for t, proj in zip(problem.tensors, problem.projections):
+        vol = 1.0
+        for row in proj:
+            vol *= 1 + sum(abs(c) * (size[d] - 1) for c, d in zip(row, problem.dims))
+        base = t.rstrip("'")
+        out[base] = max(out.get(base, 0.0), vol)
+    return out
+
+
+def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Sequence[Variant],
+                    extra_ops: TMapping[str, TMapping[str, int]] | None = None,
+                    emulate: TMapping[str, TMapping[str, int]] | None = None) -> list[EinsumCost]:
+    """Costs of N mapping variants of ``einsum`` on ``unit`` (one kernel call), re-homed as above."""
+    hier = hierarchy_for(arch, unit)
+    problem = NestProblem.from_einsum(einsum)
+    cycles, ops = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+    counts = evaluate_encoded(problem, hier, encode(problem, hier, [v.mapping for v in variants]))
+    names = hier.names()
+    clock = hier.clock_Hz
+    out = []
+    for k, var in enumerate(variants):
+        c = counts.one(k)
+        homes, spill = var.homes, var.spill
+        reads, fills, updates = c.reads.copy(), c.fills.copy(), c.updates.copy()
+        extra: dict[tuple[str, str], float] = {}  # (off-path home, action) -> words
+        for t, tname in enumerate(problem.tensors):
+            home = homes.get(tname.rstrip("'"), DRAM)
+            if home == DRAM:
+                continue
+            s = spill.get(tname.rstrip("'"), 0.0)
+            if home in names:
+                hi = names.index(home)
+                dram = (reads[0, t], fills[0, t], updates[0, t])
+                for li in range(hi):
+                    reads[li, t] = fills[li, t] = updates[li, t] = 0.0
+                fills[hi, t] *= s
+                reads[0, t], updates[0, t] = s * dram[0], s * dram[2]
+            else:
+                r, u = reads[0, t] * c.instances[0], updates[0, t] * c.instances[0]
+                extra[(home, "read")] = extra.get((home, "read"), 0.0) + (1 - s) * r
+                extra[(home, "write")] = extra.get((home, "write"), 0.0) + (1 - s) * u
+                reads[0, t] *= s
+                updates[0, t] *= s
+        energy: dict[tuple[str, str], list[float]] = {}
+        for li, level in enumerate(hier.levels):
+            inst = float(c.instances[li])
+            for action, arr, e in (("read", reads, level.read_J), ("write", fills, level.write_J),
+                                   ("update", updates, level.update_J)):
+                words = float(arr[li].sum()) * inst
+                if words:
+                    accesses = sum(math.ceil(w / level.block_words) for w in arr[li]) * inst
+                    _add(energy, (level.name, action), words, accesses * e)
+        for (home, action), words in extra.items():
+            comp = arch.component(home)
+            assert isinstance(comp, Buffer)
+            block = max(1, comp.width_bits // int(hier.word_bytes * 8))
+            e = comp.read_energy_J if action == "read" else comp.write_energy_J
+            _add(energy, (home, action), float(words), math.ceil(words / block) * (e or 0.0))
+        points = float(c.computes) * float(c.instances[-1])
+        for op, n in ops.items():
+            _add(energy, (unit, op), points * n, points * n * (arch.op_cost(unit, op).energy_J or 0.0))
+        dram_words = float((reads[0] + fills[0] + updates[0]).sum()) * float(c.instances[0])
+        out.append(EinsumCost(einsum.name, unit, float(c.computes) * cycles / clock, points * cycles / clock,
+                              dram_words * hier.word_bytes, energy, c.valid))
+    return out
+
+
+def _add(energy: dict[tuple[str, str], list[float]], key: tuple[str, str], count: float, joules: float) -> None:
+    row = energy.setdefault(key, [0.0, 0.0])
+    row[0] += count
+    row[1] += joules
+
+
+def merge_energy(costs: Sequence[EinsumCost]) -> dict[tuple[str, str], list[float]]:
+    out: dict[tuple[str, str], list[float]] = {}
+    for c in costs:
+        for k, (n, j) in c.energy.items():
+            _add(out, k, n, j)
+    return out

@@ -1,0 +1,70 @@
+"""FuseMax mechanisms checked against hand-derived numbers (fusemax.md a.5, a.7, (e))."""
+
+from __future__ import annotations
+
+import pytest
+
+from einsim.mappers.spatial.attention import evaluate_attention
+from einsim.mappers.spatial.strategies import STRATEGIES
+
+CLOCK = 940e6
+
+
+@pytest.mark.parametrize("n, E, p1", [(1024, 64, 4), (4096, 64, 16), (16384, 64, 64), (65536, 64, 128),
+                                      (2**20, 64, 128), (16384, 128, 64), (2**20, 128, 64)])
+def test_p1_follows_from_the_global_buffer(n: int, E: int, p1: int) -> None:
+    # a.7: the largest divisor of P/256 with P1*256*(E+1+1+F) + 256*(E+F) words <= 16 MiB
+    r = evaluate_attention(STRATEGIES["fusemax"], 2, n, n, E, E)
+    assert r.choice["P1"] == p1
+
+
+def test_fusemax_cycles_per_einsum_match_the_binding_table() -> None:
+    H, n, E = 3, 4096, 64
+    r = evaluate_attention(STRATEGIES["fusemax"], H, n, n, E, E)
+    t = {c.name: c.compute_s * CLOCK / H for c in r.costs}
+    m1 = n // 256
+    assert t["BQK"] == E * n * n / 65536 and t["SLNV"] == E * n * n / 65536
+    assert t["LM"] == t["SLD"] == n * n / 65536 and t["SLN"] == 7 * n * n / 65536
+    assert t["RM"] == t["RD"] == t["SPD"] == m1 * n / 256 and t["PRM"] == 7 * m1 * n / 256
+    assert t["SPNV"] == t["RNV"] == E * m1 * n / 256 and t["AV"] == E * n / 256
+    comp = max(t["BQK"] + t["LM"], t["RD"] + t["RNV"] + t["AV"]) + t["RM"] + 8 * n * n / 65536 + t["SLNV"]
+    assert r.latency_s == pytest.approx(H * comp / CLOCK, rel=1e-12)
+    busy_2d = t["BQK"] + t["LM"] + t["SLN"] + t["SLD"] + t["SLNV"]
+    assert r.utilization["Array2D"] == pytest.approx(busy_2d / comp)
+    assert r.utilization["Array1D"] == pytest.approx(1.0)
+
+
+def test_fusemax_dram_traffic_is_q_k_v_reads_and_av_writes() -> None:
+    H, n, E = 2, 2**18, 64  # P1 = 128 -> K and V are read P/(256*128) = 8 times
+    r = evaluate_attention(STRATEGIES["fusemax"], H, n, n, E, E)
+    words = H * (E * n + 8 * 2 * E * n + E * n)
+    assert r.dram_bytes == 2 * words
+
+
+def test_fusemax_energy_is_mostly_2d_macs() -> None:
+    r = evaluate_attention(STRATEGIES["fusemax"], 8, 4096, 4096, 64, 64)
+    macs = sum(j for (comp, op), (_, j) in r.energy.items() if comp == "Array2D" and op in ("mac", "exp"))
+    # the paper says >= 95 %; our CACTI global-buffer energies put it at ~90 % (docs/fusemax.md)
+    assert 0.88 < macs / r.energy_J < 0.95
+
+
+def test_flat_is_1d_bound_until_the_fibers_leave_the_chip() -> None:
+    r = evaluate_attention(STRATEGIES["flat"], 4, 16384, 16384, 64, 64)
+    assert r.latency_s == pytest.approx(4 * 4 * 16384**2 / 256 / CLOCK)  # 4 softmax Einsums, 1 cycle/element
+    assert r.utilization["Array2D"] == pytest.approx(0.125)
+    big = evaluate_attention(STRATEGIES["flat"], 4, 2**18, 2**18, 64, 64)
+    assert big.choice["QK"] == big.choice["A"] == "DRAM"
+    # QK and A each written once and read once: 4 words per element, plus K/V per row block
+    assert big.dram_bytes / (4 * 2**36) == pytest.approx(8.0, rel=0.01)
+
+
+def test_unfused_softmax_round_trips_dram() -> None:
+    r = evaluate_attention(STRATEGIES["unfused"], 4, 4096, 4096, 64, 64)
+    assert r.dram_bytes / (4 * 4096**2) == pytest.approx(8.0, rel=0.1)
+    assert r.utilization["Array1D"] < 0.7
+
+
+def test_fill_drain_is_optional_and_adds_time() -> None:
+    base = evaluate_attention(STRATEGIES["fusemax"], 2, 4096, 4096, 64, 64)
+    fd = evaluate_attention(STRATEGIES["fusemax"], 2, 4096, 4096, 64, 64, fill_drain=True)
+    assert fd.latency_s > base.latency_s and fd.energy_J == base.energy_J
