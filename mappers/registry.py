@@ -29,7 +29,7 @@ class Mapper(Protocol):
     def __call__(self, arch: Architecture, cascade: Cascade, **options: Any) -> Result: ...
 
 
-# modules that register mappers when imported; a module not (yet) in the tree is skipped
+# modules that register mappers when imported
 PROVIDERS = (
     "einsim.mappers.roofline",
     "einsim.mappers.per_einsum",
@@ -59,11 +59,7 @@ def _load_providers() -> None:
         return
     _loaded = True
     for module in PROVIDERS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # the provider exists but one of its imports is missing
-                raise
+        importlib.import_module(module)
 
 
 def names() -> list[str]:

@@ -9,6 +9,7 @@ hardware; ``parse_schedule``/``evaluate_schedule`` are the schedule grammar. See
 from einsim.mappers.spatial.attention import AttentionResult, evaluate_attention
 from einsim.mappers.spatial.generic import CascadeResult, evaluate_cascade
 from einsim.mappers.spatial.layer import LayerResult, evaluate_layer
+from einsim.mappers.spatial import registered  # noqa: F401  (registers the five configurations as mappers)
 from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
 from einsim.mappers.spatial.strategies import STRATEGIES, Strategy, strategy
 

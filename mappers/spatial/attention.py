@@ -121,9 +121,11 @@ def _einsums(s: Strategy, sizes: dict[str, int]) -> list[Einsum]:
     return [e for e in workload(s.workload, sizes).einsums if not e.init]
 
 
-def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill_drain: bool = False) -> AttentionResult:
-    """Attention of H independent (batch x head) instances, M keys, P queries, under strategy ``s``."""
-    arch = design(s.arch)
+def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill_drain: bool = False,
+                       arch: Architecture | None = None) -> AttentionResult:
+    """Attention of H independent (batch x head) instances, M keys, P queries, under strategy ``s``,
+    on ``arch`` (default: the strategy's bundled design)."""
+    arch = arch or design(s.arch)
     if s.tiling == "fused":
         return _fused(s, arch, H, M, P, E, F, fill_drain)
     if s.tiling == "flat":

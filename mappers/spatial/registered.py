@@ -1,0 +1,48 @@
+"""The five attention configurations as registry mappers, so `einsim eval --mapper fusemax` and
+sweeps can run them on any two-array design (e.g. FuseMax with a resized array or buffer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from einsim.arch import Architecture
+from einsim.einsum import Cascade
+from einsim.errors import EinsimError
+from einsim.mappers.registry import register
+from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention
+from einsim.mappers.spatial.strategies import STRATEGIES
+from einsim.sim.result import Result
+
+
+def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
+    clock = arch.clock_of("Array2D")
+    busy, capacity = {}, {}
+    for unit, util in res.utilization.items():
+        pes = array_of(arch, unit).pe_count
+        capacity[unit] = pes * res.latency_s
+        busy[unit] = util * capacity[unit]
+    breakdown = [{"component": comp, "action": action, "count": count, "energy_J": joules}
+                 for (comp, action), (count, joules) in sorted(res.energy.items())]
+    return Result(name, res.latency_s, res.energy_J, res.latency_s * clock, {"DRAM": res.dram_bytes}, busy, capacity,
+                  breakdown)
+
+
+def _make(config: str):
+    def mapper(arch: Architecture, cascade: Cascade, fill_drain: bool = False, **options: Any) -> Result:
+        if options:
+            raise EinsimError(f"mapper {config}: unknown option(s) {', '.join(options)} (valid: fill_drain)")
+        missing = [r for r in ("H", "E", "F", "M", "P") if r not in cascade.ranks]
+        if missing:
+            raise EinsimError(f"mapper {config} maps attention cascades with ranks H, E, F, M, P; "
+                              f"{cascade.name} lacks {', '.join(missing)}")
+        r = cascade.ranks
+        res = evaluate_attention(STRATEGIES[config], r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch)
+        return to_result(res, arch, f"{cascade.name}:{config}")
+
+    mapper.__name__ = f"attention_{config}"
+    mapper.__doc__ = f"Attention under the {config} configuration of the FuseMax paper (einsim.mappers.spatial)."
+    return mapper
+
+
+for _name in STRATEGIES:
+    register(_name)(_make(_name))
