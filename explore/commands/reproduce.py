@@ -8,10 +8,15 @@ JSON output (``--json``): a list of objects with ``model``, ``seq_len``, ``confi
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from einsim.explore.commands._common import print_json, table
 from einsim.mappers.spatial.reproduce import PAPER, run_grid, stderr_progress, summary
+
+# targets served by another back-end: name -> module with run(name) -> list of row dicts
+TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
+           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.sim.fpga_flightllm"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,12 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and print per-point results and the mean speedups/energy ratios beside the paper's.",
         epilog="example: einsim reproduce fusemax --json > fusemax.json",
     )
-    p.add_argument("paper", choices=["fusemax"], help="which paper")
+    p.add_argument("paper", choices=["fusemax", *TARGETS], help="which paper")
     p.add_argument("--json", action="store_true", help="print the 120 points as a JSON list")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.paper in TARGETS:
+        rows = importlib.import_module(TARGETS[args.paper]).run(args.paper)
+        if args.json:
+            print_json(rows)
+        else:
+            keys = list(dict.fromkeys(k for r in rows for k in r))
+            print(table([[_cell(r.get(k)) for k in keys] for r in rows], keys))
+        return 0
     points = run_grid(progress=stderr_progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -43,3 +56,7 @@ def run(args: argparse.Namespace) -> int:
     print(table([[k, f"{v:.3f}", f"{PAPER[k]:g}", f"{v / PAPER[k] - 1:+.1%}"] for k, v in means.items()],
                 ["FuseMax vs baseline (mean over 24 points)", "model", "paper", "diff"]))
     return 0
+
+
+def _cell(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else "" if v is None else str(v)

@@ -70,10 +70,11 @@ def test_monotone_in_block_size(ufs4):
 
 def test_m1max_anchors_and_bundling(ssd):
     assert read_throughput_Bps(ssd, "sequential", 2**30) == 6.1e9
-    assert read_throughput_Bps(ssd, "random", 16 * KiB, threads=32) == 1.25e9
-    assert read_throughput_Bps(ssd, "random", 32 * KiB, threads=32) == 2.25e9
-    assert read_throughput_Bps(ssd, "random", 32 * KiB) == 2.25e9  # only 32-thread rows exist
-    mid = read_throughput_Bps(ssd, "random", 16 * KiB * math.sqrt(2), threads=32)
+    # rows are fp16 OPT-6.7B neuron rows: 8 KiB unbundled, 16 KiB bundled (up column + down row)
+    assert read_throughput_Bps(ssd, "random", 8 * KiB, threads=32) == 1.25e9
+    assert read_throughput_Bps(ssd, "random", 16 * KiB, threads=32) == 2.25e9
+    assert read_throughput_Bps(ssd, "random", 16 * KiB) == 2.25e9  # only 32-thread rows exist
+    mid = read_throughput_Bps(ssd, "random", 8 * KiB * math.sqrt(2), threads=32)
     assert mid == pytest.approx(1.75e9)
 
 

@@ -1,0 +1,140 @@
+"""FFN neuron activation traces: a seeded generator, or real traces from ``.npy`` files.
+
+A trace holds, per token, layer and neuron, whether the neuron is **active** (its gate/ReLU output
+is nonzero) and whether the layer's predictor **predicted** it. Generator mechanisms:
+
+- hot/cold: neuron i's activation frequency follows a power law over a random ranking of the
+  neurons, ``p ~ rank^-zipf`` capped at 1, scaled so the mean equals the model's active fraction;
+- temporal correlation: each neuron is a two-state Markov chain with stationary probability ``p``
+  and lag-1 correlation ``persistence`` (what windowing and LRU caching exploit);
+- predictor: false negatives drop active neurons at rate ``predictor_fn``; false positives come
+  from a second chain whose frequency is proportional to ``p`` (a predictor errs on neurons near
+  their threshold, i.e. the often-active ones), scaled so that P(predicted | inactive) is
+  ``predictor_fp``;
+- MoE routing: each token routes ``top_k`` of the experts per layer, uniformly; neurons of other
+  experts are inactive and not predicted;
+- batch: a batch's activation is the union over its sequences (independent chains).
+
+Gate/up/down co-activation is not a per-neuron draw: for the ReLU-family FFNs modelled here the
+up/down rows of a predicted neuron are needed exactly when it is active, so the co-activation
+probability is the predictor's precision (the statistic ``coactivation`` of the facts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from einsim.errors import EinsimError
+from einsim.mappers.phone.footprint import Footprint
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Boolean arrays of shape (tokens, layers, neurons per layer)."""
+
+    active: np.ndarray
+    predicted: np.ndarray
+
+    @property
+    def tokens(self) -> int:
+        return self.active.shape[0]
+
+    @property
+    def layers(self) -> int:
+        return self.active.shape[1]
+
+    @property
+    def neurons(self) -> int:
+        return self.active.shape[2]
+
+
+def frequencies(n: int, mean: float, zipf: float, rng: np.random.Generator) -> np.ndarray:
+    """Per-neuron activation probabilities: a capped power law of mean ``mean``, randomly ordered."""
+    w = np.arange(1, n + 1, dtype=float) ** -zipf
+    lo, hi = 0.0, 1.0 / w[-1]
+    for _ in range(100):  # bisection on the scale: mean(min(1, c w)) is monotone in c
+        c = 0.5 * (lo + hi)
+        lo, hi = (c, hi) if np.minimum(1.0, c * w).mean() < mean else (lo, c)
+    return rng.permutation(np.minimum(1.0, 0.5 * (lo + hi) * w))
+
+
+def _markov(p: np.ndarray, rho: float, tokens: int, rng: np.random.Generator) -> np.ndarray:
+    """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho."""
+    out = np.empty((tokens, *p.shape), dtype=bool)
+    stay = p + rho * (1.0 - p)
+    enter = p * (1.0 - rho)
+    out[0] = rng.random(p.shape) < p
+    for t in range(1, tokens):
+        u = rng.random(p.shape)
+        out[t] = np.where(out[t - 1], u < stay, u < enter)
+    return out
+
+
+def layer_frequencies(fp: Footprint, layers: int, model_seed: int = 0) -> np.ndarray:
+    """(layers, neurons) activation probabilities: a property of the model, so every trace of it
+    (profiling or evaluation) uses the same ones for the same ``model_seed``."""
+    if fp.facts is None:
+        raise EinsimError(f"{fp.model_id} has no activation statistics (designs/models/phone/{fp.model_id}.yaml)")
+    rng = np.random.default_rng(model_seed)
+    z = fp.facts.activation.zipf_exponent.value
+    return np.stack([frequencies(fp.ffn_dim, fp.active_fraction, z, rng)
+                     for _ in range(layers * fp.experts)]).reshape(layers, fp.experts * fp.ffn_dim)
+
+
+def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int = 0, model_seed: int = 0) -> Trace:
+    """A seeded synthetic trace for ``layers`` sampled layers (layers are statistically alike)."""
+    if min(layers, tokens, batch) < 1:
+        raise EinsimError("a trace needs at least one layer, token and sequence")
+    rng = np.random.default_rng(seed)
+    st = fp.facts.activation
+    n_exp, per = fp.experts, fp.ffn_dim
+    p = layer_frequencies(fp, layers, model_seed)
+    q = _false_positive_frequencies(p, st.predictor_fp.value)
+    rho = st.persistence.value
+    active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
+    predicted = np.zeros_like(active)
+    for _ in range(batch):
+        a = _markov(p, rho, tokens, rng)
+        s = _markov(q, rho, tokens, rng)
+        pred = (a & (rng.random(a.shape) >= st.predictor_fn.value)) | (s & ~a)
+        if n_exp > 1:
+            routed = _routing(tokens, layers, n_exp, fp.top_k, rng)
+            mask = np.repeat(routed, per, axis=2)
+            a, pred = a & mask, pred & mask
+        active |= a
+        predicted |= pred
+    return Trace(active, predicted)
+
+
+def _false_positive_frequencies(p: np.ndarray, fp_rate: float) -> np.ndarray:
+    """Per-neuron frequencies q = min(1, c p) of the false-positive chain, c per layer such that
+    P(predicted | inactive) = sum q (1 - p) / sum (1 - p) = fp_rate."""
+    inactive = (1.0 - p).sum(axis=1, keepdims=True)
+    lo, hi = np.zeros_like(inactive), np.full_like(inactive, 1.0 / max(p[p > 0].min(), 1e-12))
+    for _ in range(100):
+        c = 0.5 * (lo + hi)
+        low = (np.minimum(1.0, c * p) * (1.0 - p)).sum(axis=1, keepdims=True) < fp_rate * inactive
+        lo, hi = np.where(low, c, lo), np.where(low, hi, c)
+    return np.minimum(1.0, 0.5 * (lo + hi) * p)
+
+
+def _routing(tokens: int, layers: int, experts: int, top_k: int, rng: np.random.Generator) -> np.ndarray:
+    keys = rng.random((tokens, layers, experts))
+    kth = np.sort(keys, axis=2)[:, :, top_k - 1:top_k]
+    return keys <= kth
+
+
+def load_trace(active_npy: str | Path, predicted_npy: str | Path | None = None) -> Trace:
+    """A real trace: boolean (or 0/1) arrays of shape (tokens, layers, neurons).
+
+    Without a predictor trace the predictor is taken as perfect (predicted = active).
+    """
+    active = np.load(active_npy).astype(bool)
+    predicted = active.copy() if predicted_npy is None else np.load(predicted_npy).astype(bool)
+    if active.ndim != 3 or predicted.shape != active.shape:
+        raise EinsimError(f"a trace is (tokens, layers, neurons); got {active.shape} and {predicted.shape}")
+    return Trace(active, predicted)
+

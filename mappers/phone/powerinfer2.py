@@ -1,0 +1,212 @@
+"""PowerInfer-2 (Xue et al., arXiv 2406.06282v3) as a policy over a model and a phone.
+
+Per layer and token (fpga_phone.md 2(a)-(b)):
+
+- attention weights and KV stay in DRAM (the fixed region); with the NPU, heads are split between
+  NPU and CPU, both drawing on the shared DRAM pool;
+- **hot** neurons (the most frequently active ones, by offline profiling) form dense clusters the
+  NPU runs with a static graph: every hot row of a routed expert is computed, active or not; hot
+  clusters that are not resident are prefetched sequentially under the previous attention;
+- **cold** neurons run on the CPU after the predictor, only where predicted; they live in the cold
+  region (a neuron-granularity LRU; without the neuron cache, a fixed half chosen without activation
+  knowledge); a miss reads the neuron's bundle from flash: gate row first, up+down only if the gate
+  output is nonzero (two 4 KiB reads), or, without bundling, gate, up and down rows as three reads;
+- the cold work is a 5-stage cluster pipeline (predict, gate I/O, gate compute, up/down I/O,
+  up/down compute) with compute threads on the mid cores and one I/O thread on the big core;
+  without the pipeline, compute threads issue their own reads (several issuers into one command
+  queue) and compute waits for them;
+- the planner picks the hot fraction that minimises the token time within the memory budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from einsim.errors import EinsimError
+from einsim.mappers.phone.activations import Trace, generate
+from einsim.mappers.phone.cost import TokenCost, device_energy
+from einsim.mappers.phone.footprint import Footprint
+from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
+from einsim.mappers.phone.hardware import Device, Stream
+from einsim.sim.phone import cache_hits, cluster_pipeline
+
+READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
+COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
+PREFETCH_B = 512 * 1024  # sequential prefetch request size; the largest block of the UFS table
+HOT_GRID = (0.0, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2)  # hot fractions the planner tries
+IO_CORE = "big"  # source: fpga_phone.md 2(a): one I/O thread on a big core [P]
+COMPUTE_CLUSTER = "mid"  # compute threads; source: estimate (the mid cores, the big one doing I/O)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The ablation switches (fpga_phone.md 2(c): +Bundle, +Neuron cache, +Pipeline, +XPU)."""
+
+    bundle: bool = True
+    cache: bool = True
+    pipeline: bool = True
+    xpu: bool = True
+
+
+ABLATION = (
+    ("+bundle", Features(True, False, False, False)),
+    ("+neuron cache", Features(True, True, False, False)),
+    ("+pipeline", Features(True, True, True, False)),
+    ("+xpu", Features(True, True, True, True)),
+)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """DRAM split at a budget: fixed region, predictors, scales, runtime, neuron cache."""
+
+    fixed_B: float
+    predictor_B: float
+    scales_B: float
+    runtime_B: float
+    cache_B: float
+
+
+def memory_plan(fp: Footprint, memory_B: float, context_len: int = 128) -> Memory:
+    if fp.facts is None:
+        raise EinsimError(f"{fp.model_id}: PowerInfer-2 needs activation facts (designs/models/phone/)")
+    fixed = (fp.attn_params + fp.embed_params) * INT4_B + fp.kv_B(context_len)
+    scales = fp.ffn_params * INT4_SCALE_B
+    pred = fp.facts.predictor_B.value
+    cache = memory_B - fixed - pred - scales - RUNTIME_B
+    if cache < 0:
+        raise EinsimError(f"{fp.model_id} needs {(memory_B - cache) / 1e9:.2f} GB before any neuron cache; "
+                          f"{memory_B / 1e9:.2f} GB given")
+    return Memory(fixed, pred, scales, RUNTIME_B, cache)
+
+
+def ffn_offload_budget(fp: Footprint, offload: float, context_len: int = 128) -> float:
+    """The memory budget that leaves ``offload`` of the FFN weights on flash."""
+    m = memory_plan(fp, float("inf"), context_len)
+    return m.fixed_B + m.predictor_B + m.scales_B + m.runtime_B + (1.0 - offload) * fp.ffn_params * INT4_WEIGHT_B
+
+
+def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Features = Features(),
+                trace: Trace | None = None, tokens: int = 24, sample_layers: int = 2, seed: int = 0,
+                context_len: int = 128, hot_fractions: tuple[float, ...] = HOT_GRID) -> TokenCost:
+    """Mean per-token decode cost at batch 1 with ``memory_B`` of DRAM; the planner's best hot fraction."""
+    mem = memory_plan(fp, memory_B, context_len)
+    trace = trace or generate(fp, sample_layers, tokens, seed=seed)
+    profile = generate(fp, trace.layers, max(tokens, 16), seed=seed + 1)
+    rank = _profiled_rank(fp, profile)
+    grid = hot_fractions if features.xpu else (0.0,)
+    costs = [_evaluate(device, fp, mem, features, trace, rank, h, context_len) for h in grid]
+    best = min(costs, key=lambda c: c.latency_s)
+    return TokenCost(best.policy, best.model, best.device, best.latency_s, best.compute_s, best.io_s, best.mem_s,
+                     best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
+
+
+def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
+    """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
+    counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
+    order = np.argsort(-counts, axis=2, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(fp.ffn_dim)[None, None, :], axis=2)
+    return rank.reshape(profile.layers, -1)
+
+
+def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
+              hot: float, context_len: int) -> TokenCost:
+    d = fp.d_model
+    neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
+    row_B = d * INT4_B  # DRAM bytes of one row read by compute
+    per_layer_cache = int(mem.cache_B / neuron_B / fp.layers)
+    n_hot = int(round(hot * fp.ffn_dim))
+    hot_mask = rank < n_hot
+    hot_resident = min(n_hot * fp.experts, per_layer_cache)
+    cold_capacity = per_layer_cache - hot_resident
+    n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
+    bw_cpu = device.bandwidth(["CPU"])
+    bw_both = device.bandwidth(["CPU", "NPU"]) if f.xpu else bw_cpu
+    bw_npu = device.bandwidth(["NPU"])
+    per_thread_bw = bw_cpu / n_compute
+    io_range = fp.top_k * fp.ffn_dim * 2 * READ_B  # one layer's routed bundles on flash
+    io_stream = dict(range_B=io_range, core=IO_CORE if f.pipeline else COMPUTE_CLUSTER,
+                     issuers=1 if f.pipeline else n_compute)
+    t_read = device.stream_time(Stream(1, READ_B, "random", **io_stream))
+    attn_B = fp.attn_params / fp.layers * INT4_B + fp.kv_B(context_len) / fp.layers
+    t_attn = attn_B / bw_both
+    pred_B_layer = mem.predictor_B / fp.layers / fp.experts  # one expert's predictor
+
+    layer_s, io_crit, flash_B, dram_B, misses, accesses, rows = [], [], 0.0, 0.0, 0, 0, 0
+    for layer in range(trace.layers):
+        pred = trace.predicted[:, layer]
+        act = trace.active[:, layer]
+        cold_ids = [np.flatnonzero(pred[t] & ~hot_mask[layer]) for t in range(trace.tokens)]
+        if f.cache:
+            hot_rank = rank[layer] + np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
+            warm = np.argsort(hot_rank, kind="stable")
+            warm = warm[~hot_mask[layer][warm]]
+            hits = cache_hits(cold_ids, trace.neurons, cold_capacity, warm)
+        else:
+            hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
+        for t in range(trace.tokens):
+            ids, hit = cold_ids[t], hits[t]
+            routed = pred[t].reshape(fp.experts, fp.ffn_dim).any(axis=1).sum()
+            hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
+            t_pref = device.stream_time(Stream(hot_missing * neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
+            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, per_thread_bw,
+                                                           routed * pred_B_layer / bw_cpu, n_compute)
+            npu_B = n_hot * routed * fp.matrices * row_B
+            t_npu = npu_B / bw_npu if npu_B else 0.0
+            t_shared = (cpu_B + npu_B) / bw_both
+            t_ffn = max(t_cpu, t_npu, t_shared)
+            exposed = max(0.0, t_pref - t_attn)
+            layer_s.append(t_attn + exposed + t_ffn)
+            io_crit.append(exposed + t_ffn - max(t_cpu_no_io, t_npu, t_shared))
+            flash_B += reads * READ_B + hot_missing * neuron_B
+            dram_B += attn_B + cpu_B + npu_B
+            hot_pred = int((pred[t] & hot_mask[layer]).sum())
+            misses += int((~hit).sum()) + (hot_pred * hot_missing // max(1, n_hot * routed))
+            accesses += len(ids) + hot_pred
+            rows += len(ids) + n_hot * routed
+    n = trace.tokens * trace.layers
+    scale = fp.layers / n
+    head_s = fp.head_params * INT4_B / bw_both
+    latency = sum(layer_s) * scale + head_s
+    io_s = sum(io_crit) * scale
+    cost = TokenCost("powerinfer2", fp.model_id, device.name, latency, latency - io_s, io_s, 0.0, flash_B * scale,
+                     dram_B * scale + fp.head_params * INT4_B, device_energy(device.power_W, latency),
+                     {"hot_fraction": hot, "miss_rate": misses / max(accesses, 1),
+                      "miss_rate_of_rows": misses / max(rows, 1),
+                      "cache_GB": mem.cache_B / 1e9})
+    return cost
+
+
+def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
+               per_thread_bw: float, t_pred: float, n_compute: int) -> tuple[float, float, float, int]:
+    """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
+    same without I/O, DRAM bytes read by compute, flash reads."""
+    n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
+    durations = np.zeros((n_clusters, 5))
+    cpu_B, reads = 0.0, 0
+    for c in range(n_clusters):
+        sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
+        miss, act = ~hit[sl], active[sl]
+        if f.bundle:  # gate first, then up+down only where the gate fired
+            gate_reads, ud_reads = int(miss.sum()), int((miss & act).sum())
+        else:  # gate, up and down rows as separate reads, all needed before compute
+            gate_reads, ud_reads = 3 * int(miss.sum()), 0
+        gate_B = len(act) * row_B
+        ud_B = int(act.sum()) * 2 * row_B
+        durations[c] = (t_pred / n_clusters, gate_reads * t_read, gate_B / per_thread_bw,
+                        ud_reads * t_read, ud_B / per_thread_bw)
+        cpu_B += gate_B + ud_B
+        reads += gate_reads + ud_reads
+    compute = durations * ~_IO_COLS
+    if f.pipeline:
+        return (cluster_pipeline(durations, n_compute).makespan, cluster_pipeline(compute, n_compute).makespan,
+                cpu_B, reads)
+    # no pipeline: the threads wait for every read of the layer, then compute
+    t_comp = compute.sum() / n_compute
+    return durations[:, _IO_COLS].sum() + t_comp, t_comp, cpu_B, reads
+
+
+_IO_COLS = np.array([False, True, False, True, False])
