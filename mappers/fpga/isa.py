@@ -1,0 +1,85 @@
+"""FlightLLM's instruction stream: six in-order queues linked by dependency tokens.
+
+The artifact's ISA (``profile/inst_gen/isa.py``) has six opcodes, each executed by its own queue:
+LD and ST (HBM <-> on-chip buffers), MM and MV (the MPE's two modes), MISC (the SFU) and SYS
+(synchronisation). An instruction may *wait* for tokens from other queues before it starts and
+*release* a token to other queues when it ends. Tokens between one pair of queues form a FIFO:
+the k-th token a queue releases to another is the k-th that the other consumes.
+
+:class:`Program` records instructions with their duration (seconds, as the mapper priced them) and
+explicit producer -> consumer edges, and turns the edges into token counts, checking that every
+edge is representable by the FIFO discipline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+QUEUES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
+LD, ST, MM, MV, MISC, SYS = range(6)
+
+
+@dataclass
+class Program:
+    """An instruction stream: per instruction its queue, duration, tag and HBM bytes."""
+
+    queue: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    hbm_bytes: list[float] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)  # the operator an instruction belongs to
+    edges: list[tuple[int, int]] = field(default_factory=list)  # (producer, consumer)
+
+    def add(self, queue: int, seconds: float, tag: str, after: tuple[int, ...] = (),
+            hbm_bytes: float = 0.0) -> int:
+        """Append an instruction that starts only after the instructions ``after`` have ended."""
+        i = len(self.queue)
+        self.queue.append(queue)
+        self.seconds.append(seconds)
+        self.hbm_bytes.append(hbm_bytes)
+        self.tag.append(tag)
+        for p in after:
+            if self.queue[p] != queue:  # a queue is in order: same-queue edges are implicit
+                self.edges.append((p, i))
+        return i
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(wait[i, q], release[i, q])``: tokens instruction i consumes from / sends to queue q.
+
+        Several edges from one producer to one queue collapse into one token (the earliest consumer
+        receives it; later ones in that queue are ordered behind it). Raises if the FIFO order of a
+        queue pair would hand a token to the wrong consumer.
+        """
+        n = len(self.queue)
+        wait = np.zeros((n, 6), dtype=np.int32)
+        release = np.zeros((n, 6), dtype=np.int32)
+        if not self.edges:
+            return wait, release
+        queue = np.asarray(self.queue)
+        p, c = np.asarray(self.edges).T
+        dst = queue[c]
+        order = np.lexsort((c, dst, p))
+        p, c, dst = p[order], c[order], dst[order]
+        first = np.ones(len(p), dtype=bool)
+        first[1:] = (p[1:] != p[:-1]) | (dst[1:] != dst[:-1])
+        p, c, dst = p[first], c[first], dst[first]
+        src = queue[p]
+        order = np.lexsort((p, dst, src))  # each queue pair's tokens in release order
+        p, c, dst, src = p[order], c[order], dst[order], src[order]
+        same_pair = (src[1:] == src[:-1]) & (dst[1:] == dst[:-1])
+        bad = np.flatnonzero(same_pair & (c[1:] < c[:-1]))
+        if len(bad):
+            k = bad[0]
+            raise ValueError(f"{QUEUES[src[k]]}->{QUEUES[dst[k]]} tokens would be consumed out of order")
+        np.add.at(release, (p, dst), 1)
+        np.add.at(wait, (c, src), 1)
+        return wait, release
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(queue, seconds, wait, release)`` as the simulators take them."""
+        wait, release = self.tokens()
+        return (np.asarray(self.queue, dtype=np.int64), np.asarray(self.seconds, dtype=np.float64), wait, release)
