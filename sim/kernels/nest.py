@@ -194,14 +194,10 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
                 r = reads[n, lv, t]
                 f = fills[n, lv, t]
                 u = updates[n, lv, t]
-                if b != 1.0:
+                if b != 1.0:  # counts are whole words; a partly used block costs a whole access
                     r = np.ceil(r / b) if r != 0.0 else r
                     f = np.ceil(f / b) if f != 0.0 else f
                     u = np.ceil(u / b) if u != 0.0 else u
-                else:
-                    r = np.ceil(r)
-                    f = np.ceil(f)
-                    u = np.ceil(u)
                 e += r * e_read[lv] + f * e_write[lv] + u * e_update[lv]
                 if keep[n, lv, t]:
                     words += _volume(nnz, nz_dim, nz_coef, t, tile, lv)
