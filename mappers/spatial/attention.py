@@ -19,6 +19,7 @@ The strategy-specific part is the tiling choice:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from einsim.arch import Architecture, DRAM, PEArray, load_arch
@@ -26,6 +27,7 @@ from einsim.arch.load import bundled_dir
 from einsim.einsum import Cascade, load_workload, resize
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
+from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum, merge_energy
 from einsim.mappers.spatial.loops import LevelPlan, footprint, mapping_for
 from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
@@ -68,10 +70,15 @@ def design(name: str) -> Architecture:
 
 
 def workload(name: str, sizes: dict[str, int]) -> Cascade:
-    """A bundled workload at ``sizes`` (the YAML is parsed once, then resized)."""
+    """A bundled workload at ``sizes`` (the YAML is parsed once; each size set is built once)."""
+    return _resized(name, tuple(sorted(sizes.items())))
+
+
+@lru_cache(maxsize=256)
+def _resized(name: str, sizes: tuple[tuple[str, int], ...]) -> Cascade:
     if name not in _BASE:
         _BASE[name] = load_workload(name)
-    return resize(_BASE[name], sizes)
+    return resize(_BASE[name], dict(sizes))
 
 
 def array_of(arch: Architecture, unit: str) -> PEArray:
@@ -152,16 +159,23 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
     einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0})
     capacity = _gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
-    mappings = None
-    for P1 in sorted((d for d in range(1, P // P0 + 1) if (P // P0) % d == 0), reverse=True):
+    def trial(P1: int) -> list[Mapping]:
         dims.update(P1=P1, P2=P // (P0 * P1))
-        trial = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s.unit_of(e.name), dims), s.homes, s.staged)
-                 for e in einsums]
-        if footprint(arch, einsums, trial, GB) <= capacity:
-            mappings = trial
-            break
-    if mappings is None:
+        return [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s.unit_of(e.name), dims), s.homes, s.staged)
+                for e in einsums]
+
+    # the largest P1 whose working set fits; the footprint grows with P1, so bisect the divisors
+    divisors = [d for d in range(1, P // P0 + 1) if (P // P0) % d == 0]
+    lo, hi = 0, len(divisors) - 1
+    if footprint(arch, einsums, trial(divisors[0]), GB) > capacity:
         raise EinsimError(f"{s.name}: even P1 = 1 does not fit the global buffer")
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if footprint(arch, einsums, trial(divisors[mid]), GB) <= capacity:
+            lo = mid
+        else:
+            hi = mid - 1
+    mappings = trial(divisors[lo])
     costs = [evaluate_einsum(arch, e, m.unit, [Variant(m, s.homes)], s.extra_ops)[0] for e, m in zip(einsums, mappings)]
     fd = None
     if fill_drain:
