@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from einsim.arch import Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
+from einsim.einsum.models import Plan
 from einsim.errors import EinsimError
 from einsim.mappers import registry
 from einsim.sim.result import Result, seq
@@ -92,7 +93,17 @@ def scaled(result: Result, k: float, name: str | None = None) -> Result:
                   [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown])
 
 
-def _run_mapper(name: str, arch: Architecture, cascade: Cascade, options: Mapping[str, Any], seed: int | None) -> Result:
+def takes_model(name: str) -> bool:
+    """True for a mapper that maps a whole model phase (a ``Plan``) instead of one cascade at a time.
+
+    Such a mapper sets ``takes_model = True`` on its function and is called as
+    ``fn(arch, plan, **options)`` with the model's ``expand`` result.
+    """
+    return bool(getattr(registry.get(name), "takes_model", False))
+
+
+def _run_mapper(name: str, arch: Architecture, cascade: Cascade | Plan, options: Mapping[str, Any],
+                seed: int | None) -> Result:
     mapper = registry.get(name)
     kwargs = dict(options)
     if seed is not None and "seed" in inspect.signature(mapper).parameters and "seed" not in kwargs:
@@ -134,8 +145,10 @@ def evaluate(
 
     ``overrides`` bind rank sizes (``M=4096``) and set architecture fields by dotted path
     (``**{"GlobalBuffer.capacity_B": "8 MiB"}``). With ``model``, the result is one layer's
-    cascades scaled by the layer count (plus the LM head); ``seq_len`` is the prompt length in
-    prefill and the KV-cache length in decode. Relative paths resolve against ``root`` first.
+    cascades scaled by the layer count (plus the LM head), unless the mapper takes the whole
+    model (``takes_model``: FlightLLM, the phone policies), which then gets the expanded ``Plan``;
+    ``seq_len`` is the prompt length in prefill and the KV-cache length in decode. Relative paths
+    resolve against ``root`` first.
 
         evaluate("fusemax", "attention_1pass", M=4096, P=4096)
         evaluate("fusemax", model="llama2_7b", phase="prefill", seq_len=4096)
@@ -146,6 +159,9 @@ def evaluate(
     if (workload is None) == (model is None):
         raise EinsimError("give either a workload or a model (with phase and seq_len)")
     if workload is not None:
+        if takes_model(mapper):
+            raise EinsimError(f"mapper {mapper!r} maps a whole model: give a model (with phase and seq_len), "
+                              "not a workload")
         if isinstance(workload, Cascade):
             cascade = load_workload(workload.file, ranks) if ranks else workload
         else:
@@ -159,6 +175,8 @@ def evaluate(
         plan = expand(model_ref, "decode", context_len=seq_len, batch=batch)
     else:
         plan = expand(model_ref, phase, seq_len=seq_len, batch=batch)
+    if takes_model(mapper):
+        return _run_mapper(mapper, loaded, plan, options, seed)
     parts: list[Result] = []
     for layer in plan.layer_types:
         per_layer = [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),

@@ -34,6 +34,8 @@ PROVIDERS = (
     "einsim.mappers.roofline",
     "einsim.mappers.per_einsum",
     "einsim.mappers.spatial",
+    "einsim.mappers.fpga.registered",
+    "einsim.mappers.phone.registered",
 )
 DEFAULT = "ideal"
 
