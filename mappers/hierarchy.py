@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from einsim.arch import Architecture, Buffer, DRAM, PEArray
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
 from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.sim.nest import Hierarchy, Level
 
 
+@by_identity()
 def storage_path(arch: Architecture, unit_name: str) -> tuple[list[str], list[str]]:
     """(shared levels outermost first, per-PE levels) on the way to ``unit_name``."""
     unit = arch.compute_unit(unit_name)
@@ -42,6 +44,7 @@ def op_cost_per_point(arch: Architecture, unit_name: str, einsum: Einsum) -> tup
     return max(cycles, 1.0), energy
 
 
+@by_identity()
 def hierarchy_for(arch: Architecture, unit_name: str, einsum: Einsum | None = None) -> Hierarchy:
     """The Hierarchy of ``unit_name``; with an Einsum, its per-point op cycles and energy."""
     unit = arch.compute_unit(unit_name)

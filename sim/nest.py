@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from einsim.errors import EinsimError, did_you_mean
+from einsim.memo import by_identity
 from einsim.einsum.cascade import Cascade, Einsum
 
 INF = math.inf
@@ -59,6 +60,10 @@ class NestProblem:
 
     @classmethod
     def from_einsum(cls, einsum: Einsum) -> "NestProblem":
+        return _problem_of(einsum)
+
+    @classmethod
+    def _build(cls, einsum: Einsum) -> "NestProblem":
         """One data space per distinct operand tensor (a tensor read twice, e.g. X[i] and X[i+1],
         counts once), plus the output; an operand that is the output's previous step is kept apart
         as ``NAME'`` (as the FuseMax artifact models RM and RM0)."""
@@ -77,6 +82,11 @@ class NestProblem:
         names.append(einsum.output)
         projs.append(proj(einsum.out_index))
         return cls(einsum.name, dims, tuple(einsum.space.values()), tuple(names), tuple(projs), len(names) - 1)
+
+
+@by_identity()
+def _problem_of(einsum: Einsum) -> NestProblem:
+    return NestProblem._build(einsum)
 
 
 @dataclass(frozen=True)
