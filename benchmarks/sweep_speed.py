@@ -3,7 +3,8 @@
     python benchmarks/sweep_speed.py [--json] [--jobs 2]
 
 Grid: 2D-array side (8) x global buffer (8) x tokens M = P (8) x heads H (4) = 2,048 points on the
-FuseMax architecture with the registry's default mapper ("ideal"). Each run starts from an empty
+FuseMax architecture with the FuseMax mapper (einsim.mappers.spatial: Cascade 5, the paper's binding
+and schedule, P1 from the buffer capacity, per-Einsum nest-kernel counts). Each run starts from an empty
 run directory and includes everything ``einsim sweep`` does: expanding the grid, scoring every
 point, writing every row to SQLite; the Dask figure includes starting the LocalCluster. Prints
 ``points_per_min`` (local process pool) and ``dask_points_per_min`` (Dask LocalCluster, same
@@ -24,7 +25,7 @@ from einsim.explore import load_sweep, sweep
 SPEC = """\
 name: sweep_speed
 description: FuseMax 1-pass attention, array side x buffer x tokens x heads
-base: {arch: fusemax, workload: attention_1pass, mapper: ideal}
+base: {arch: fusemax, workload: attention_1pass, mapper: fusemax}
 axes:
   side: {path: arch.Array2D.shape.0, values: [16, 32, 64, 128, 256, 384, 512, 1024]}
   buffer_MiB: {values: [1, 2, 4, 8, 16, 32, 64, 128]}
@@ -66,7 +67,7 @@ def main() -> None:
         "points": points, "failed": failed, "jobs": args.jobs,
         "seconds": round(timings["local"], 3), "points_per_min": round(points / timings["local"] * 60),
         "dask_seconds": round(timings["dask"], 3), "dask_points_per_min": round(points / timings["dask"] * 60),
-        "identical_results": same, "mapper": "ideal", "goal_points_per_min": 10000,
+        "identical_results": same, "mapper": "fusemax", "goal_points_per_min": 10000,
     }
     if args.json:
         print(json.dumps(out))
