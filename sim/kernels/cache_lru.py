@@ -15,6 +15,18 @@ from einsim.sim.kernels.policy import njit
 _NIL = -1
 
 
+@njit(inline="always")
+def _push_front(prev, nxt, head, tail, i):
+    """Link entry ``i`` at the MRU end; returns the new (head, tail)."""
+    prev[i] = _NIL
+    nxt[i] = head
+    if head != _NIL:
+        prev[head] = i
+    if tail == _NIL:
+        tail = i
+    return i, tail
+
+
 @njit
 def lru_hits(ids: np.ndarray, n_ids: int, capacity: int, warm: np.ndarray) -> np.ndarray:
     """Hit flag (uint8) per access of ``ids``. ``warm`` lists distinct ids resident at the start,
@@ -28,13 +40,7 @@ def lru_hits(ids: np.ndarray, n_ids: int, capacity: int, warm: np.ndarray) -> np
     for j in range(min(warm.shape[0], max(capacity, 0)) - 1, -1, -1):  # LRU-first: warm[0] ends at the head
         i = warm[j]
         present[i] = 1
-        prev[i] = _NIL
-        nxt[i] = head
-        if head != _NIL:
-            prev[head] = i
-        head = i
-        if tail == _NIL:
-            tail = i
+        head, tail = _push_front(prev, nxt, head, tail, i)
         size += 1
     hits = np.zeros(ids.shape[0], np.uint8)
     if capacity <= 0:
@@ -64,11 +70,5 @@ def lru_hits(ids: np.ndarray, n_ids: int, capacity: int, warm: np.ndarray) -> np
                 size -= 1
             present[i] = 1
             size += 1
-        prev[i] = _NIL  # link at the head
-        nxt[i] = head
-        if head != _NIL:
-            prev[head] = i
-        head = i
-        if tail == _NIL:
-            tail = i
+        head, tail = _push_front(prev, nxt, head, tail, i)
     return hits
