@@ -31,7 +31,10 @@ from einsim.arch.units import dimension_of_key, format_quantity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("arch", help="inspect architecture specs")
+    parser = subparsers.add_parser(
+        "arch", help="inspect architecture specs", description="Inspect architecture specs.",
+        epilog="example: einsim arch show designs/arch/fusemax.yaml --json",
+    )
     sub = parser.add_subparsers(dest="arch_command", metavar="ACTION")
     sub.required = True
     show = sub.add_parser(
