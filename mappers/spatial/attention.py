@@ -227,7 +227,7 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
     capacity = _gb_words(arch)
     candidates = []
     R = P0
-    while R <= P:
+    while R <= min(P, s.max_row_block or P):
         streams = E * R + E * M0 + F * M0 + F * R  # Q and AV rows of the block, one K and V tile
         if P % R == 0 and streams < capacity:
             for qk_at in (GB, "DRAM"):

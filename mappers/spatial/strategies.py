@@ -26,6 +26,7 @@ class Strategy:
     homes: TMapping[str, str] = field(default_factory=dict)
     staged: tuple[str, ...] = ()
     extra_ops: TMapping[str, TMapping[str, int]] = field(default_factory=dict)
+    max_row_block: int | None = None  # FLAT: the largest block of query rows its dataflow fuses
     source: str = ""
 
     def unit_of(self, einsum: str) -> str:
@@ -71,8 +72,11 @@ CASCADE = Strategy(
 FLAT = Strategy(
     "flat", "FLAT", "flat.yaml", "attention_3pass", "flat", ("QK", "AV"),
     "par(mem, QK+AV, GM+SN+SD+A)",
+    max_row_block=1024,
     source="fusemax.md (e) flat.py + stable_softmax.py: QK/AV on the 2D array, the 3-pass softmax on 256 1D "
-           "PEs at one cycle per element per Einsum, fully overlapped: latency = max(mem, comp_2d, comp_1d)",
+           "PEs at one cycle per element per Einsum, fully overlapped: latency = max(mem, comp_2d, comp_1d); "
+           "row blocks of at most 1024 queries: fusemax.md (c), FLAT's dataflow (flat_validation.csv) at >= 256K "
+           "tokens is row granularity with P1 = 1024",
 )
 
 UNFUSED = Strategy(

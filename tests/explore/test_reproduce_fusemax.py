@@ -60,13 +60,11 @@ def test_absolute_bert_latencies(grid, config: str, seq: int, published: float) 
 
 
 def test_flat_bert_1m_latency(grid) -> None:
-    # MISS by 3 % (paper 16,220 s): at 1M FLAT is DRAM-bound on QK and A round trips, 4 words per
-    # element plus K/V re-reads per row block. Our FLAT choice takes the largest row block that
-    # fits (32K rows, 0.008 extra words per element); the artifact's FLAT dataflow file uses
-    # P1 = 1024 rows (0.125 extra words per element), a bound of FLAT's own search we do not have.
+    # at 1M FLAT is DRAM-bound: QK and A round-trip DRAM (4 words per element) and K/V are re-read
+    # for every block of at most 1024 query rows (FLAT's documented dataflow, fusemax.md (c))
     by, _ = grid
     p = by[("bert_base", 2**20, "flat")]
-    assert p.attn_latency_s == pytest.approx(15_740, rel=0.01)
+    assert p.attn_latency_s == pytest.approx(16_220, rel=0.01)
 
 
 @pytest.mark.parametrize("seq, published", [(1024, 0.89), (16384, 0.986), (2**20, 0.99)])
@@ -84,8 +82,14 @@ def test_flat_2d_utilization(grid) -> None:
         want = 0.25 if model == "xlm" else 0.125
         for seq in SEQ_LENS[:4]:
             assert by[(model, seq, "flat")].util_2d == pytest.approx(want, abs=0.02)
-        # from 256K FLAT is DRAM-bound (QK and A off chip), so the arrays idle: 0.111 (0.223 XLM)
-        assert by[(model, 2**20, "flat")].util_2d == pytest.approx(want * 0.89, abs=0.01)
+        # from 256K FLAT is DRAM-bound (QK and A off chip), so the arrays idle: 0.108 for the E = 64
+        # models, within 0.02 of the paper; XLM 0.210 against 0.25 is a MISS (the paper's FLAT
+        # utilization for XLM at 1M is not explained by its DRAM time in our model)
+        got = by[(model, 2**20, "flat")].util_2d
+        if model == "xlm":
+            assert got == pytest.approx(0.210, abs=0.005)
+        else:
+            assert got == pytest.approx(want, abs=0.02)
 
 
 def test_cli_json(capsys) -> None:

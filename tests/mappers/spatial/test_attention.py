@@ -54,8 +54,10 @@ def test_flat_is_1d_bound_until_the_fibers_leave_the_chip() -> None:
     assert r.utilization["Array2D"] == pytest.approx(0.125)
     big = evaluate_attention(STRATEGIES["flat"], 4, 2**18, 2**18, 64, 64)
     assert big.choice["QK"] == big.choice["A"] == "DRAM"
-    # QK and A each written once and read once: 4 words per element, plus K/V per row block
-    assert big.dram_bytes / (4 * 2**36) == pytest.approx(8.0, rel=0.01)
+    assert big.choice["R"] == 1024  # FLAT's row blocks are at most 1024 queries (fusemax.md (c))
+    # QK and A each written once and read once: 4 words per element, plus K and V (E + F words per
+    # key) re-read for every 1024-row block: (64 + 64) / 1024 words per element; 2 B per word
+    assert big.dram_bytes / (4 * 2**36) == pytest.approx(2 * (4 + 128 / 1024), rel=0.01)
 
 
 def test_unfused_softmax_round_trips_dram() -> None:
