@@ -133,23 +133,31 @@ def _merge(parts: Iterable[_Found]) -> _Found:
                    sum(p.evaluations for p in parts), sum(p.valid for p in parts))
 
 
-def _run(tasks: Iterator[Callable[[], _Found]], workers: int) -> _Found:
+def _run(tasks: Iterator[Callable[[], _Found]], workers: int, progress: Callable[[int], None] | None = None) -> _Found:
     """Run task thunks (in any order on ``workers`` threads) and merge their results; at most
-    2 x workers tasks are in flight so that lazily generated chunks do not pile up in memory."""
+    2 x workers tasks are in flight so that lazily generated chunks do not pile up in memory.
+    ``progress`` is told the evaluations of each finished task."""
     found: list[_Found] = []
+
+    def done(result: _Found) -> None:
+        if progress is not None:
+            progress(result.evaluations)
+        found.append(result)
+
     if workers <= 1:
         for task in tasks:
-            found.append(task())
-            found = [_merge(found)]
+            done(task())
+            found[:] = [_merge(found)]
         return _merge(found)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = []
         for task in tasks:
             pending.append(pool.submit(task))
             if len(pending) >= 2 * workers:
-                found.append(pending.pop(0).result())
-                found = [_merge(found)]
-        found += [f.result() for f in pending]
+                done(pending.pop(0).result())
+                found[:] = [_merge(found)]
+        for f in pending:
+            done(f.result())
     return _merge(found)
 
 
@@ -215,9 +223,10 @@ def _hill(space: Mapspace, scorer: _Scorer, budget: int, seed: int, population: 
 
 def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget: int = 1_000_000, seed: int = 0,
            workers: int = 1, chunk: int = 1 << 16, population: int = 2048, patience: int = 32,
-           size: int | None = None) -> SearchResult:
+           size: int | None = None, progress: Callable[[int], None] | None = None) -> SearchResult:
     """Search ``space``; ``budget`` bounds the evaluations of random and hill (and picks the method
-    for ``auto``); ``size`` is the space's size if already known."""
+    for ``auto``); ``size`` is the space's size if already known; ``progress(n)`` is called as
+    batches of n evaluations finish."""
     if method not in METHODS:
         raise EinsimError(f"unknown search method {method!r} (valid: {', '.join(METHODS)})")
     if budget < 1 or workers < 1 or chunk < 1:
@@ -233,7 +242,7 @@ def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget
         tasks = _random(space, scorer, budget, seed, chunk)
     else:
         tasks = _hill(space, scorer, budget, seed, population, patience)
-    found = _run(tasks, workers)
+    found = _run(tasks, workers, progress)
     seconds = time.perf_counter() - start
     return _result(space, found, objective, method, size, seconds)
 

@@ -10,6 +10,7 @@ JSON output (``--json``)::
 from __future__ import annotations
 
 import argparse
+import sys
 
 from einsim.arch import Architecture, load_arch
 from einsim.einsum import load_workload
@@ -17,6 +18,7 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.commands._common import parse_sets, print_json, table
+from einsim.explore.progress import Progress
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapspace import Mapspace
 from einsim.mappers.search import METHODS, OBJECTIVES, search
@@ -83,7 +85,15 @@ def run(args: argparse.Namespace) -> int:
     unit = pick_unit(arch, einsum, args.unit)
     space = Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, unit, einsum))
     size = space.size()
-    res = search(space, args.objective, args.search, budget=args.budget, seed=args.seed, workers=args.jobs, size=size)
+    bar = Progress(min(size, args.budget), label="mappings", enabled=sys.stderr.isatty())
+
+    def advance(n: int) -> None:
+        bar.grow(max(0, bar.done + n - bar.total))  # hill climbing may overshoot its budget by a batch
+        bar.update(n)
+
+    res = search(space, args.objective, args.search, budget=args.budget, seed=args.seed, workers=args.jobs, size=size,
+                 progress=advance)
+    bar.close()
     report = {
         "einsum": einsum.name, "unit": unit, "objective": res.objective, "method": res.method,
         "mapspace_size": size, "evaluations": res.evaluations, "valid_evaluations": res.valid_evaluations,
