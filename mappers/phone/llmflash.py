@@ -111,8 +111,9 @@ def _static_share(fp: Footprint, run: Run, memory_B: float | None, window_B: flo
 
 def _compute(device: Device, fp: Footprint, run: Run, ffn_macs: float, bw: float, predictor: bool) -> tuple[float, float]:
     """Roofline time of one token's GEMVs on the CPU (fp32) or GPU (fp16): weights touched are read
-    once from DRAM; the low-rank predictors run when ``predictor``."""
-    pred_params = fp.facts.predictor_B.value / run.weight_B if predictor else 0.0
+    once from DRAM; the low-rank predictors run when ``predictor``, those of the routed experts only
+    (a predictor ranks one expert's neurons, and the router has chosen the experts before the FFN)."""
+    pred_params = fp.facts.predictor_B.value / run.weight_B * fp.top_k / fp.experts if predictor else 0.0
     macs = fp.attn_params + fp.head_params + ffn_macs + pred_params + fp.attention_macs(run.context_len)
     weights = fp.attn_params + fp.head_params + ffn_macs + pred_params
     dram_B = weights * run.weight_B + fp.kv_B(run.context_len)

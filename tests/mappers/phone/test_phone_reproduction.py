@@ -17,9 +17,16 @@ from einsim.mappers.phone.naive import llama_cpp
 from einsim.mappers.phone.powerinfer2 import ffn_offload_budget, powerinfer2
 from einsim.mappers.phone.reproduce import MIXTRAL, PAPER
 
-MISSING_COMPUTE = ("the model lacks ~30 ms/token of CPU-side work that the paper's offloaded runs show "
-                   "(86% compute of ~90 ms vs ~40 ms in memory): neuron-cache bookkeeping, buffer copies, "
-                   "NPU-CPU synchronisation are not modelled")
+MISSING_COMPUTE = ("Bamboo at 50% offload runs 16.4 vs 11.07 tokens/s: the paper's ~90 ms token is 86% compute, "
+                   "twice its in-memory time, and Mixtral at 19 GB (already 17% slow) leaves no room for a per-token "
+                   "overhead common to both; fixing the predictor stage (its bytes are timed at the whole CPU's "
+                   "bandwidth, then split over 5 threads) gives 14.8 but Mixtral 7.6 tokens/s; the per-access cost "
+                   "of the neuron cache, NPU-CPU synchronisation and the Bamboo activation distribution "
+                   "(<1% highly activated at batch 1, 20% in the generator) are not published in usable form")
+LLMFLASH_RESIDENCY = ("LLM in a flash at 19 GB: 2.34 vs 3.74 tokens/s (4.13x, paper 3.12x). The 7 GB point fixes its "
+                      "I/O throughput (dropping the 40% multi-issuer loss gives 1.31x there, paper 1.84x), so the "
+                      "gap is how the re-implementation fills DRAM beyond its window: a random fixed share gives "
+                      "4.13x, the hottest neurons 1.58x, a window grown to the budget less; it is not described")
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +52,14 @@ def test_powerinfer2_mixtral_tokens_per_s(mixtral, gb):
     assert mixtral[gb][0].tokens_per_s == pytest.approx(PAPER[f"powerinfer2_{gb}GB"], rel=0.20)
 
 
-@pytest.mark.xfail(strict=True, reason="LLM in a flash on UFS: 32 reader threads lose the full 40% multi-issuer "
-                   "penalty and its FFN residency ignores hotness, so it runs 2.1 vs 3.74 tokens/s; "
-                   "the penalty's dependence on the issuer count is not published")
+def test_powerinfer2_over_llm_in_a_flash_at_7GB(mixtral):
+    # at 7 GB LLM in a flash has no DRAM beyond its window: this point checks its UFS throughput
+    # (bundle reads from 32 threads, the 40% single-queue loss) and its additive compute
+    p, f = mixtral[7]
+    assert p.tokens_per_s / f.tokens_per_s == pytest.approx(PAPER["speedup_vs_llmflash_7GB"], rel=0.20)
+
+
+@pytest.mark.xfail(strict=True, reason=LLMFLASH_RESIDENCY)
 def test_powerinfer2_over_llm_in_a_flash_at_19GB(mixtral):
     p, f = mixtral[19]
     assert p.tokens_per_s / f.tokens_per_s == pytest.approx(PAPER["speedup_vs_llmflash_19GB"], rel=0.20)
