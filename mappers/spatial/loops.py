@@ -55,13 +55,15 @@ def mapping_for(arch: Architecture, einsum: Einsum, unit: str, plan: Sequence[Le
     validate_factors(mapping, dict(space), tensors)
     hier = hierarchy_for(arch, unit)
     for rf in per_pe:
-        # the PE registers also hold whatever else fits (output first, then operands in order):
-        # a tile held there is reused by the loops above that do not index it
+        # the PE registers also hold whatever else fits and is reused there (output first, then
+        # operands in order); a tile that changes every step bypasses them, as a mapper minimising
+        # energy would choose (holding it would add a write and a read per MAC for nothing)
         held = list(mapping.level(rf).keep or ())
         tiles = tile_words(problem, mapping, hier.names(), rf)
         room = hier.levels[hier.names().index(rf)].capacity_words - sum(tiles[t] for t in held)
         for t in dict.fromkeys([einsum.output, *tensors]):
-            if t not in held and homes.get(t, "DRAM") not in per_pe and tiles[t] <= room:
+            free = t not in held and homes.get(t, "DRAM") not in per_pe
+            if free and tiles[t] <= room and _reused(problem, mapping, rf, t):
                 held.append(t)
                 room -= tiles[t]
         levels = [lv if lv.target != rf else LevelMapping(lv.target, lv.temporal, lv.order, lv.spatial, tuple(held))
@@ -82,3 +84,19 @@ def footprint(arch: Architecture, einsums: Sequence[Einsum], mappings: Sequence[
             if t in kept:
                 need[t] = max(need.get(t, 0.0), w)
     return sum(need.values())
+
+
+def _reused(problem: NestProblem, mapping: Mapping, rf: str, tensor: str) -> bool:
+    """Whether a tile of ``tensor`` held at ``rf`` is read more than once: a loop at ``rf`` that does
+    not index it, or an innermost temporal loop just above ``rf`` that does not index it."""
+    k = [t.rstrip("'") for t in problem.tensors].index(tensor)
+    indexed = {d for row in problem.projections[k] for c, d in zip(row, problem.dims) if c}
+    names = [lv.target for lv in mapping.levels]
+    i = names.index(rf)
+    if any(f > 1 and v not in indexed for v, f in mapping.levels[i].temporal.items()):
+        return True
+    for lv in reversed(mapping.levels[:i]):
+        loops = [v for v in lv.loop_order(list(lv.temporal)) if lv.temporal.get(v, 1) > 1]
+        if loops:
+            return loops[-1] not in indexed
+    return False

@@ -35,16 +35,17 @@ def test_headline_speedups_within_3_percent(grid, key: str) -> None:
 
 
 @pytest.mark.parametrize("key, model_value", [
-    ("attn_energy_vs_flat", 0.696), ("attn_energy_vs_unfused", 0.658),
-    ("e2e_energy_vs_flat", 0.766), ("e2e_energy_vs_unfused", 0.740),
+    ("attn_energy_vs_flat", 0.710), ("attn_energy_vs_unfused", 0.672),
+    ("e2e_energy_vs_flat", 0.777), ("e2e_energy_vs_unfused", 0.751),
 ])
 def test_headline_energy_ratios(grid, key: str, model_value: float) -> None:
     # MISS (paper 0.79 / 0.77 / 0.83 / 0.82): our baselines pay ~126 pJ per word for their ~8
     # global-buffer word accesses per QK element (QK, SN, A written and re-read across the three
     # softmax passes), from CACTI 7 energies for the 32 MiB, 4096-bit-row buffer. The artifact's
     # run-time global-buffer energies are not stored (fusemax.md (c)); the missing mechanism is
-    # that per-row energy (and FuseMax's own buffer share: 90 % of its energy is MACs here, >= 95 %
-    # in the paper). The ratio direction and ordering (FuseMax cheaper than both) hold.
+    # that per-row energy (and FuseMax's own buffer share: 92 % of its energy is MACs here, >= 95 %
+    # in the paper); the per-point ratios put the excess in the per-element softmax traffic, not in
+    # the E-proportional streams (docs/fusemax.md, gap 1). FuseMax stays cheaper than both.
     _, means = grid
     assert means[key] == pytest.approx(model_value, abs=0.01)
     assert means[key] < PAPER[key]
