@@ -60,6 +60,25 @@ def test_absolute_bert_latencies(grid, config: str, seq: int, published: float) 
     assert by[("bert_base", seq, config)].attn_latency_s == pytest.approx(published, rel=0.01)
 
 
+# source: reference scan_workloads.md 5.1, per-point speedups of FuseMax over FLAT recomputed from the
+# artifact's pregenerated CSVs, at 1K / 16K / 1M tokens: (attention, end to end)
+PER_POINT_SPEEDUPS = {
+    "bert_base": ((6.65, 2.19), (7.37, 6.06), (8.57, 8.54)),
+    "trxl_wt103": ((6.65, 1.94), (7.37, 5.73), (8.57, 8.53)),
+    "t5_small": ((6.65, 2.57), (7.37, 6.40), (8.57, 8.55)),
+    "xlm": ((3.44, 1.22), (3.82, 2.64), (4.58, 4.54)),
+}
+
+
+@pytest.mark.parametrize("model", list(PER_POINT_SPEEDUPS))
+def test_per_point_speedups_over_flat(grid, model: str) -> None:
+    by, _ = grid
+    for seq, (attn, e2e) in zip((1024, 16384, 2**20), PER_POINT_SPEEDUPS[model]):
+        fusemax, flat = by[(model, seq, "fusemax")], by[(model, seq, "flat")]
+        assert flat.attn_latency_s / fusemax.attn_latency_s == pytest.approx(attn, rel=0.03)
+        assert flat.e2e_latency_s / fusemax.e2e_latency_s == pytest.approx(e2e, rel=0.03)
+
+
 def test_flat_bert_1m_latency(grid) -> None:
     # at 1M FLAT is DRAM-bound: QK and A round-trip DRAM (4 words per element) and K/V are re-read
     # for every block of at most 1024 query rows (FLAT's documented dataflow, fusemax.md (c))
