@@ -11,6 +11,13 @@ Per layer and token (fpga_phone.md 2(a)-(b)):
   region (a neuron-granularity LRU; without the neuron cache, a fixed half chosen without activation
   knowledge); a miss reads the neuron's bundle from flash: gate row first, up+down only if the gate
   output is nonzero (two 4 KiB reads), or, without bundling, gate, up and down rows as three reads;
+- the predictor runs only where a prediction is used: for the routed experts (the router has
+  picked them before the FFN) and, within them, for the cold neurons (the NPU computes every hot
+  row anyway). It is taken as two factors, an input factor (d_model x r) computed once per routed
+  expert and a per-neuron factor (r per neuron), in one precision, so the byte shares are
+  d_model : neurons whatever r is (unpublished); the input factor runs on all compute threads
+  before the pipeline, the cold neurons' columns are each cluster's predict stage; predictor bytes
+  stream at the same per-thread bandwidth as the other stages and count in the shared DRAM pool;
 - the cold work is a 5-stage cluster pipeline (predict, gate I/O, gate compute, up/down I/O,
   up/down compute) with compute threads on the mid cores and one I/O thread on the big core;
   without the pipeline, compute threads issue their own reads (several issuers into one command
@@ -133,7 +140,12 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     t_read = device.stream_time(Stream(1, READ_B, "random", **io_stream))
     attn_B = fp.attn_params / fp.layers * INT4_B + fp.kv_B(context_len) / fp.layers
     t_attn = attn_B / bw_both
-    pred_B_layer = mem.predictor_B / fp.layers / fp.experts  # one expert's predictor
+    # one expert's predictor as an input factor (d x r) and r per neuron, the rank cancelling; estimate: PowerInfer-2
+    # publishes only the total (2.6 GB for Mixtral), the two-factor shape is LLM in a flash's low-rank predictor
+    # (fpga_phone.md 3(a)) in one precision
+    pred_B_expert = mem.predictor_B / fp.layers / fp.experts
+    pred_in_B = pred_B_expert * d / (d + fp.ffn_dim)
+    pred_col_B = pred_B_expert / (d + fp.ffn_dim)
 
     layer_s, io_crit, flash_B, dram_B, misses, accesses, rows = [], [], 0.0, 0.0, 0, 0, 0
     for layer in range(trace.layers):
@@ -153,7 +165,8 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             t_pref = device.stream_time(Stream(hot_missing * neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
             t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, per_thread_bw,
-                                                           routed * pred_B_layer / bw_cpu, n_compute)
+                                                           n_compute, routed * pred_in_B,
+                                                           routed * (fp.ffn_dim - n_hot) * pred_col_B)
             npu_B = n_hot * routed * fp.matrices * row_B
             t_npu = npu_B / bw_npu if npu_B else 0.0
             t_shared = (cpu_B + npu_B) / bw_both
@@ -181,12 +194,18 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
 
 def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
-               per_thread_bw: float, t_pred: float, n_compute: int) -> tuple[float, float, float, int]:
+               per_thread_bw: float, n_compute: int, pred_in_B: float,
+               pred_cols_B: float) -> tuple[float, float, float, int]:
     """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
-    same without I/O, DRAM bytes read by compute, flash reads."""
+    same without I/O, DRAM bytes read by compute (predictors included), flash reads.
+
+    ``pred_in_B``: the predictors' input factors, run on all ``n_compute`` threads before the
+    pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over the clusters'
+    predict stages. Every stage streams at ``per_thread_bw``."""
     n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
     durations = np.zeros((n_clusters, 5))
-    cpu_B, reads = 0.0, 0
+    t_pred_in = pred_in_B / (n_compute * per_thread_bw)
+    cpu_B, reads = pred_in_B + pred_cols_B, 0
     for c in range(n_clusters):
         sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
         miss, act = ~hit[sl], active[sl]
@@ -196,16 +215,16 @@ def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features
             gate_reads, ud_reads = 3 * int(miss.sum()), 0
         gate_B = len(act) * row_B
         ud_B = int(act.sum()) * 2 * row_B
-        durations[c] = (t_pred / n_clusters, gate_reads * t_read, gate_B / per_thread_bw,
+        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, gate_B / per_thread_bw,
                         ud_reads * t_read, ud_B / per_thread_bw)
         cpu_B += gate_B + ud_B
         reads += gate_reads + ud_reads
     compute = durations * ~_IO_COLS
     if f.pipeline:
-        return (cluster_pipeline(durations, n_compute).makespan, cluster_pipeline(compute, n_compute).makespan,
-                cpu_B, reads)
+        return (t_pred_in + cluster_pipeline(durations, n_compute).makespan,
+                t_pred_in + cluster_pipeline(compute, n_compute).makespan, cpu_B, reads)
     # no pipeline: the threads wait for every read of the layer, then compute
-    t_comp = compute.sum() / n_compute
+    t_comp = t_pred_in + compute.sum() / n_compute
     return durations[:, _IO_COLS].sum() + t_comp, t_comp, cpu_B, reads
 
 
