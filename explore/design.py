@@ -11,7 +11,7 @@ import functools
 import inspect
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from einsim.arch import Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
@@ -103,11 +103,14 @@ def takes_model(name: str) -> bool:
 
 
 def _run_mapper(name: str, arch: Architecture, cascade: Cascade | Plan, options: Mapping[str, Any],
-                seed: int | None) -> Result:
+                seed: int | None, progress: Callable[[str], None] | None = None) -> Result:
     mapper = registry.get(name)
     kwargs = dict(options)
-    if seed is not None and "seed" in inspect.signature(mapper).parameters and "seed" not in kwargs:
+    accepts = inspect.signature(mapper).parameters
+    if seed is not None and "seed" in accepts and "seed" not in kwargs:
         kwargs["seed"] = seed
+    if progress is not None and "progress" in accepts:
+        kwargs["progress"] = progress
     return mapper(arch, cascade, **kwargs)
 
 
@@ -139,6 +142,7 @@ def evaluate(
     mapper_options: Mapping[str, Any] | None = None,
     seed: int | None = None,
     root: Path | None = None,
+    progress: Callable[[str], None] | None = None,
     **overrides: Any,
 ) -> Result:
     """Score one design: ``arch`` (file, bundled name or loaded) running ``workload`` or a ``model`` phase.
@@ -148,7 +152,8 @@ def evaluate(
     cascades scaled by the layer count (plus the LM head), unless the mapper takes the whole
     model (``takes_model``: FlightLLM, the phone policies), which then gets the expanded ``Plan``;
     ``seq_len`` is the prompt length in prefill and the KV-cache length in decode. Relative paths
-    resolve against ``root`` first.
+    resolve against ``root`` first. A mapper that reports progress (``progress`` keyword, e.g.
+    "search") is passed ``progress``.
 
         evaluate("fusemax", "attention_1pass", M=4096, P=4096)
         evaluate("fusemax", model="llama2_7b", phase="prefill", seq_len=4096)
@@ -166,7 +171,7 @@ def evaluate(
             cascade = load_workload(workload.file, ranks) if ranks else workload
         else:
             cascade = _cascade(_workload_name(str(workload), root), tuple(sorted(ranks.items())))
-        return _run_mapper(mapper, loaded, cascade, options, seed)
+        return _run_mapper(mapper, loaded, cascade, options, seed, progress)
     if ranks:
         raise EinsimError(f"rank sizes ({', '.join(sorted(ranks))}) apply to a workload, not to a model; "
                           "vary seq_len/batch instead")
@@ -176,14 +181,14 @@ def evaluate(
     else:
         plan = expand(model_ref, phase, seq_len=seq_len, batch=batch)
     if takes_model(mapper):
-        return _run_mapper(mapper, loaded, plan, options, seed)
+        return _run_mapper(mapper, loaded, plan, options, seed, progress)
     parts: list[Result] = []
     for layer in plan.layer_types:
         per_layer = [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
-                                        options, seed), op.count, op.name) for op in layer.ops]
+                                        options, seed, progress), op.count, op.name) for op in layer.ops]
         parts.append(scaled(seq(*per_layer, name=layer.name), layer.layers, layer.name))
     parts += [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
-                                 options, seed), op.count, op.name) for op in plan.head]
+                                 options, seed, progress), op.count, op.name) for op in plan.head]
     return seq(*parts, name=f"{plan.model} {phase}")
 
 

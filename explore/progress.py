@@ -1,4 +1,5 @@
-"""A one-line progress bar on stderr (redrawn in place on a terminal, a final line otherwise)."""
+"""Progress on stderr: a one-line bar (redrawn in place on a terminal, a final line otherwise) and a
+status line for runs whose total is not known ahead."""
 
 from __future__ import annotations
 
@@ -42,3 +43,9 @@ class Progress:
         if self.enabled:
             self.stream.write(("\r" if self.live else "") + self._line().rstrip() + "\n")
             self.stream.flush()
+
+
+def status_line(msg: str) -> None:
+    """Redraw one status line in place on stderr (for a terminal; callers check ``isatty``)."""
+    sys.stderr.write("\r" + msg.ljust(60))
+    sys.stderr.flush()

@@ -5,10 +5,12 @@ soonest); its mapspace on that unit's storage hierarchy is searched (einsim.mapp
 the best mapping by ``objective``; the cascade's Result is the Einsums' Results one after another,
 every intermediate round-tripping through the levels its mapping names (no fusion). Options:
 ``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, random, hill), ``budget``
-(evaluations per Einsum) and ``seed``.
+(evaluations per Einsum) and ``seed``; a caller may pass ``progress``, told a status line before each Einsum.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from einsim.arch import Architecture
 from einsim.einsum import Cascade
@@ -24,11 +26,13 @@ from einsim.sim.result import Result, from_counts, seq
 
 @register("search")
 def per_einsum_search(arch: Architecture, cascade: Cascade, *, objective: str = "edp", method: str = "auto",
-                      budget: int = 2000, seed: int = 0) -> Result:
+                      budget: int = 2000, seed: int = 0, progress: Callable[[str], None] | None = None) -> Result:
     """Best mapping of every Einsum by a mapspace search; the Results in sequence."""
     parts = []
-    for einsum in cascade.einsums:
+    for i, einsum in enumerate(cascade.einsums):
         unit, _, _ = fastest_unit(arch, einsum)
+        if progress is not None:
+            progress(f"search: {cascade.name} {einsum.name} on {unit} ({i + 1}/{len(cascade.einsums)})")
         hierarchy = hierarchy_for(arch, unit, einsum)
         problem = NestProblem.from_einsum(einsum)
         found = search(Mapspace(problem, hierarchy), objective=objective, method=method, budget=int(budget), seed=int(seed))

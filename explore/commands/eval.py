@@ -13,6 +13,7 @@ JSON output (``--json``): one object with ``latency_s``, ``energy_J``, ``cycles`
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from einsim.arch import load_arch
@@ -21,6 +22,7 @@ from einsim.einsum import load_workload
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.arch import parse_override
 from einsim.explore.design import evaluate
+from einsim.explore.progress import status_line
 from einsim.mappers import registry
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping, validate_factors
@@ -98,8 +100,14 @@ def evaluate_design(args: argparse.Namespace) -> Result:
         raise EinsimError("--model needs --seq N (prompt length in prefill, KV-cache length in decode)")
     options = dict(parse_override(item) for item in args.mapper_option or [])
     sets = {k: parse_override(f"{k}={v}")[1] if "." in k else v for k, v in parse_sets(args.set).items()}
-    return evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase,
-                    seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(), **sets)
+    live = sys.stderr.isatty()
+    result = evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase,
+                      seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(),
+                      progress=status_line if live else None, **sets)
+    if live:
+        status_line("")
+        sys.stderr.write("\r")
+    return result
 
 
 def show(result: Result) -> None:

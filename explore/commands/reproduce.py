@@ -12,7 +12,8 @@ import importlib
 import sys
 
 from einsim.explore.commands._common import print_json, table
-from einsim.mappers.spatial.reproduce import PAPER, run_grid, stderr_progress, summary
+from einsim.explore.progress import status_line
+from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
 # targets served by another back-end: name -> module with run(name) -> list of row dicts
 TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             keys = list(dict.fromkeys(k for r in rows for k in r))
             print(table([[_cell(r.get(k)) for k in keys] for r in rows], keys))
         return 0
-    points = run_grid(progress=stderr_progress if sys.stderr.isatty() else None)
+    points = run_grid(progress=status_line if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if args.json:

@@ -6,7 +6,6 @@ Every number is computed through the model; the paper's figures are only set bes
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -62,11 +61,6 @@ def run_grid(models=MODELS, seq_lens=SEQ_LENS, configs=CONFIGS, batch: int = BAT
                 progress(f"[{i * len(seq_lens) + j + 1}/{total}] {model} seq {n}")
             points.extend(run_point(model, n, c, batch) for c in configs)
     return points
-
-
-def stderr_progress(msg: str) -> None:
-    sys.stderr.write("\r" + msg.ljust(60))
-    sys.stderr.flush()
 
 
 def summary(points: list[Point]) -> dict[str, float]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from einsim.explore.cli import main
+from einsim.explore.design import evaluate
 from einsim.sim.result import par, seq
 
 MAPPING = """\
@@ -70,3 +71,17 @@ def test_schedule_operators_compose() -> None:
     p = par(a, b)
     assert (p.latency_s, p.energy_J) == (3.0, 3.0)
     assert p.utilization["U"] == pytest.approx(1.0 / 3.0)  # busy 1 s of 3 s
+
+
+def test_search_mapper_reports_each_einsum() -> None:
+    seen: list[str] = []
+    result = evaluate("edge", "gemm", "search", mapper_options={"budget": 50}, progress=seen.append,
+                      M=64, N=64, K=64)
+    assert seen == ["search: gemm Z on Array2D (1/1)"]
+    assert result.latency_s > 0
+
+
+def test_mapper_without_progress_is_not_given_one() -> None:
+    seen: list[str] = []
+    evaluate("edge", "gemm", "ideal", progress=seen.append, M=64, N=64, K=64)
+    assert seen == []
