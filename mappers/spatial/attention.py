@@ -91,7 +91,8 @@ def dram_Bps(arch: Architecture) -> float:
     return next(c.bandwidth_Bps for c in arch.storage_levels() if isinstance(c, DRAM))
 
 
-def _gb_words(arch: Architecture) -> float:
+def gb_words(arch: Architecture) -> float:
+    """Capacity of the global buffer in words of the 2D array."""
     comp = arch.component(GB)
     return comp.capacity * 8 / array_of(arch, "Array2D").word_bits  # type: ignore[attr-defined]
 
@@ -157,7 +158,7 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
     if M % M0 or P % P0:
         raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
     einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0})
-    capacity = _gb_words(arch)
+    capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
     def trial(P1: int) -> list[Mapping]:
         dims.update(P1=P1, P2=P // (P0 * P1))
@@ -224,7 +225,7 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
     lanes = array_of(arch, "Array1D").pe_count
     by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P})}
     dims = {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0, "P0": P0, "L": lanes}
-    capacity = _gb_words(arch)
+    capacity = gb_words(arch)
     candidates = []
     R = P0
     while R <= min(P, s.max_row_block or P):
@@ -280,7 +281,7 @@ def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F:
                                  ("Q", "K", "QK"), _edp(arch))
     av, av_tiles = search_tiling(arch, by["AV"], "Array2D", spatial, ("p", "m"), {"h": H}, {"f": GB}, {},
                                  ("A", "V", "AV"), _edp(arch))
-    spill = 1 - min(1.0, _gb_words(arch) / M)
+    spill = 1 - min(1.0, gb_words(arch) / M)
     soft = [evaluate_einsum(arch, by[n], "Array1D", [v])[0]
             for n, v in _softmax_variants(arch, by, dims, "DRAM", "DRAM", spill).items()]
     choice = {"QK_tiles": qk_tiles, "AV_tiles": av_tiles, "spill": spill}

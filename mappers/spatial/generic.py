@@ -5,9 +5,11 @@ other Einsum to the 1D array. Each Einsum spreads the indices whose sizes share 
 with the array's sides over the PEs; the cascade's iterative rank (a chunk, a token) is the
 outermost loop, at DRAM, and all other loops sit under the global buffer. The cascade's inputs and
 outputs live in DRAM, staged in the global buffer one step of the iterative rank at a time, and
-every intermediate lives in the global buffer (the fusion FuseMax applies to attention); the
-buffer's capacity is not checked for this default binding. Einsums run one after the other,
-overlapped with the DRAM traffic: ``par(seq(E1, E2, ...), mem)``; the bound is the larger side.
+every intermediate lives in the global buffer (the fusion FuseMax applies to attention). The
+buffer holds one step's tiles: the staged inputs and outputs must fit (else an error names the
+step's footprint); the part of the intermediates that does not fit beside them spills, a fraction
+of their buffer traffic going to DRAM instead, as FLAT's spill does. Einsums run one after the
+other, overlapped with the DRAM traffic: ``par(seq(E1, E2, ...), mem)``; the bound is the larger side.
 
 Filters (causal masks) are evaluated dense by the nest kernel: a masked Einsum is charged its
 whole rectangle, which is what a dense array without mask skipping does.
@@ -18,11 +20,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from einsim.arch import Architecture
 from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Cascade, Einsum
-from einsim.mappers.spatial.attention import GB, AttentionResult, array_of, combine, design, dram_Bps
+from einsim.errors import EinsimError
+from einsim.mappers.spatial.attention import GB, AttentionResult, array_of, combine, design, dram_Bps, gb_words
 from einsim.mappers.spatial.cost import Variant, evaluate_einsum
-from einsim.mappers.spatial.loops import LevelPlan, mapping_for
+from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for
 from einsim.mappers.spatial.strategies import Strategy
 
 
@@ -32,18 +36,22 @@ class CascadeResult:
     bound: str  # "compute" or "memory"
     compute_s: float
     memory_s: float
+    footprint_B: float  # global-buffer bytes one step of the iterative rank needs
+    spill: float  # fraction of the intermediates' buffer traffic that goes to DRAM instead
 
 
 def unit_for(e: Einsum) -> str:
     return "Array2D" if dict(ops_per_point(e)) == {"mac": 1} and e.reduced else "Array1D"
 
 
-def _spread(e: Einsum, sides: tuple[int, ...]) -> dict[str, int]:
-    """Fill each side of the array with the indices that share the most factors with it."""
+def _spread(e: Einsum, sides: tuple[int, ...], steps: set[str]) -> dict[str, int]:
+    """Fill each side of the array with the indices that share the most factors with it; the
+    iterative ranks (``steps``) stay temporal, the outermost loop."""
     spatial: dict[str, int] = {}
+    free = [v for v in e.space if v not in steps]
     for side in sides:
         room = side
-        for v in sorted(e.space, key=lambda v: -math.gcd(e.space[v] // spatial.get(v, 1), room)):
+        for v in sorted(free, key=lambda v: -math.gcd(e.space[v] // spatial.get(v, 1), room)):
             f = math.gcd(e.space[v] // spatial.get(v, 1), room)
             if f > 1:
                 spatial[v] = spatial.get(v, 1) * f
@@ -51,11 +59,12 @@ def _spread(e: Einsum, sides: tuple[int, ...]) -> dict[str, int]:
     return spatial
 
 
-def evaluate_cascade(cascade: Cascade, arch_name: str = "fusemax.yaml",
+def evaluate_cascade(cascade: Cascade, arch: Architecture | str = "fusemax.yaml",
                      emulate: dict[str, dict[str, int]] | None = None) -> CascadeResult:
-    """The cascade on a design, fused, with per-array utilization and its bound. ``emulate`` gives
-    ops the design lacks as sequences of ops it has (e.g. softplus on FuseMax's PEs)."""
-    arch = design(arch_name)
+    """The cascade on a design (loaded, or a bundled file name), fused, with per-array utilization,
+    its bound and the buffer spill. ``emulate`` gives ops the design lacks as sequences of ops it
+    has (e.g. softplus on FuseMax's PEs)."""
+    arch = design(arch) if isinstance(arch, str) else arch
     einsums = [e for e in cascade.einsums if not e.init]
     copies = {e.output for e in cascade.einsums if e.init and e.operands}
     produced = {e.output for e in einsums}
@@ -64,19 +73,44 @@ def evaluate_cascade(cascade: Cascade, arch_name: str = "fusemax.yaml",
     intermediates = (produced & consumed) - copies
     steps = {e.iteration_var for e in cascade.einsums if e.iteration_var}
     homes = {t: GB for t in intermediates}
-    costs = []
+    units, mappings = [], []
     for e in einsums:
         unit = unit_for(e)
-        spatial = _spread(e, tuple(array_of(arch, unit).shape))
+        spatial = _spread(e, tuple(array_of(arch, unit).shape), steps)
         temporal = {v: n // spatial.get(v, 1) for v, n in e.space.items()}
         outer = {v: temporal[v] for v in e.space if v in steps}
         inner = {v: f for v, f in temporal.items() if v not in outer}
         plan = [LevelPlan("DRAM", outer, tuple(outer)), LevelPlan(GB, inner, tuple(inner), spatial)]
-        m = mapping_for(arch, e, unit, plan, homes, staged=[o.tensor for o in e.operands] + [e.output])
-        costs.append(evaluate_einsum(arch, e, unit, [Variant(m, homes)], emulate=emulate)[0])
+        units.append(unit)
+        mappings.append(mapping_for(arch, e, unit, plan, homes, staged=[o.tensor for o in e.operands] + [e.output]))
+    spill, footprint = _spill(cascade, arch, einsums, mappings, intermediates)
+    costs = [evaluate_einsum(arch, e, unit, [Variant(m, homes, {t: spill for t in intermediates})], emulate=emulate)[0]
+             for e, unit, m in zip(einsums, units, mappings)]
     names = "+".join(c.name for c in costs)
-    s = Strategy(cascade.name, cascade.name, arch_name, cascade.name, "generic", (), f"par(seq({names}), mem)")
-    result = combine(s, arch, costs, {}, {"binding": {c.name: c.unit for c in costs}})
+    s = Strategy(cascade.name, cascade.name, arch.name, cascade.name, "generic", (), f"par(seq({names}), mem)")
+    word_B = array_of(arch, "Array2D").word_bits / 8
+    choice = {"binding": {c.name: c.unit for c in costs}, "footprint_B": footprint * word_B, "spill": spill}
+    result = combine(s, arch, costs, {}, choice)
     compute = sum(c.compute_s for c in costs)
     memory = result.dram_bytes / dram_Bps(arch)
-    return CascadeResult(result, "compute" if compute >= memory else "memory", compute, memory)
+    return CascadeResult(result, "compute" if compute >= memory else "memory", compute, memory,
+                         footprint * word_B, spill)
+
+
+def _spill(cascade: Cascade, arch: Architecture, einsums: list[Einsum], mappings: list, intermediates: set[str]
+           ) -> tuple[float, float]:
+    """(spilled fraction of the intermediates, words one step holds in the global buffer)."""
+    tiles = held_tiles(arch, einsums, mappings, GB)
+    staged = sum(w for t, w in tiles.items() if t not in intermediates)
+    live = sum(w for t, w in tiles.items() if t in intermediates)
+    capacity = gb_words(arch)
+    if staged > capacity:
+        steps = sorted({e.iteration_var for e in cascade.einsums if e.iteration_var})
+        if not steps:
+            raise EinsimError(f"{cascade.name} has no iterative rank to step through, so the fused mapper would hold "
+                              f"all its inputs and outputs ({staged:.4g} words) in a global buffer of "
+                              f"{capacity:.4g} words; use --mapper search")
+        raise EinsimError(f"{cascade.name}: one step of {', '.join(steps)} needs {staged:.4g} words of inputs and "
+                          f"outputs in the global buffer, which holds {capacity:.4g}; use a smaller step "
+                          "(e.g. chunk) or a larger buffer")
+    return (max(0.0, 1 - (capacity - staged) / live) if live else 0.0), staged + live

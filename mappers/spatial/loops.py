@@ -74,6 +74,12 @@ def mapping_for(arch: Architecture, einsum: Einsum, unit: str, plan: Sequence[Le
 
 def footprint(arch: Architecture, einsums: Sequence[Einsum], mappings: Sequence[Mapping], level: str) -> float:
     """Words a fused group holds at ``level``: per tensor kept there, its largest tile over the group."""
+    return sum(held_tiles(arch, einsums, mappings, level).values())
+
+
+def held_tiles(arch: Architecture, einsums: Sequence[Einsum], mappings: Sequence[Mapping],
+               level: str) -> dict[str, float]:
+    """{tensor: words} a fused group holds at ``level``: each kept tensor's largest tile over the group."""
     need: dict[str, float] = {}
     for einsum, mapping in zip(einsums, mappings):
         kept = set(mapping.level(level).keep or ()) if any(lv.target == level for lv in mapping.levels) else set()
@@ -83,7 +89,7 @@ def footprint(arch: Architecture, einsums: Sequence[Einsum], mappings: Sequence[
         for t, w in tile_words(NestProblem.from_einsum(einsum), mapping, names, level).items():
             if t in kept:
                 need[t] = max(need.get(t, 0.0), w)
-    return sum(need.values())
+    return need
 
 
 def _reused(problem: NestProblem, mapping: Mapping, rf: str, tensor: str) -> bool:

@@ -1,5 +1,6 @@
-"""The five attention configurations as registry mappers, so `einsim eval --mapper fusemax` and
-sweeps can run them on any two-array design (e.g. FuseMax with a resized array or buffer)."""
+"""The spatial mappers in the registry, so `einsim eval --mapper fusemax` and sweeps run them on any
+two-array design (e.g. FuseMax with a resized array or buffer): the five attention configurations
+of the FuseMax paper, and ``fused``, any cascade fused step by step (einsim.mappers.spatial.generic)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from einsim.einsum import Cascade
 from einsim.errors import EinsimError
 from einsim.mappers.registry import register
 from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention
+from einsim.mappers.spatial.generic import evaluate_cascade
 from einsim.mappers.spatial.strategies import STRATEGIES
 from einsim.sim.result import Result
 
@@ -46,3 +48,13 @@ def _make(config: str):
 
 for _name in STRATEGIES:
     register(_name)(_make(_name))
+
+
+@register("fused")
+def fused(arch: Architecture, cascade: Cascade, **options: Any) -> Result:
+    """Any cascade fused on a two-array design: contractions on the 2D array, the rest on the 1D array,
+    intermediates in the global buffer (spilling what does not fit), one step of the iterative rank at
+    a time (einsim.mappers.spatial.generic)."""
+    if options:
+        raise EinsimError(f"mapper fused: unknown option(s) {', '.join(options)} (it takes none)")
+    return to_result(evaluate_cascade(cascade, arch).result, arch, f"{cascade.name}:fused")
