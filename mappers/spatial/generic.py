@@ -83,34 +83,32 @@ def evaluate_cascade(cascade: Cascade, arch: Architecture | str = "fusemax.yaml"
         plan = [LevelPlan("DRAM", outer, tuple(outer)), LevelPlan(GB, inner, tuple(inner), spatial)]
         units.append(unit)
         mappings.append(mapping_for(arch, e, unit, plan, homes, staged=[o.tensor for o in e.operands] + [e.output]))
-    spill, footprint = _spill(cascade, arch, einsums, mappings, intermediates)
+    spill, footprint = _spill(cascade.name, steps, arch, einsums, mappings, intermediates)
     costs = [evaluate_einsum(arch, e, unit, [Variant(m, homes, {t: spill for t in intermediates})], emulate=emulate)[0]
              for e, unit, m in zip(einsums, units, mappings)]
     names = "+".join(c.name for c in costs)
     s = Strategy(cascade.name, cascade.name, arch.name, cascade.name, "generic", (), f"par(seq({names}), mem)")
-    word_B = array_of(arch, "Array2D").word_bits / 8
-    choice = {"binding": {c.name: c.unit for c in costs}, "footprint_B": footprint * word_B, "spill": spill}
+    footprint_B = footprint * array_of(arch, "Array2D").word_bits / 8
+    choice = {"binding": {c.name: c.unit for c in costs}, "footprint_B": footprint_B, "spill": spill}
     result = combine(s, arch, costs, {}, choice)
     compute = sum(c.compute_s for c in costs)
     memory = result.dram_bytes / dram_Bps(arch)
-    return CascadeResult(result, "compute" if compute >= memory else "memory", compute, memory,
-                         footprint * word_B, spill)
+    return CascadeResult(result, "compute" if compute >= memory else "memory", compute, memory, footprint_B, spill)
 
 
-def _spill(cascade: Cascade, arch: Architecture, einsums: list[Einsum], mappings: list, intermediates: set[str]
-           ) -> tuple[float, float]:
+def _spill(name: str, steps: set[str], arch: Architecture, einsums: list[Einsum], mappings: list,
+           intermediates: set[str]) -> tuple[float, float]:
     """(spilled fraction of the intermediates, words one step holds in the global buffer)."""
     tiles = held_tiles(arch, einsums, mappings, GB)
     staged = sum(w for t, w in tiles.items() if t not in intermediates)
     live = sum(w for t, w in tiles.items() if t in intermediates)
     capacity = gb_words(arch)
     if staged > capacity:
-        steps = sorted({e.iteration_var for e in cascade.einsums if e.iteration_var})
         if not steps:
-            raise EinsimError(f"{cascade.name} has no iterative rank to step through, so the fused mapper would hold "
+            raise EinsimError(f"{name} has no iterative rank to step through, so the fused mapper would hold "
                               f"all its inputs and outputs ({staged:.4g} words) in a global buffer of "
                               f"{capacity:.4g} words; use --mapper search")
-        raise EinsimError(f"{cascade.name}: one step of {', '.join(steps)} needs {staged:.4g} words of inputs and "
+        raise EinsimError(f"{name}: one step of {', '.join(sorted(steps))} needs {staged:.4g} words of inputs and "
                           f"outputs in the global buffer, which holds {capacity:.4g}; use a smaller step "
                           "(e.g. chunk) or a larger buffer")
     return (max(0.0, 1 - (capacity - staged) / live) if live else 0.0), staged + live
