@@ -13,12 +13,12 @@ import difflib
 import typing
 from typing import Any, Iterable, Mapping
 
-import yaml
 from pydantic import BaseModel
 
 from einsim.arch.architecture import Architecture
 from einsim.arch.fields import unwrap, child_type, field_name, model_at, scaled_spellings, yaml_keys
 from einsim.errors import EinsimError, Location
+from einsim.yamlsrc import load_plain
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -27,8 +27,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not path.strip():
         raise EinsimError(f"override {text!r} is not PATH=VALUE (e.g. GlobalBuffer.capacity_B=8MiB)")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = load_plain(raw, f"--set {path.strip()}") if raw.strip() else ""
+    except EinsimError:
         value = raw
     return path.strip(), value
 

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from einsim.explore.results import Results, check_metrics
+from einsim.yamlsrc import load_plain
 
 SELECTED = 12  # front points shown in the breakdown and utilization charts
 _LABELS = {"latency_s": "latency (s)", "energy_J": "energy (J)", "edp_Js": "EDP (J·s)", "area_m2": "area (m²)",
@@ -156,8 +157,6 @@ def write_report(run_dir: str | Path, html_path: str | Path, metrics: Sequence[s
 
 def spec_pareto(res: Results) -> list[str]:
     """The stored spec's ``report.pareto`` metrics (latency and energy if it has none)."""
-    import yaml
-
-    data = yaml.safe_load(res.spec_text) if res.spec_text else None
+    data = load_plain(res.spec_text, "stored sweep spec") if res.spec_text else None
     pareto = data.get("report", {}).get("pareto") if isinstance(data, dict) and isinstance(data.get("report"), dict) else None
     return list(pareto) if pareto else ["latency_s", "energy_J"]

@@ -11,6 +11,7 @@ from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.design import METRICS
 from einsim.explore.pareto import front_mask
 from einsim.explore.store import Store, db_path
+from einsim.yamlsrc import load_plain
 
 
 class Results:
@@ -36,9 +37,7 @@ class Results:
 
     def axis_names(self, derived: bool = True) -> list[str]:
         """The spec's axes (then its derived values) in spec order."""
-        import yaml
-
-        spec = yaml.safe_load(self.spec_text) if self.spec_text else None
+        spec = load_plain(self.spec_text, "stored sweep spec") if self.spec_text else None
         spec = spec if isinstance(spec, dict) else {}
         names = list(spec.get("axes") or {}) + (list(spec.get("derived") or {}) if derived else [])
         for r in self._rows:

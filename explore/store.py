@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
+from einsim import jsonout
 from einsim.errors import EinsimError
 from einsim.explore.design import METRICS
 
@@ -137,5 +138,5 @@ class _Txn:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
-        return json.dumps(value)  # insertion order is deterministic (spec order)
+        return jsonout.dumps(value)  # insertion order is deterministic (spec order)
     return value

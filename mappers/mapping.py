@@ -15,13 +15,14 @@ data (YAML/JSON)::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping as TMapping, Sequence
 
 import yaml
 
+from einsim import jsonout
 from einsim.errors import EinsimError, did_you_mean
+from einsim.yamlsrc import load_plain
 
 _LEVEL_KEYS = ("target", "temporal", "order", "spatial", "keep")
 _TOP_KEYS = ("einsum", "unit", "levels")
@@ -72,7 +73,7 @@ class Mapping:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict())
+        return jsonout.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "mapping") -> "Mapping":
@@ -91,11 +92,7 @@ class Mapping:
 
     @classmethod
     def from_yaml(cls, text: str, where: str = "mapping") -> "Mapping":
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise EinsimError(f"{where}: YAML error: {exc}") from None
-        return cls.from_dict(data, where)
+        return cls.from_dict(load_plain(text, where), where)
 
 
 def _factors(value: Any, where: str) -> dict[str, int]:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from einsim.errors import EinsimError, did_you_mean
+from einsim.yamlsrc import BoundedSafeLoader, load_plain, read_text_file
 from einsim.einsum import Cascade, parse_workload
 from einsim.mappers.mapping import LevelMapping, Mapping
 from einsim.sim.nest import Hierarchy, Level, NestProblem
@@ -30,7 +31,7 @@ from einsim.sim.nest import Hierarchy, Level, NestProblem
 _COMPUTE_CLASSES = ("intmac", "fpmac", "mac", "compute")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedSafeLoader):
     """Safe loading that keeps Timeloop's node tags (!Container, !Component, !Parallel) as data."""
 
 
@@ -49,12 +50,7 @@ _Loader.add_multi_constructor("!", _tagged)
 
 
 def _read(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except FileNotFoundError:
-        raise EinsimError(f"no such file: {path}") from None
-    except yaml.YAMLError as exc:
-        raise EinsimError(f"{path}: YAML error: {exc}") from None
+    return load_plain(read_text_file(path), str(path), _Loader)
 
 
 # ----------------------------------------------------------------------------- architecture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
+from einsim import jsonout
 from einsim.errors import EinsimError
 
 
@@ -21,7 +21,7 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
 
 
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, sort_keys=False)
+    jsonout.dump(obj, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
 
 

@@ -22,10 +22,10 @@ e.g. for designs/arch/fusemax.yaml: ``components.Array2D.derived.pe_count == 655
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from einsim import jsonout
 from einsim.arch import describe, load_arch
 from einsim.arch.units import dimension_of_key, format_quantity
 
@@ -60,7 +60,7 @@ def run_show(args: argparse.Namespace) -> int:
     arch = load_arch(args.spec, overrides=args.overrides or None)
     data = describe(arch)
     if args.json:
-        json.dump(data, sys.stdout, indent=2)
+        jsonout.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(data))
