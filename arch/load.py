@@ -141,7 +141,8 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     if kind.startswith(("greater_than", "less_than")):
-        msg += f", got {err['input']!r}"
+        given = err["input"]
+        msg += f", got {getattr(given, 'value', given)!r}"  # a scaled key's (*_pJ) value as written
     return msg
 
 

@@ -46,6 +46,7 @@ def _quantity(dimension: str):
 
 
 Bytes = Annotated[float, _quantity("B"), Field(ge=0)]
+Capacity = Annotated[float, _quantity("B"), Field(gt=0)]  # a store of 0 B holds nothing
 Bandwidth = Annotated[float, _quantity("B/s"), Field(gt=0)]
 Frequency = Annotated[float, _quantity("Hz"), Field(gt=0)]
 Energy = Annotated[float, _quantity("J"), Field(ge=0)]
@@ -74,7 +75,7 @@ def si_key(key: str) -> tuple[str, float] | None:
 class Spec(BaseModel):
     """Base: unknown keys are errors; scaled keys (``*_pJ``) are renamed to their SI field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

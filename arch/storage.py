@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from einsim.arch.spec import Area, Bandwidth, Bytes, Component, Energy, Fraction, Spec
+from einsim.arch.spec import Area, Bandwidth, Bytes, Capacity, Component, Energy, Fraction, Spec
 
 
 class ChannelEfficiency(Spec):
@@ -30,7 +30,7 @@ class DRAM(Component):
 
     kind: Literal["dram"]
     technology: str = "DRAM"
-    capacity_B: Bytes | None = None
+    capacity_B: Capacity | None = None
     available_B: Bytes | None = None
     bandwidth_Bps: Bandwidth
     channels: int = Field(default=1, ge=1)
@@ -70,7 +70,7 @@ class Buffer(Component):
     """
 
     kind: Literal["sram", "regfile"]
-    capacity_B: Bytes | None = None
+    capacity_B: Capacity | None = None
     entries: int | None = Field(default=None, gt=0)
     width_bits: int = Field(gt=0)
     banks: int = Field(default=1, ge=1)
@@ -142,7 +142,7 @@ class Flash(Component):
 
     kind: Literal["flash"]
     technology: str = "flash"
-    capacity_B: Bytes | None = None
+    capacity_B: Capacity | None = None
     command_queues: int = Field(default=1, ge=1)
     multi_issuer_degradation: Annotated[float, Field(ge=0, lt=1)] | None = None
     read_throughput: list[FlashPoint] = Field(min_length=1)

@@ -73,9 +73,7 @@ def parse_quantity(value: object, dimension: str, scale: float = 1.0) -> float:
     if isinstance(value, bool):
         raise UnitError(f"expected {_describe(dimension)}, got a boolean")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise UnitError(f"expected a finite number, got {value}")
-        return float(value) * scale
+        return _finite(_to_float(value) * scale, value, dimension)
     if not isinstance(value, str):
         raise UnitError(f"expected {_describe(dimension)}, got {type(value).__name__}")
     m = _NUMBER.match(value)
@@ -83,7 +81,7 @@ def parse_quantity(value: object, dimension: str, scale: float = 1.0) -> float:
         raise UnitError(f"cannot read {value!r} as {_describe(dimension)}")
     number, unit = float(m.group(1)), (m.group(2) or "").strip()
     if not unit:
-        return number * scale
+        return _finite(number * scale, value, dimension)
     if unit in _AMBIGUOUS:
         raise UnitError(f"unit {unit!r} in {value!r} is ambiguous: write {_AMBIGUOUS[unit]}")
     if unit not in _UNITS:
@@ -93,7 +91,25 @@ def parse_quantity(value: object, dimension: str, scale: float = 1.0) -> float:
         raise UnitError(
             f"{value!r} is {DIMENSIONS[dim][1]} but {_describe(dimension)} is expected"
         )
-    return number * factor
+    return _finite(number * factor, value, dimension)
+
+
+def _to_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return math.inf if value > 0 else -math.inf
+
+
+def _finite(si: float, written: object, dimension: str) -> float:
+    """``si`` if it is a finite number; infinities and NaN (also from overflow: 1e400 B) are refused."""
+    if not math.isfinite(si):
+        if isinstance(written, int):
+            shown = f"a {len(str(abs(written)))}-digit number"
+        else:
+            shown = str(written)
+        raise UnitError(f"{shown} is not a finite quantity; expected {_describe(dimension)} within the float range")
+    return si
 
 
 def _describe(dimension: str) -> str:

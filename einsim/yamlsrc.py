@@ -153,12 +153,21 @@ def _check_keys(node: yaml.MappingNode, file: str) -> None:
         seen[ident] = key_node
 
 
+def _construct(constructor: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
+    try:
+        return constructor.construct_object(node, deep=True)
+    except EinsimError:
+        raise
+    except ValueError as exc:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        raise EinsimError(f"cannot read this value: {_one_line(str(exc))}", _node_location(file, node)) from None
+
+
 def _build(node: yaml.Node, path: PathKey, src: YamlSource, constructor: yaml.SafeLoader) -> Any:
     src.marks[path] = Location(src.file, node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = _construct(constructor, key_node, src.file)
             if key in out:  # keys equal after construction ('1' as int and 1.0 as float)
                 raise EinsimError(f"duplicate key {key!r}", _node_location(src.file, key_node))
             src.key_marks[path + (key,)] = _node_location(src.file, key_node)
@@ -166,7 +175,7 @@ def _build(node: yaml.Node, path: PathKey, src: YamlSource, constructor: yaml.Sa
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), src, constructor) for i, item in enumerate(node.value)]
-    value = constructor.construct_object(node, deep=True)
+    value = _construct(constructor, node, src.file)
     if isinstance(node, yaml.ScalarNode) and node.style == "|":
         # remember that this is a literal block so line numbers inside it are exact
         src.marks[path + ("<block>",)] = src.marks[path]
@@ -243,6 +252,10 @@ def load_plain(text: str, file: str = "<input>", loader_class: type[BoundedSafeL
     loader, node = _compose(text, file, loader_class)
     try:
         return None if node is None else loader.construct_document(node)
+    except EinsimError:
+        raise
+    except ValueError as exc:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        raise EinsimError(f"cannot read a value: {_one_line(str(exc))}", Location(file)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise EinsimError(f"YAML error: {exc.problem or exc.context}", _mark_location(file, mark)) from None

@@ -31,6 +31,7 @@ from einsim.errors import EinsimError, Location
 class Num:
     value: float
     col: int
+    text: str = ""  # the literal as written, for exact (rational) size arithmetic
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,11 @@ _TOKEN = re.compile(
 )
 
 REDUCERS = ("sum", "max", "min")
+# Parentheses, brackets and calls nest at most MAX_NESTING deep while parsing, and a parsed tree
+# is at most MAX_TREE_DEPTH deep (a chain of n binary operators is n deep), so that parsing and
+# every later recursive walk of the tree stay far from Python's recursion limit.
+MAX_NESTING = 50
+MAX_TREE_DEPTH = 200
 COMPARATORS = ("<", "<=", ">", ">=", "==", "!=")
 
 
@@ -157,6 +163,7 @@ class _Parser:
         self.where = where
         self.tokens = tokenize(text, where)
         self.i = 0
+        self.depth = 0
 
     # helpers ------------------------------------------------------------------
     @property
@@ -281,6 +288,15 @@ class _Parser:
         return Compare(tuple(operands), tuple(ops), col)
 
     def expr(self) -> Expr:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise self.error(f"expression nested deeper than {MAX_NESTING} levels")
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _expr(self) -> Expr:
         left = self.term()
         while self.at("+", "-"):
             op = self.tok
@@ -297,24 +313,27 @@ class _Parser:
         return left
 
     def unary(self) -> Expr:
-        if self.at("-"):
-            tok = self.tok
+        signs: list[Token] = []
+        while self.at("-", "+"):
+            signs.append(self.tok)
             self.i += 1
-            return Neg(self.unary(), tok.col)
-        if self.at("+"):
-            self.i += 1
-            return self.unary()
-        return self.atom()
+        if len(signs) > MAX_NESTING:
+            raise self.error(f"more than {MAX_NESTING} signs in a row", signs[MAX_NESTING].col)
+        out = self.atom()
+        for tok in reversed(signs):
+            if tok.text == "-":
+                out = Neg(out, tok.col)
+        return out
 
     def atom(self) -> Expr:
         tok = self.tok
         if tok.kind == "num":
             self.i += 1
-            return Num(float(tok.text), tok.col)
+            return Num(float(tok.text), tok.col, tok.text)
         if tok.kind == "name":
             self.i += 1
             if tok.text == "inf":
-                return Num(float("inf"), tok.col)
+                return Num(float("inf"), tok.col, "inf")
             if self.at("("):
                 open_tok = self.take("(")
                 args = [self.expr()]
@@ -344,9 +363,38 @@ class _Parser:
         raise self.error(f"expected an expression, found {self.describe(tok)}")
 
 
+def _children(node: object) -> tuple:
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Access):
+        return tuple(x for ix in node.indices for x in (ix.expr, *ix.filter))
+    if isinstance(node, Compare):
+        return node.operands
+    if isinstance(node, Statement):
+        return (node.output, node.expr)
+    return ()
+
+
+def _check_depth(root: object, where: Location) -> None:
+    """Refuse a tree deeper than MAX_TREE_DEPTH (walked with an explicit stack, not recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            raise EinsimError(f"expression nested deeper than {MAX_TREE_DEPTH} levels (operators, parentheses "
+                              "and calls); split it", _shift(where, getattr(node, "col", 1) or 1))
+        stack.extend((child, depth + 1) for child in _children(node))
+
+
 def parse_statement(text: str, where: Location = Location()) -> Statement:
     """Parse one Einsum line (comments already stripped)."""
-    return _Parser(text, where).statement()
+    statement = _Parser(text, where).statement()
+    _check_depth(statement, where)
+    return statement
 
 
 def parse_expr(text: str, where: Location = Location()) -> Expr:
@@ -354,6 +402,7 @@ def parse_expr(text: str, where: Location = Location()) -> Expr:
     parser = _Parser(text, where)
     expr = parser.expr()
     parser.finish()
+    _check_depth(expr, where)
     return expr
 
 
@@ -362,6 +411,8 @@ def parse_condition(text: str, where: Location = Location()) -> tuple[Compare, .
     parser = _Parser(text, where)
     conds = parser.conditions()
     parser.finish()
+    for cond in conds:
+        _check_depth(cond, where)
     return conds
 
 

@@ -103,7 +103,7 @@ CASES = [
         "negative capacity",
         edit("capacity_B: 1 MiB", "capacity_B: -1 MiB"),
         12,
-        ["components.Buf.capacity_B", "greater than or equal to 0", "-1 MiB"],
+        ["components.Buf.capacity_B", "greater than 0", "-1 MiB"],
     ),
     (
         "zero bandwidth",
