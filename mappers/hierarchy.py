@@ -33,7 +33,11 @@ def storage_path(arch: Architecture, unit_name: str) -> tuple[list[str], list[st
 
 
 def op_cost_per_point(arch: Architecture, unit_name: str, einsum: Einsum) -> tuple[float, float]:
-    """(cycles, energy J) of one iteration-space point of ``einsum`` on one PE of ``unit_name``."""
+    """(cycles, energy J) of one iteration-space point of ``einsum`` on one PE of ``unit_name``.
+
+    The op table's cycles are used as given: 0.5 means a PE takes two such ops per cycle (e.g.
+    two 8-bit MACs packed in a 16-bit lane). A point with no op (a copy) takes one cycle: it
+    still occupies an issue slot to move its value."""
     ops = ops_per_point(einsum)
     arch.require_ops(unit_name, ops)
     cycles = energy = 0.0
@@ -41,7 +45,7 @@ def op_cost_per_point(arch: Architecture, unit_name: str, einsum: Einsum) -> tup
         cost = arch.op_cost(unit_name, op)
         cycles += count * cost.cycles
         energy += count * (cost.energy_J or 0.0)
-    return max(cycles, 1.0), energy
+    return (cycles if ops else 1.0), energy
 
 
 @by_identity()

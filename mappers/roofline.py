@@ -1,8 +1,12 @@
 """The "ideal" mapper: a roofline lower bound on a cascade's latency and energy.
 
-Every Einsum runs on the compute unit that finishes it soonest (among those with its ops), at full
-PE utilization: its compute time is points × cycles per point / (PEs × clock). Einsums on one unit
-run one after another; different units overlap. Memory moves each cascade input and output once
+Every Einsum runs on the compute unit that finishes it soonest (among those with its ops and room
+for its data), with every PE it can use busy: its compute time is ceil(points / PEs used) × cycles
+per point / clock, where a unit uses at most one PE per point (a 1×1×1 GEMM takes one op's cycles,
+whatever the array size). Einsums on one unit run one after another; different units overlap.
+The bound stages each tensor in the buffer that feeds the unit's PEs, so that buffer must hold at
+least one element of every tensor the Einsum touches; a unit whose buffer cannot is not used, and
+an Einsum no unit can hold is refused. Beyond that the bound does not depend on capacities. Memory moves each cascade input and output once
 between DRAM and the chip (intermediates stay on chip), at the DRAM's peak bandwidth. Latency is
 max(compute, memory). Energy is the ops' energy plus the DRAM accesses; on-chip buffer traffic and
 leakage are not counted. No real mapping can beat it, so it is a bound, not a prediction.
@@ -13,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from einsim.arch import Architecture, DRAM, PEArray
+from einsim.arch import Architecture, Buffer, DRAM, PEArray
 from einsim.einsum import Cascade, Einsum, ops_per_point, points
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
@@ -26,19 +30,49 @@ def _pes(arch: Architecture, unit: str) -> int:
     return comp.pe_count if isinstance(comp, PEArray) else 1
 
 
+def pes_used(arch: Architecture, unit: str, einsum: Einsum) -> int:
+    """PEs of ``unit`` that ``einsum`` can keep busy: one point per PE at most."""
+    return max(1, min(_pes(arch, unit), points(einsum)))
+
+
+def _staging_shortfall(arch: Architecture, unit: str, einsum: Einsum) -> str | None:
+    """Why the buffer feeding ``unit``'s PEs cannot hold one element of each tensor, or None."""
+    shared, _ = storage_path(arch, unit)
+    feeder = arch.component(shared[-1])
+    if not isinstance(feeder, Buffer):
+        return None  # the PEs are fed straight from DRAM: nothing on chip to fill
+    comp = arch.compute_unit(unit)
+    word_B = (comp.word_bits if isinstance(comp, PEArray) else 16) / 8
+    tensors = sorted({op.tensor for op in einsum.operands} | {einsum.output})
+    need = len(tensors) * word_B
+    if feeder.capacity >= need:
+        return None
+    return (f"{feeder.name} holds {feeder.capacity:g} B but one element of each of its {len(tensors)} tensors "
+            f"({', '.join(tensors)}) on {unit} needs {need:g} B")
+
+
 def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]:
     """(unit, seconds, joules) of ``einsum`` on the unit that finishes it soonest."""
     best: tuple[str, float, float] | None = None
+    shortfalls: list[str] = []
     n = points(einsum)
     for unit in arch.compute_units():
         try:
             cycles, energy = op_cost_per_point(arch, unit.name, einsum)
         except EinsimError:
             continue  # the unit lacks one of the Einsum's ops
-        seconds = n * cycles / (_pes(arch, unit.name) * arch.clock_of(unit.name))
+        shortfall = _staging_shortfall(arch, unit.name, einsum)
+        if shortfall is not None:
+            shortfalls.append(shortfall)
+            continue
+        steps = -(-n // pes_used(arch, unit.name, einsum))  # points per busiest PE
+        seconds = steps * cycles / arch.clock_of(unit.name)
         if best is None or seconds < best[1]:
             best = (unit.name, seconds, n * energy)
     if best is None:
+        if shortfalls:
+            raise EinsimError(f"{einsum.name}: no compute unit of {arch.name} has room for it: " + "; ".join(shortfalls),
+                              einsum.location)
         ops = ", ".join(sorted(ops_per_point(einsum)))
         raise EinsimError(f"{einsum.name}: no compute unit of {arch.name} has all of its ops ({ops})", einsum.location)
     return best
@@ -63,7 +97,8 @@ def ideal(arch: Architecture, cascade: Cascade, **options: Any) -> Result:
     for einsum in cascade.einsums:
         unit, seconds, joules = fastest_unit(arch, einsum)
         seconds_per_unit[unit] = seconds_per_unit.get(unit, 0.0) + seconds
-        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + seconds * _pes(arch, unit)
+        cycles, _ = op_cost_per_point(arch, unit, einsum)
+        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + points(einsum) * cycles / arch.clock_of(unit)  # PE-seconds
         row = compute_rows.setdefault(unit, {"component": unit, "action": "compute", "count": 0.0, "energy_J": 0.0})
         row["count"] += float(points(einsum))
         row["energy_J"] += joules
