@@ -37,12 +37,16 @@ def _sqrt(x: Number, where: Location) -> Number:
         num, den = math.isqrt(x.numerator), math.isqrt(x.denominator)
         if num * num == x.numerator and den * den == x.denominator:
             return Fraction(num, den)
+        if not 1e-300 < x < FLOAT_MAX:  # beyond floats: through the logs of the exact parts
+            return math.exp((math.log(x.numerator) - math.log(x.denominator)) / 2) if x else 0.0
     return math.sqrt(x)
 
 
 def _log(x: Number, where: Location) -> Number:
     if x <= 0:
         raise EinsimError(f"log of {_show(x)}; log takes a value > 0", where)
+    if isinstance(x, Fraction) and not 1e-300 < x < FLOAT_MAX:  # 1e-400 is no float, but its log is
+        return math.log(x.numerator) - math.log(x.denominator)
     return math.log(x)
 
 
