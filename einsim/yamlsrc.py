@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,7 @@ def _construct(constructor: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
     except EinsimError:
         raise
     except ValueError as exc:  # e.g. an integer beyond Python's 4300-digit conversion limit
-        raise EinsimError(f"cannot read this value: {_one_line(str(exc))}", _node_location(file, node)) from None
+        raise EinsimError(f"cannot read this value: {_value_problem(exc)}", _node_location(file, node)) from None
 
 
 def _build(node: yaml.Node, path: PathKey, src: YamlSource, constructor: yaml.SafeLoader) -> Any:
@@ -226,6 +227,13 @@ def _check_flow_depth(text: str, file: str) -> None:
             depth -= 1
 
 
+def _value_problem(exc: ValueError) -> str:
+    text = _one_line(str(exc))
+    if "integer string conversion" in text:
+        return f"a number with more than {sys.get_int_max_str_digits()} digits"
+    return text
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -255,7 +263,7 @@ def load_plain(text: str, file: str = "<input>", loader_class: type[BoundedSafeL
     except EinsimError:
         raise
     except ValueError as exc:  # e.g. an integer beyond Python's 4300-digit conversion limit
-        raise EinsimError(f"cannot read a value: {_one_line(str(exc))}", Location(file)) from None
+        raise EinsimError(f"cannot read a value: {_value_problem(exc)}", Location(file)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise EinsimError(f"YAML error: {exc.problem or exc.context}", _mark_location(file, mark)) from None

@@ -160,7 +160,12 @@ def resolve_sizes(
                 raise EinsimError(f"{name} = {value}; sizes are finite numbers", loc)
             result = Fraction(value)
         elif isinstance(value, str):
-            result = evaluate_number(sx.parse_expr(value, loc if loc.line else Location(loc.file)), lookup, loc)
+            try:
+                result = evaluate_number(sx.parse_expr(value, loc if loc.line else Location(loc.file)), lookup, loc)
+            except EinsimError as exc:
+                if exc.location is None or (exc.location.file, exc.location.line) != (loc.file, loc.line):
+                    raise  # about another size, which names itself
+                raise EinsimError(f"size {name}: {exc.bare_message}", exc.location) from None
         else:
             raise EinsimError(f"{name}: expected a number or an expression, got {type(value).__name__}", loc)
         active.pop()
