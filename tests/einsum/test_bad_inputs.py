@@ -7,19 +7,9 @@ import pytest
 
 from conftest import run_cli_error
 from einsim import designs
+from test_errors import GEMM as EINSUM, HEADER
 
-GEMM = """name: g
-ranks:
-  M: 4
-  K: 3
-  N: 5
-tensors:
-  A: [M, K]
-  B: [K, N]
-  Z: [M, N]
-einsums: |
-  Z[m, n] = A[m, k] * B[k, n]
-"""
+GEMM = HEADER + EINSUM  # the same small GEMM as test_errors (its Einsum on line 11)
 BOMB = "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
 
 
@@ -95,7 +85,7 @@ def test_bad_workload_file_is_one_located_line(text: str, where: str, tmp_path, 
 
 def test_non_utf8_workload_is_one_located_line(tmp_path, capsys) -> None:
     f = tmp_path / "w.yaml"
-    f.write_bytes(GEMM.replace("name: g", "name: caf\xe9").encode("latin-1"))
+    f.write_bytes(GEMM.replace("name: t", "name: caf\xe9").encode("latin-1"))
     message = run_cli_error(["check", str(f)], capsys)
     assert message == f"{f}:1:10: not UTF-8 text: byte 0xe9 at byte offset 9 (save the file as UTF-8)"
 
