@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import networkx as nx
@@ -9,6 +10,7 @@ import networkx as nx
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
 from einsim.einsum.affine import Affine, Condition, to_affine, to_conditions
+from einsim.einsum.sizes import FLOAT_MAX
 from einsim.einsum.cascade import BINARY_FUNCS, FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor
 
 
@@ -160,6 +162,11 @@ class _Builder:
         for v, n in space.items():
             if n < 1:
                 raise EinsimError(f"index {v!r} has size {n}; ranks need a positive size", where)
+        dense = math.prod(space.values())
+        if dense > FLOAT_MAX:
+            raise EinsimError(
+                f"{name}'s iteration space has about 10^{len(str(dense)) - 1} points, beyond the float range "
+                "(about 1.8e308) the cost model computes in; use smaller sizes", where)
         return Einsum(
             name=name, output=st.output.tensor, out_index=out_index, expr=st.expr, reduce=reduce_op, top_k=top_k,
             space=space, reduced=tuple(reduced), operands=tuple(operands), filters=tuple(filters), init=init,
