@@ -54,7 +54,7 @@ ATTENTION_TILE = 256  # FuseMax's M0: the rows of its 2D array
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _Sourced(_Spec):

@@ -105,3 +105,16 @@ def test_bad_size_given_with_set_names_the_flag(command: str, item: str, where: 
 def test_cases_are_distinct_and_many() -> None:
     texts = [c[1] for c in FILE_CASES]
     assert len(set(texts)) == len(texts) and len(FILE_CASES) + 1 + 2 * len(SET_CASES) >= 60
+
+
+@pytest.mark.parametrize("bad", [".inf", ".nan", "1e400"])
+def test_model_preset_with_a_non_finite_quantity_is_refused(bad: str, tmp_path) -> None:
+    from einsim.einsum.models import load_model
+    from einsim.errors import EinsimError
+
+    text = designs.path("models", "bamboo_7b.yaml").read_text(encoding="utf-8")
+    f = tmp_path / "m.yaml"
+    f.write_text(text.replace("active_params: {value: 3.0e+9,", f"active_params: {{value: {bad},"), encoding="utf-8")
+    with pytest.raises(EinsimError) as info:
+        load_model(f)
+    assert str(info.value).startswith(f"{f}:16:") and "finite" in str(info.value), str(info.value)
