@@ -32,14 +32,14 @@ def spec(**replace: str) -> str:
 CASES = [
     # --- where the spec's files are
     ("arch-not-an-architecture", spec(base="{arch: notarch.yaml, workload: attention_1pass}"), ["sweep", "{spec}"], ["notarch.yaml"]),
-    ("arch-dotdot-outside", spec(base="{arch: ../outside/arch.yaml, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "outside"]),
-    ("arch-absolute-outside", spec(base="{arch: /etc/hostname, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "outside"]),
+    ("arch-dotdot-outside", spec(base="{arch: ../outside/arch.yaml, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "outside the spec's folder"]),
+    ("arch-absolute-outside", spec(base="{arch: /etc/hostname, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "outside the spec's folder"]),
     ("arch-missing-file", spec(base="{arch: nope.yaml, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "nope.yaml"]),
     ("arch-not-a-string", spec(base="{arch: 42, workload: attention_1pass}"), ["sweep", "{spec}"], ["sweep.yaml", "base.arch"]),
-    ("arch-axis-outside", spec(axes="  a: {path: arch, values: [fusemax, ../outside/arch.yaml]}"), ["sweep", "{spec}"], ["sweep.yaml", "axes.a.values.1", "outside"]),
+    ("arch-axis-outside", spec(axes="  a: {path: arch, values: [fusemax, ../outside/arch.yaml]}"), ["sweep", "{spec}"], ["sweep.yaml", "axes.a.values.1", "outside the spec's folder"]),
     ("arch-axis-not-a-name", spec(axes="  a: {path: arch, values: [fusemax, 3]}"), ["sweep", "{spec}"], ["sweep.yaml", "axes.a.values.1"]),
     ("workload-missing", spec(base="{arch: fusemax, workload: nope_wl}"), ["sweep", "{spec}"], ["sweep.yaml", "nope_wl"]),
-    ("workload-dotdot-outside", spec(base="{arch: fusemax, workload: ../outside/w.yaml}"), ["sweep", "{spec}"], ["sweep.yaml", "outside"]),
+    ("workload-dotdot-outside", spec(base="{arch: fusemax, workload: ../outside/w.yaml}"), ["sweep", "{spec}"], ["sweep.yaml", "outside the spec's folder"]),
     ("model-missing", spec(base="{arch: fusemax, model: nope_model, seq: 128}", axes="  b: {path: batch, values: [1, 2]}"), ["sweep", "{spec}"], ["sweep.yaml", "nope_model"]),
     ("workload-and-model", spec(base="{arch: fusemax, workload: gemm, model: bert_base, seq: 8}"), ["sweep", "{spec}"], ["sweep.yaml", "either workload"]),
     # --- mappers and their options
@@ -106,7 +106,7 @@ def test_bad_input_is_one_line_and_no_number(tmp_path, monkeypatch, capsys, text
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "arch.yaml").write_bytes(Path(__file__).parents[2].joinpath("designs/arch/fusemax.yaml").read_bytes())
-    (outside / "w.yaml").write_text("einsums: []\n")
+    (outside / "w.yaml").write_bytes(Path(__file__).parents[2].joinpath("designs/workloads/gemm.yaml").read_bytes())
     (tmp_path / "afile").write_text("x\n")
     (tmp_path / "afile.sqlite").write_text("not a database\n")
     work = tmp_path / "cwd"  # the current folder holds neither the spec nor the outside files
