@@ -1,5 +1,8 @@
 """The one quantity parser and display helper: '16 MiB', '400 GB/s', '940 MHz' <-> SI floats.
 
+``format_quantity`` writes a value back in a form ``parse_quantity`` reads; ``reader_unit`` and
+``format_reader`` show results in the units a reader expects (µs, mJ, mm², GB/s) in reports.
+
 Each dimension has a base SI unit; decimal prefixes (k, M, G, T) are powers of 1000 and binary
 prefixes (Ki, Mi, Gi, Ti) powers of 1024, exactly. 'KB' is refused as ambiguous.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Iterable
 
 # dimension name -> (base unit spelled in messages, human description, example)
 DIMENSIONS: dict[str, tuple[str, str, str]] = {
@@ -135,6 +139,47 @@ def format_quantity(value: float, dimension: str) -> str:
     if dimension in ("s", "J") or abs(value) < 1:
         return _decimal(value, base, {**_DECIMAL, **_SMALL})
     return _decimal(value, base, _DECIMAL)
+
+
+# the units a reader of a report expects, per dimension, smallest first (µs, mJ, mm², GB/s)
+_READER_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
+    "s": (("ps", 1e-12), ("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)),
+    "J": (("fJ", 1e-15), ("pJ", 1e-12), ("nJ", 1e-9), ("µJ", 1e-6), ("mJ", 1e-3), ("J", 1.0), ("kJ", 1e3)),
+    "J*s": (("fJ·s", 1e-15), ("pJ·s", 1e-12), ("nJ·s", 1e-9), ("µJ·s", 1e-6), ("mJ·s", 1e-3), ("J·s", 1.0)),
+    "m^2": (("mm²", 1e-6),),  # chip areas: always mm², however small or large
+    "B": (("B", 1.0), ("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12)),
+    "B/s": (("B/s", 1.0), ("kB/s", 1e3), ("MB/s", 1e6), ("GB/s", 1e9), ("TB/s", 1e12)),
+    "Hz": (("Hz", 1.0), ("kHz", 1e3), ("MHz", 1e6), ("GHz", 1e9)),
+    "W": (("µW", 1e-6), ("mW", 1e-3), ("W", 1.0), ("kW", 1e3)),
+    "1": (("", 1.0),),
+}
+
+
+def reader_unit(values: Iterable[float], dimension: str) -> tuple[str, float]:
+    """``(unit, its size in SI)`` for showing ``values`` in one unit a reader expects (a table
+    column, a plot axis): the largest unit not above the median magnitude ('µs', 'mm²', 'GB/s')."""
+    units = _READER_UNITS[dimension]
+    magnitudes = sorted(abs(v) for v in values if v and math.isfinite(v))
+    if not magnitudes:
+        return units[_unit_one(units)]
+    typical = magnitudes[len(magnitudes) // 2]
+    best = units[0]
+    for unit in units:
+        if typical >= unit[1] * (1 - 1e-9):
+            best = unit
+    return best
+
+
+def _unit_one(units: tuple[tuple[str, float], ...]) -> int:
+    return next((i for i, (_, f) in enumerate(units) if f == 1.0), len(units) - 1)
+
+
+def format_reader(value: float, dimension: str, unit: tuple[str, float] | None = None) -> str:
+    """``value`` (SI) in the unit a reader expects, or in ``unit`` from ``reader_unit``: '12.3 µs'."""
+    name, size = unit or reader_unit([value], dimension)
+    if not math.isfinite(value):
+        return f"{value:g}"
+    return f"{value / size:.4g} {name}".rstrip()
 
 
 def _decimal(value: float, base: str, prefixes: dict[str, float]) -> str:

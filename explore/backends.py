@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 from typing import Any, Iterator, Sequence
@@ -97,6 +98,27 @@ class Dask:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def machine_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cap_workers(jobs: int, points: int) -> tuple[int, str | None]:
+    """Worker processes for ``jobs`` asked and ``points`` to run: at most the cores and the points.
+
+    Returns the count and, when it is less than asked, the sentence that says why.
+    """
+    cores = machine_cores()
+    n = max(1, min(jobs, cores, points))
+    if n == jobs:
+        return n, None
+    why = f"the {cores} cores of this machine" if n == cores and cores < points else f"the {points} points of the sweep"
+    return n, f"-j {jobs}: running {n} worker{'s' if n > 1 else ''} ({why})"
 
 
 def make_backend(root: str, jobs: int, dask: str | None) -> InProcess | ProcessPool | Dask:

@@ -11,13 +11,13 @@ import functools
 import inspect
 import json
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from einsim.arch import Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
 from einsim.einsum.models import Plan
-from einsim.errors import EinsimError
+from einsim.errors import EinsimError, did_you_mean
 from einsim.mappers import registry
 from einsim.sim.result import Result, seq
 from einsim.yamlsrc import YamlSource, load_yaml_file
@@ -37,6 +37,37 @@ def resolve_file(name: str, kind: str, root: Path | None = None) -> Path:
         if bundled.is_file():
             return bundled
     raise EinsimError(f"no {kind[:-1] if kind.endswith('s') else kind} file or bundled design {name!r}")
+
+
+def resolve_confined(name: str, kind: str, root: Path) -> Path:
+    """``resolve_file`` for a name in a spec: the file must lie in the spec's folder, the current
+    folder or the bundled designs (DESIGN §5: paths stay inside the places the user named)."""
+    path = resolve_file(name, kind, root)
+    places = (root.resolve(), Path.cwd().resolve(), bundled_dir().parent.resolve())
+    if not any(path.is_relative_to(place) for place in places):
+        raise EinsimError(f"{name!r} is {path}, outside the spec's folder {places[0]}, the current folder "
+                          f"{places[1]} and the bundled designs: copy the file next to the spec")
+    return path
+
+
+def mapper_options(name: str) -> list[str] | None:
+    """The keyword options a registered mapper takes (None: it takes any, through ``**options``)."""
+    params = list(inspect.signature(registry.get(name)).parameters.values())[2:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            and p.name != "progress"]
+
+
+def check_mapper_options(name: str, options: Mapping[str, Any] | Iterable[str]) -> None:
+    """Refuse an option the mapper does not take, listing the ones it does."""
+    valid = mapper_options(name)
+    if valid is None:
+        return
+    for option in options:
+        if option not in valid:
+            raise EinsimError(f"mapper {name!r} has no option {option!r}"
+                              + (did_you_mean(option, valid) if valid else "; it takes no options"))
 
 
 @functools.lru_cache(maxsize=32)
@@ -105,6 +136,7 @@ def takes_model(name: str) -> bool:
 def _run_mapper(name: str, arch: Architecture, cascade: Cascade | Plan, options: Mapping[str, Any],
                 seed: int | None, progress: Callable[[str], None] | None = None) -> Result:
     mapper = registry.get(name)
+    check_mapper_options(name, options)
     kwargs = dict(options)
     accepts = inspect.signature(mapper).parameters
     if seed is not None and "seed" in accepts and "seed" not in kwargs:
@@ -218,3 +250,7 @@ def metrics(result: Result, arch: Architecture) -> dict[str, float]:
 
 
 METRICS = ("latency_s", "energy_J", "edp_Js", "area_m2", "dram_bytes", "cycles", "utilization")
+# each metric's name for a reader and its dimension (einsim.arch.units.reader_unit)
+METRIC_DISPLAY = {"latency_s": ("latency", "s"), "energy_J": ("energy", "J"), "edp_Js": ("EDP", "J*s"),
+                  "area_m2": ("area", "m^2"), "dram_bytes": ("DRAM traffic", "B"), "cycles": ("cycles", "1"),
+                  "utilization": ("utilization", "1")}

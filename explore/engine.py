@@ -9,11 +9,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from einsim.explore import nsga2
-from einsim.explore.backends import make_backend
-from einsim.explore.points import Point, initial_points
+from einsim.explore.backends import cap_workers, make_backend
+from einsim.explore.points import DEFAULT_MAX_POINTS, Point, check_size, point_chunks
 from einsim.explore.progress import Progress
 from einsim.explore.results import Results
 from einsim.explore.spec import NSGA2, SweepSpec, load_sweep
+from einsim.explore.inputs import input_digests
 from einsim.explore.store import Store
 
 
@@ -35,7 +36,7 @@ class _Runner:
 
     def evaluate(self, points: list[Point]) -> None:
         """Compute and store the points that are not stored yet."""
-        done = self.store.done_keys()
+        done = self.store.stored([p.key for p in points])
         todo = [p for p in points if p.key not in done]
         self.progress.update(len(points) - len(todo))
         by_key = {p.key: p for p in todo}
@@ -48,32 +49,40 @@ class _Runner:
 
 
 def sweep(spec: str | Path | SweepSpec, out: str | Path | None = None, jobs: int = 1,
-          dask: str | None = None, progress: bool = False) -> Results:
+          dask: str | None = None, progress: bool = False, max_points: int = DEFAULT_MAX_POINTS,
+          force: bool = False) -> Results:
     """Run (or resume) a sweep and return its results.
 
     ``out`` is the run directory (default ``einsim-runs/<name>-<digest>``); points already stored
-    there are not computed again. ``jobs`` worker processes run locally, or ``dask`` names a
-    scheduler address (``"local"`` starts a LocalCluster of ``jobs`` workers).
+    there are not computed again, unless an input file changed since they were (refused, naming
+    the file) or ``force`` starts the directory over. ``jobs`` worker processes (at most the
+    machine's cores and the number of points) run locally, or ``dask`` names a scheduler address
+    (``"local"`` starts a LocalCluster of ``jobs`` workers). A sweep of more than ``max_points``
+    points is refused before anything runs; points are generated a chunk at a time.
     """
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
+    total = check_size(spec, max_points)
     run_dir = Path(out) if out is not None else default_out(spec)
-    store = Store(run_dir, spec.digest, spec._text)
+    store = Store(run_dir, spec.digest, spec._text, inputs=input_digests(spec), force=force)
     try:
-        search = isinstance(spec.strategy, NSGA2)
-        points = [] if search else initial_points(spec)
-        total = spec.strategy.population * spec.strategy.generations if isinstance(spec.strategy, NSGA2) else len(points)
         bar = Progress(total, enabled=progress)
-        backend = make_backend(str(spec.root), max(1, jobs), dask)
+        workers, _ = cap_workers(jobs, total)
+        backend = make_backend(str(spec.root), workers, dask)
         try:
             runner = _Runner(store, backend, bar)
-            if search:
+            if isinstance(spec.strategy, NSGA2):
                 nsga2.run(spec, lambda pts: _objectives(runner, store, pts, spec.strategy.objectives))  # type: ignore[union-attr]
             else:
-                runner.evaluate(points)
+                consumed = 0
+                for chunk in point_chunks(spec):
+                    bar.grow(len(chunk) - (chunk[-1].idx + 1 - consumed))  # equal designs merged in the chunk
+                    consumed = chunk[-1].idx + 1
+                    runner.evaluate(chunk)
         finally:
             backend.close()
             bar.close()
+        store.finish()
     finally:
         store.close()
     return Results(run_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -66,16 +67,51 @@ def resolve(spec: SweepSpec, assignment: Mapping[str, Any], idx: int, generation
     return Point(idx, generation, point_key(params), env, params)
 
 
+DEFAULT_MAX_POINTS = 10**7  # the largest sweep run without --max-points: its keys alone take about a GiB
+
+
 def grid(spec: SweepSpec) -> Iterator[dict[str, Any]]:
     names = list(spec.axes)
     for combo in itertools.product(*(spec.axes[n].grid() for n in names)):
         yield dict(zip(names, combo))
 
 
-def random_assignments(spec: SweepSpec, samples: int, seed: int) -> list[dict[str, Any]]:
-    rng = np.random.default_rng(seed)
-    u = rng.random((samples, len(spec.axes)))
-    return [assignment_at(spec, row) for row in u]
+def planned_points(spec: SweepSpec) -> int:
+    """How many design points the strategy asks for (before equal designs are merged)."""
+    strategy = spec.strategy
+    if isinstance(strategy, Grid):
+        return math.prod(len(a.values) if a.values is not None else (a.num or 0) for a in spec.axes.values())
+    if isinstance(strategy, Random):
+        return strategy.samples
+    return strategy.population * strategy.generations
+
+
+def check_size(spec: SweepSpec, max_points: int = DEFAULT_MAX_POINTS) -> int:
+    """The planned number of points, refused when above ``max_points``."""
+    n = planned_points(spec)
+    if n > max_points:
+        what = {"grid": "grid of " + " x ".join(str(len(a.values) if a.values is not None else a.num)
+                                               for a in spec.axes.values()),
+                "random": "random.samples", "nsga2": "nsga2 population x generations"}[spec.strategy.kind]
+        raise EinsimError(f"sweep {spec.name}: {what} = {n:,} points, more than the limit of {max_points:,} "
+                          "(raise it with --max-points N, or shrink the sweep)")
+    return n
+
+
+def assignments(spec: SweepSpec) -> Iterator[dict[str, Any]]:
+    """The axis assignments of a grid or random sweep, one at a time."""
+    if isinstance(spec.strategy, Grid):
+        yield from grid(spec)
+    elif isinstance(spec.strategy, Random):
+        rng = np.random.default_rng(spec.strategy.seed)
+        left = spec.strategy.samples
+        while left:  # consecutive draws of a Generator equal one large draw, so chunks change nothing
+            n = min(left, _CHUNK)
+            for row in rng.random((n, len(spec.axes))):
+                yield assignment_at(spec, row)
+            left -= n
+    else:
+        raise ValueError("NSGA-II points come generation by generation (einsim.explore.nsga2)")
 
 
 def assignment_at(spec: SweepSpec, u: np.ndarray) -> dict[str, Any]:
@@ -83,19 +119,36 @@ def assignment_at(spec: SweepSpec, u: np.ndarray) -> dict[str, Any]:
     return {name: axis.at(float(x)) for (name, axis), x in zip(spec.axes.items(), u)}
 
 
-def initial_points(spec: SweepSpec) -> list[Point]:
-    """Every point of a grid or random sweep (NSGA-II generations are made by the engine)."""
-    if isinstance(spec.strategy, Grid):
-        assignments = list(grid(spec))
-    elif isinstance(spec.strategy, Random):
-        assignments = random_assignments(spec, spec.strategy.samples, spec.strategy.seed)
-    else:
-        raise ValueError("NSGA-II points come generation by generation (einsim.explore.nsga2)")
+_CHUNK = 4096  # points resolved and handed to the backend at a time
+
+
+def point_chunks(spec: SweepSpec, chunk: int = _CHUNK) -> Iterator[list[Point]]:
+    """The points of a grid or random sweep in order, ``chunk`` at a time (never all in memory).
+
+    Two assignments with the same design are one point: within a chunk the later one is dropped;
+    across chunks the store keeps the first (chunks are stored in order).
+    """
     out: list[Point] = []
     seen: set[str] = set()
-    for i, a in enumerate(assignments):
+    for i, a in enumerate(assignments(spec)):
         p = resolve(spec, a, i)
-        if p.key not in seen:  # two assignments with the same design are one point
+        if p.key not in seen:
             seen.add(p.key)
             out.append(p)
+        if len(out) == chunk:
+            yield out
+            out, seen = [], set()
+    if out:
+        yield out
+
+
+def initial_points(spec: SweepSpec) -> list[Point]:
+    """Every point of a grid or random sweep (for small sweeps; the engine uses ``point_chunks``)."""
+    out: list[Point] = []
+    seen: set[str] = set()
+    for chunk in point_chunks(spec):
+        for p in chunk:
+            if p.key not in seen:
+                seen.add(p.key)
+                out.append(p)
     return out

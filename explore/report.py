@@ -13,15 +13,36 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from einsim.arch.units import reader_unit
+from einsim.errors import EinsimError
+from einsim.explore.design import METRIC_DISPLAY
+from einsim.explore.pareto import front_mask
 from einsim.explore.results import Results, check_metrics
 from einsim.yamlsrc import load_plain
 
 SELECTED = 12  # front points shown in the breakdown and utilization charts
-_LABELS = {"latency_s": "latency (s)", "energy_J": "energy (J)", "edp_Js": "EDP (J·s)", "area_m2": "area (m²)",
-           "dram_bytes": "DRAM traffic (B)", "cycles": "cycles", "utilization": "utilization"}
+
+
+class Scale:
+    """How one metric is shown over a set of rows: its label with the unit a reader expects, and
+    the divisor from SI (area in mm², latency in µs/ms/s, energy in mJ, ...)."""
+
+    def __init__(self, metric: str, rows: Sequence[dict[str, Any]]):
+        name, dimension = METRIC_DISPLAY[metric]
+        self.metric = metric
+        self.unit, self.size = reader_unit([r[metric] for r in rows if r.get(metric) is not None], dimension)
+        self.label = f"{name} ({self.unit})" if self.unit else name
+
+    def __call__(self, row: dict[str, Any]) -> float:
+        return row[self.metric] / self.size
+
+
+def scales(metrics: Sequence[str], rows: Sequence[dict[str, Any]]) -> list[Scale]:
+    return [Scale(m, rows) for m in metrics]
 
 
 def _label(row: dict[str, Any], axes: Sequence[str]) -> str:
@@ -32,10 +53,20 @@ def _short(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _hover(row: dict[str, Any], metrics: Sequence[str]) -> str:
+def _hover(row: dict[str, Any], shown: Sequence[Scale]) -> str:
     lines = [f"{k} = {_short(v)}" for k, v in row["axes"].items()]
-    lines += [f"{_LABELS[m]} = {row[m]:.4g}" for m in metrics]
+    lines += [f"{sc.label} = {sc(row):.4g}" for sc in shown]
     return "<br>".join(lines)
+
+
+def staircase(rows: Sequence[dict[str, Any]], x: str, y: str) -> list[dict[str, Any]]:
+    """The rows on the 2-D Pareto front of the pair (x, y), by increasing x: the points a staircase
+    joins. With a third objective the full front has points that are dominated in this projection,
+    so the staircase is drawn from the projection's own front, never through the 3-D front."""
+    if not rows:
+        return []
+    mask = front_mask(np.array([[r[x], r[y]] for r in rows], dtype=float))
+    return sorted((r for r, on in zip(rows, mask) if on), key=lambda r: (r[x], r[y]))
 
 
 def pareto_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
@@ -43,22 +74,27 @@ def pareto_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
     front = res.pareto(metrics)
     keys = {r["key"] for r in front}
     rest = [r for r in ok if r["key"] not in keys]
-    x, y = metrics[0], metrics[1]
+    shown = scales(metrics, ok)
+    sx, sy = shown[0], shown[1]
     fig = go.Figure()
+    front_name = "Pareto front" + (" (3 objectives)" if len(metrics) == 3 else "")
     for rows, name, style in ((rest, "dominated", {"color": "#b0b7c3", "size": 7}),
-                              (front, "Pareto front", {"color": "#d62728", "size": 10})):
+                              (front, front_name, {"color": "#d62728", "size": 10})):
         marker = dict(style)
         if len(metrics) == 3 and rows:
-            marker.update(color=[r[metrics[2]] for r in rows], colorscale="Viridis", showscale=name == "Pareto front",
-                          colorbar={"title": _LABELS[metrics[2]]}, line={"width": 1.5, "color": style["color"]})
-        fig.add_trace(go.Scatter(x=[r[x] for r in rows], y=[r[y] for r in rows], mode="markers", name=name,
-                                 marker=marker, text=[_hover(r, metrics) for r in rows], hoverinfo="text"))
-    fig.add_trace(go.Scatter(x=[r[x] for r in front], y=[r[y] for r in front], mode="lines", name="front",
-                             line={"color": "#d62728", "dash": "dot", "shape": "hv"}, hoverinfo="skip", showlegend=False))
+            marker.update(color=[shown[2](r) for r in rows], colorscale="Viridis", showscale=name == front_name,
+                          colorbar={"title": shown[2].label}, line={"width": 1.5, "color": style["color"]})
+        fig.add_trace(go.Scatter(x=[sx(r) for r in rows], y=[sy(r) for r in rows], mode="markers", name=name,
+                                 marker=marker, text=[_hover(r, shown) for r in rows], hoverinfo="text"))
+    stairs = staircase(ok, metrics[0], metrics[1])
+    stairs_name = "front" if len(metrics) == 2 else f"2-D front of {sx.label.split(' (')[0]} and {sy.label.split(' (')[0]} only"
+    fig.add_trace(go.Scatter(x=[sx(r) for r in stairs], y=[sy(r) for r in stairs], mode="lines", name=stairs_name,
+                             line={"color": "#d62728", "dash": "dot", "shape": "hv"}, hoverinfo="skip",
+                             showlegend=len(metrics) == 3))
     log = lambda m: "log" if all(r[m] > 0 for r in ok) and _spread(ok, m) > 100 else "linear"  # noqa: E731
-    fig.update_layout(title=f"Pareto front: {_LABELS[x]} vs {_LABELS[y]}" + (f", colour {_LABELS[metrics[2]]}" if len(metrics) == 3 else ""),
-                      xaxis={"title": _LABELS[x], "type": log(x) if ok else "linear"},
-                      yaxis={"title": _LABELS[y], "type": log(y) if ok else "linear"}, height=480,
+    fig.update_layout(title=f"Pareto front: {sx.label} vs {sy.label}" + (f", colour {shown[2].label}" if len(metrics) == 3 else ""),
+                      xaxis={"title": sx.label, "type": log(metrics[0]) if ok else "linear"},
+                      yaxis={"title": sy.label, "type": log(metrics[1]) if ok else "linear"}, height=480,
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return fig
 
@@ -77,8 +113,9 @@ def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.
         per_point.append(comp)
     components = sorted({c for p in per_point for c in p})
     labels = [_label(r, axes) for r in selected]
-    fig = go.Figure([go.Bar(name=c, x=labels, y=[p.get(c, 0.0) for p in per_point]) for c in components])
-    fig.update_layout(barmode="stack", title="Energy per component (Pareto points)", yaxis={"title": "energy (J)"},
+    unit, size = reader_unit([sum(p.values()) for p in per_point], "J")
+    fig = go.Figure([go.Bar(name=c, x=labels, y=[p.get(c, 0.0) / size for p in per_point]) for c in components])
+    fig.update_layout(barmode="stack", title="Energy per component (Pareto points)", yaxis={"title": f"energy ({unit})"},
                       height=420)
     return fig
 
@@ -103,10 +140,10 @@ def parallel_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
             cats = sorted({json.dumps(v) for v in values})
             dims.append({"label": name, "values": [cats.index(json.dumps(v)) for v in values],
                          "tickvals": list(range(len(cats))), "ticktext": [str(json.loads(c)) for c in cats]})
-    for m in metrics:
-        values = [r[m] for r in ok]
-        use_log = all(v > 0 for v in values) and _spread(ok, m) > 100
-        dims.append({"label": f"log10 {_LABELS[m]}" if use_log else _LABELS[m],
+    for sc in scales(metrics, ok):
+        values = [sc(r) for r in ok]
+        use_log = all(v > 0 for v in values) and _spread(ok, sc.metric) > 100
+        dims.append({"label": f"log10 {sc.label}" if use_log else sc.label,
                      "values": [math.log10(v) for v in values] if use_log else values})
     keys = {r["key"] for r in res.pareto(metrics)}
     fig = go.Figure(go.Parcoords(dimensions=dims, line={"color": [1 if r["key"] in keys else 0 for r in ok],
@@ -150,9 +187,21 @@ def write_report(run_dir: str | Path, html_path: str | Path, metrics: Sequence[s
     if metrics is None:
         metrics = spec_pareto(res)
     out = Path(html_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(res, metrics), encoding="utf-8")
+    page = render(res, metrics)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise EinsimError(f"--html {html_path}: cannot write the report ({exc.strerror or exc}); name a file in a folder you can write") from None
     return out
+
+
+def front_rows(front: Sequence[dict[str, Any]], axes: Sequence[str], metrics: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """A text table of front points (rows, header): axis values, then each metric in one unit a
+    reader expects for its column (``latency (ms)``, ``area (mm²)``)."""
+    shown = scales(metrics, front)
+    rows = [[str(r["axes"].get(a)) for a in axes] + [f"{sc(r):.4g}" for sc in shown] for r in front]
+    return rows, list(axes) + [sc.label for sc in shown]
 
 
 def spec_pareto(res: Results) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -58,7 +59,9 @@ class Results:
                                                           *METRICS, "elapsed_s"])
 
     def to_csv(self, path: str | Path) -> Path:
-        self.dataframe().to_csv(path, index=False)
+        frame = self.dataframe()
+        with _writing("--csv", path):
+            frame.to_csv(path, index=False)
         return Path(path)
 
     def to_parquet(self, path: str | Path) -> Path:
@@ -66,7 +69,9 @@ class Results:
             import pyarrow  # noqa: F401  (pandas picks it as the engine)
         except ImportError:
             raise EinsimError("Parquet needs pyarrow: pip install 'einsim[explore]'") from None
-        self.dataframe().to_parquet(path, index=False)
+        frame = self.dataframe()
+        with _writing("--parquet", path):
+            frame.to_parquet(path, index=False)
         return Path(path)
 
     def pareto(self, metrics: Sequence[str] = ("latency_s", "energy_J")) -> list[dict[str, Any]]:
@@ -87,6 +92,15 @@ def check_metrics(metrics: Sequence[str]) -> list[str]:
         if m not in METRICS:
             raise EinsimError(f"unknown metric {m!r}" + did_you_mean(m, METRICS))
     return metrics
+
+
+@contextlib.contextmanager
+def _writing(flag: str, path: str | Path) -> Iterator[None]:
+    """An export that cannot be written is the flag's error, in one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise EinsimError(f"{flag} {path}: cannot write ({exc.strerror or exc}); name a file in a folder you can write") from None
 
 
 def _plain(value: Any) -> Any:

@@ -36,7 +36,7 @@ from einsim.arch.overrides import resolve_path
 from einsim.einsum import load_workload
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.explore import derive
-from einsim.explore.design import DESIGN_KEYS, METRICS, resolve_file
+from einsim.explore.design import DESIGN_KEYS, METRICS, check_mapper_options, load_design_arch, resolve_confined
 from einsim.mappers import registry
 from einsim.yamlsrc import YamlSource, load_yaml_file
 
@@ -241,33 +241,100 @@ def _fields_at(data: Any, path: tuple) -> list[str]:
     return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
 
 
+# ----------------------------------------------------------------------------- the files a spec names
+
+_FILE_KINDS = {"arch": "arch", "workload": "workloads", "model": "models"}
+
+
+def file_refs(spec: SweepSpec) -> list[tuple[str, Any, tuple]]:
+    """``(kind, value, spec path)`` of every value that names an input file: the base's arch,
+    workload or model, ``set:`` entries and axis values with those paths, and ``mapper.<option>``
+    values naming a file next to the spec (``kind`` is ``"mapper"`` for those)."""
+    base = spec.base
+    refs: list[tuple[str, Any, tuple]] = [("arch", base.arch, ("base", "arch"))]
+    if base.workload is not None:
+        refs.append(("workloads", base.workload, ("base", "workload")))
+    if base.model is not None:
+        refs.append(("models", base.model, ("base", "model")))
+    entries = [(key, [value], ("base", "set", key)) for key, value in base.set.items()]
+    entries += [(axis.path, list(axis.values), ("axes", name, "values")) for name, axis in spec.axes.items()
+                if axis.path is not None and axis.values is not None]
+    for path, values, where in entries:
+        for i, value in enumerate(values):
+            at = where + (i,) if where[0] == "axes" else where
+            if path in _FILE_KINDS:
+                refs.append((_FILE_KINDS[path], value, at))
+            elif path.startswith("mapper.") and isinstance(value, str) and (spec.root / value).is_file():
+                refs.append(("mapper", value, at))
+    return refs
+
+
+def resolved_files(spec: SweepSpec, src: YamlSource | None = None) -> list[tuple[str, Path]]:
+    """``(spec field, file)`` of every input file the spec names, each checked to stay in bounds."""
+    out = []
+    for kind, value, where in file_refs(spec):
+        field = ".".join(str(w) for w in where)
+        if not isinstance(value, str):
+            raise EinsimError(f"{field}: expected a file or bundled name, got {value!r}", src.where(*where) if src else None)
+        try:
+            path = resolve_confined(value, kind, spec.root) if kind != "mapper" else _confined_option(spec.root, value)
+        except EinsimError as exc:
+            raise EinsimError(f"{field}: {exc.bare_message}", src.where(*where) if src else None) from None
+        out.append((field, path))
+    return out
+
+
+def _confined_option(root: Path, value: str) -> Path:
+    path = (root / value).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise EinsimError(f"{value!r} is {path}, outside the spec's folder {root.resolve()}")
+    return path
+
+
 # ----------------------------------------------------------------------------- semantic checks
 
 
 def _check(spec: SweepSpec, src: YamlSource) -> None:
     base = spec.base
-    try:
-        arch_file = resolve_file(base.arch, "arch", spec.root)
-    except EinsimError as exc:
-        raise EinsimError(exc.bare_message, src.where("base", "arch")) from None
-    arch_data = load_yaml_file(arch_file).data
-    if base.mapper not in registry.names():
-        raise EinsimError(f"unknown mapper {base.mapper!r}" + did_you_mean(base.mapper, registry.names()), src.where("base", "mapper"))
+    files = dict(resolved_files(spec, src))
+    for field, path in files.items():  # every architecture is loaded and checked, not only the base's
+        if field.startswith("base.arch") or field.startswith("base.set.arch") or (
+                field.startswith("axes.") and spec.axes[field.split(".")[1]].path == "arch"):
+            load_design_arch(path, {}, None)
+    arch_data = load_yaml_file(files["base.arch"]).data
+    mappers = [base.mapper] + [v for n, a in spec.axes.items() if a.path == "mapper" for v in a.values or []]
+    mappers += [base.set["mapper"]] if "mapper" in base.set else []
+    for i, mapper in enumerate(mappers):
+        if mapper not in registry.names():
+            where = src.where("base", "mapper") if i == 0 else None
+            raise EinsimError(f"unknown mapper {mapper!r}" + did_you_mean(str(mapper), registry.names()), where)
+    options = {}
+    for key in base.set:
+        if key.startswith("mapper."):
+            options[key[7:]] = src.key_where("base", "set", key)
+    for name, axis in spec.axes.items():
+        if axis.path is not None and axis.path.startswith("mapper."):
+            options[axis.path[7:]] = src.where("axes", name, "path")
+    for name, d in spec.derived.items():
+        if d.path is not None and d.path.startswith("mapper."):
+            options[d.path[7:]] = src.where("derived", name, "path")
+    for mapper in mappers:
+        for option, where in options.items():
+            try:
+                check_mapper_options(mapper, [option])
+            except EinsimError as exc:
+                raise EinsimError(exc.bare_message, where) from None
     ranks: set[str] = set()
     if base.workload is not None:
         try:
-            wl = base.workload
-            if (spec.root / wl).is_file():
-                wl = str(spec.root / wl)
-            ranks = set(load_workload(wl).ranks)
+            ranks = set(load_workload(str(files["base.workload"])).ranks)
         except EinsimError as exc:
             raise EinsimError(f"base.workload: {exc}", src.where("base", "workload")) from None
     elif base.model is not None:
         try:
             from einsim.einsum import load_model
 
-            model = base.model
-            load_model(str(spec.root / model) if (spec.root / model).is_file() else model)
+            load_model(str(files["base.model"]))
         except EinsimError as exc:
             raise EinsimError(f"base.model: {exc}", src.where("base", "model")) from None
 

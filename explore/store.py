@@ -3,8 +3,9 @@
 Rows are written only by the process that runs the sweep, one transaction per finished batch,
 in WAL mode: a kill at any moment leaves every committed row intact and no partial one. The key
 is the hash of the point's resolved parameters (PRIMARY KEY: a point is never stored twice). A
-run directory is locked (``flock`` on ``DIR/lock``; the OS drops it when the process dies) so two
-sweeps never write into one directory, and it holds the results of one spec only.
+run directory is locked (``flock`` on ``DIR/lock``; the OS drops it when the process dies, a clean
+finish removes the file) so two sweeps never write into one directory, and it holds the results of
+one spec computed from one version of its input files only.
 """
 
 from __future__ import annotations
@@ -42,51 +43,108 @@ def db_path(run_dir: str | Path) -> Path:
 
 
 class Store:
-    """Read/write access to one run directory's database, holding its lock while open for writing."""
+    """Read/write access to one run directory's database, holding its lock while open for writing.
 
-    def __init__(self, run_dir: str | Path, spec_digest: str | None = None, spec_text: str = ""):
+    Opened for writing (``spec_digest`` given), the directory must hold nothing or the results of
+    the same spec computed from the same ``inputs`` (``{file: sha256}``); ``force`` empties it first.
+    """
+
+    def __init__(self, run_dir: str | Path, spec_digest: str | None = None, spec_text: str = "",
+                 inputs: dict[str, str] | None = None, force: bool = False):
         self.dir = Path(run_dir)
         self.writable = spec_digest is not None
         self._lock_fd: int | None = None
-        if self.writable:
+        if not self.writable:
+            if not db_path(self.dir).is_file():
+                raise EinsimError(f"{run_dir}: no sweep results here (expected {db_path(self.dir)})")
+            self.conn = _connect_read_only(db_path(self.dir))
+            return
+        if self.dir.exists() and not self.dir.is_dir():
+            raise EinsimError(f"--out {self.dir}: is a file, not a run directory (name a new or existing folder)")
+        try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._lock()
-        elif not db_path(self.dir).is_file():
-            raise EinsimError(f"{run_dir}: no sweep results here (expected {db_path(self.dir)})")
-        self.conn = sqlite3.connect(db_path(self.dir), timeout=30, isolation_level=None)
-        if self.writable:
+            if force:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db_path(self.dir)}{suffix}").unlink(missing_ok=True)
+            self.conn = sqlite3.connect(db_path(self.dir), timeout=30, isolation_level=None)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
-            self._claim(spec_digest or "", spec_text)
+        except (OSError, sqlite3.Error) as exc:
+            self._unlock()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise EinsimError(f"--out {self.dir}: cannot write the run directory ({reason}); name a folder you can write") from None
+        self._claim(spec_digest or "", spec_text, inputs)
 
     def _lock(self) -> None:
-        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise EinsimError(f"{self.dir} is in use by another sweep (pid {holder}); wait for it or choose another --out") from None
+        path = self.dir / "lock"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise EinsimError(f"{self.dir} is in use by another sweep (pid {holder}); wait for it or choose another --out") from None
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # a finishing sweep removed the file between our open and flock: take the new one
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd
 
-    def _claim(self, digest: str, text: str) -> None:
+    def _claim(self, digest: str, text: str, inputs: dict[str, str] | None) -> None:
         row = self.conn.execute("SELECT value FROM meta WHERE name = 'spec_digest'").fetchone()
+        if row is not None and row[0] != digest:
+            self.close()
+            raise EinsimError(f"{self.dir} holds the results of a different sweep spec; choose another --out "
+                              "(or pass --force to start it over)")
         if row is None:
             with self.transaction():
                 self.conn.executemany("INSERT INTO meta VALUES (?, ?)", [("spec_digest", digest), ("spec", text)])
-        elif row[0] != digest:
+        stored = self.meta("inputs")
+        if inputs is None:
+            return
+        if stored is None:  # a new directory, or one written without knowing its input files
+            with self.transaction():
+                self.conn.execute("INSERT INTO meta VALUES ('inputs', ?)", (json.dumps(inputs),))
+            return
+        before = json.loads(stored)
+        changed = [f for f in sorted(set(before) | set(inputs)) if before.get(f) != inputs.get(f)]
+        if changed:
             self.close()
-            raise EinsimError(f"{self.dir} holds the results of a different sweep spec; choose another --out "
-                              "(or delete the directory to start over)")
+            what = ("changed" if changed[0] in before and changed[0] in inputs
+                    else "is new" if changed[0] in inputs else "is no longer read")
+            more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+            raise EinsimError(f"{self.dir}: input file {changed[0]} {what} since these results were computed{more}; "
+                              "pass --force to start the run over, or choose another --out")
+
+    def stored(self, keys: list[str]) -> set[str]:
+        """The ones of ``keys`` that are stored already."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):  # under SQLite's limit of bound parameters
+            part = keys[i:i + 500]
+            found.update(k for (k,) in self.conn.execute(
+                f"SELECT key FROM points WHERE key IN ({', '.join('?' * len(part))})", part))
+        return found
+
+    def finish(self) -> None:
+        """A clean end: fold the write-ahead log into the database (readable from a read-only
+        folder afterwards) and remove the lock file (a crash leaves both, which a resume handles).
+        While another process reads the database the log stays: the results are the same."""
+        try:
+            self.conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass
+        (self.dir / "lock").unlink(missing_ok=True)
 
     def transaction(self) -> "_Txn":
         return _Txn(self.conn)
-
-    def done_keys(self) -> set[str]:
-        return {k for (k,) in self.conn.execute("SELECT key FROM points")}
 
     def add(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert finished points in one transaction; a key already present is left as it is."""
@@ -114,6 +172,9 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
@@ -134,6 +195,23 @@ class _Txn:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _connect_read_only(db: Path) -> sqlite3.Connection:
+    """Open results without writing anything, even in a read-only folder or of a killed run."""
+    uri = db.resolve().as_uri()
+    for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL left by a killed run, in a read-only folder
+        try:
+            conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
+            conn.execute("SELECT 1 FROM points LIMIT 1")
+            conn.execute("SELECT 1 FROM meta LIMIT 1")
+            return conn
+        except sqlite3.OperationalError as exc:
+            error: sqlite3.Error = exc
+        except sqlite3.DatabaseError as exc:  # not an SQLite file at all
+            error = exc
+            break
+    raise EinsimError(f"{db}: not readable as sweep results ({error})")
 
 
 def _cell(value: Any) -> Any:

@@ -21,6 +21,7 @@ from einsim.errors import EinsimError, did_you_mean
 from einsim.einsum import load_workload
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.arch import parse_override
+from einsim.arch.units import format_reader, reader_unit
 from einsim.explore.design import evaluate
 from einsim.explore.progress import status_line
 from einsim.mappers import registry
@@ -111,12 +112,14 @@ def evaluate_design(args: argparse.Namespace) -> Result:
 
 
 def show(result: Result) -> None:
-    print(f"{result.name}: latency {result.latency_s:.6g} s ({result.cycles:.6g} cycles), energy {result.energy_J:.6g} J")
-    print(f"DRAM traffic: {result.dram_bytes:.6g} B")
+    print(f"{result.name}: latency {format_reader(result.latency_s, 's')} ({result.cycles:.6g} cycles), "
+          f"energy {format_reader(result.energy_J, 'J')}")
+    print(f"DRAM traffic: {format_reader(result.dram_bytes, 'B')}")
     print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
-    print("bytes moved: " + ", ".join(f"{k} {v:.6g} B" for k, v in result.bytes_per_level.items()))
-    rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J']:.6g}"] for b in result.breakdown]
-    print(table(rows, ["component", "action", "count", "energy_J"]))
+    print("bytes moved: " + ", ".join(f"{k} {format_reader(v, 'B')}" for k, v in result.bytes_per_level.items()))
+    unit = reader_unit([b["energy_J"] for b in result.breakdown], "J")
+    rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J'] / unit[1]:.4g}"] for b in result.breakdown]
+    print(table(rows, ["component", "action", "count", f"energy ({unit[0]})"]))
 
 
 def run(args: argparse.Namespace) -> int:
