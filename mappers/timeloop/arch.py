@@ -16,8 +16,7 @@ from typing import Any
 from einsim.errors import EinsimError
 
 COMPUTE_CLASSES = ("intmac", "fpmac", "mac", "compute")
-_TAGS = ("Container", "Component", "Parallel", "Nothing", "Hierarchical", "Leaf", "Storage", "Compute")
-_SPARSE_ATTRIBUTES = ("metadata_storage_depth", "metadata_datawidth", "metadata_storage_width", "metadata_block_size")
+_TAGS = ("Container", "Component", "Parallel", "Hierarchical", "Nothing", "Storage", "Compute")
 
 
 @dataclass
@@ -41,10 +40,11 @@ class Component:
     constraints: dict[str, Any]
     instances: int
     containers: list[Container] = field(default_factory=list)  # fan-out containers right below it
+    tag: str = "Component"
 
     @property
     def is_compute(self) -> bool:
-        return self.klass.lower() in COMPUTE_CLASSES
+        return self.tag == "Compute" or (self.tag == "Component" and self.klass.lower() in COMPUTE_CLASSES)
 
 
 def _positive(value: Any, what: str, where: Path) -> int:
@@ -108,7 +108,7 @@ def flatten(nodes: Any, where: Path) -> tuple[list[Component], list[Container]]:
                 attrs = node.get("attributes") or {}
                 if not isinstance(attrs, dict):
                     raise EinsimError(f"{where}: {name}: 'attributes:' must be a mapping")
-                sparse = [a for a in attrs if a in _SPARSE_ATTRIBUTES]
+                sparse = [a for a in attrs if str(a).startswith("metadata_")]
                 if sparse:
                     raise EinsimError(f"{where}: {name}: {sparse[0]} is a Sparseloop (sparse) feature, which einsim does not model")
                 if any(c.name == name for c in components):
@@ -116,7 +116,8 @@ def flatten(nodes: Any, where: Path) -> tuple[list[Component], list[Container]]:
                 x, y = _mesh(node, where)
                 if x * y > 1:  # an array of this component: the fan-out is below the level above it
                     add_fanout(Container(name, x, y, dict(node.get("constraints") or {})))
-                comp = Component(name, str(node.get("class", "")), dict(attrs), dict(node.get("constraints") or {}), instances)
+                comp = Component(name, str(node.get("class", "")), dict(attrs), dict(node.get("constraints") or {}), instances,
+                                 tag=tag)
                 components.append(comp)
 
     visit(nodes)

@@ -83,11 +83,12 @@ def read_yaml(path: Path) -> Any:
         loader.dispose()
 
 
-def section(data: Any, key: str, path: Path, kind: type = dict) -> Any:
-    """``data[key]`` of a file's top-level mapping, checked to be of ``kind``."""
+def section(data: Any, key: str, path: Path, kind: type = dict, within: str = "") -> Any:
+    """``data[key]`` of a file's mapping (``within`` names the enclosing section), checked to be of ``kind``."""
+    label = f"{within}.{key}" if within else key
     if not isinstance(data, dict) or key not in data:
-        raise EinsimError(f"{path}: no top-level '{key}:' (Timeloop v0.4 {key} file expected)")
+        raise EinsimError(f"{path}: no '{label}:' (a Timeloop v0.4 {within or key} file has one)")
     value = data[key]
     if not isinstance(value, kind):
-        raise EinsimError(f"{path}: '{key}:' must be a {'list' if kind is list else 'mapping'}")
+        raise EinsimError(f"{path}: '{label}:' must be a {'list' if kind is list else 'mapping'}")
     return value

@@ -74,6 +74,13 @@ def _attr(comp: Component, key: str, default: Any, where: Path, least: int = 1) 
     return value
 
 
+def _bandwidth(comp: Component, key: str, where: Path) -> float:
+    value = comp.attributes.get(key, math.inf)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise EinsimError(f"{where}: {comp.name}.attributes.{key} must be a positive number of words per cycle, got {value!r}")
+    return float(value)
+
+
 def _level(comp: Component, fanout: int, energies: dict[str, float], tensors: list[str], where: Path) -> Level:
     datawidth = _attr(comp, "datawidth", None, where) or _attr(comp, "word-bits", 16, where)
     width = _attr(comp, "width", datawidth, where)
@@ -96,8 +103,8 @@ def _level(comp: Component, fanout: int, energies: dict[str, float], tensors: li
     return Level(comp.name, fanout=fanout, capacity_words=capacity, block_words=block,
                  read_J=_action(energies, "read"), write_J=_action(energies, "write"),
                  update_J=_action(energies, "update", "write"), leak_J_per_cycle=_action(energies, "leak"),
-                 read_bw_words=float(_attr(comp, "read_bandwidth", math.inf, where, 0) or math.inf),
-                 write_bw_words=float(_attr(comp, "write_bandwidth", math.inf, where, 0) or math.inf),
+                 read_bw_words=float(_bandwidth(comp, "read_bandwidth", where)),
+                 write_bw_words=float(_bandwidth(comp, "write_bandwidth", where)),
                  may_keep=may_keep)
 
 
@@ -137,7 +144,7 @@ def _refuse_spatial_windows(mapping: Mapping, nest: NestProblem, where: Path) ->
 def load_timeloop(arch: Path, problem: Path, mapping: Path, ert: Path | None = None, name: str = "") -> TimeloopSet:
     """Read a Timeloop v0.4 architecture, problem, mapping (a file with a top-level ``mapping:``) and ERT summary."""
     arch, problem, mapping = Path(arch), Path(problem), Path(mapping)
-    nodes = section(section(read_yaml(arch), "architecture", arch), "nodes", arch, list)
+    nodes = section(section(read_yaml(arch), "architecture", arch), "nodes", arch, list, "architecture")
     components, containers = flatten(nodes, arch)
     prob = section(read_yaml(problem), "problem", problem)
     entries = section(read_yaml(mapping), "mapping", mapping, list)
@@ -194,6 +201,7 @@ def evaluate_set(imported: TimeloopSet) -> NestCounts:
             for i, lv in enumerate(imported.hierarchy.levels) if counts.tile_words[i] > lv.capacity_words]
     if over or not counts.valid:
         where = imported.sources.get("mapping", imported.name)
-        raise EinsimError(f"{where}: the mapping does not fit the architecture: "
+        arch = imported.sources.get("arch", "the architecture")
+        raise EinsimError(f"{where}: the mapping does not fit {arch}: "
                           + ("; ".join(over) or "more spatial instances than the fan-out"))
     return counts

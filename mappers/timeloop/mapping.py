@@ -160,7 +160,8 @@ def build_mapping(entries: Any, storage: list[Component], containers: list[Conta
         else:
             below = next((c for c in containers if c.above == target), None)
             if below is None:
-                raise EinsimError(f"{what}: {target} has no fan-out below it" + did_you_mean(target, list(by_container)))
+                fans = ", ".join(c.name for c in containers) or "none"
+                raise EinsimError(f"{what}: {target} has no fan-out below it (fan-out containers: {fans})")
             container = below
         if container.name in spatial_seen:
             raise EinsimError(f"{what}: a second spatial entry for {container.name}")

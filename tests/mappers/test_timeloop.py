@@ -71,6 +71,19 @@ def test_instances_come_from_the_architecture_not_the_ert(tmp_path) -> None:
     assert evaluate_set(imported).cycles == 3072
 
 
+def test_nothing_nodes_and_parallel_groups_change_nothing(tmp_path) -> None:
+    """A `!Nothing` placeholder and a `!Parallel` group of one are flattened away (01/os stays 48 cycles, 360 pJ)."""
+    ref = next(s for s in SETS if s.name.endswith("01-model-conv1d-2level/ref-output/os"))
+    arch = tmp_path / "arch.yaml"
+    text = ref.arch.read_text().replace("  - !Component\n    name: Buffer", "  - !Nothing\n  - !Parallel\n    nodes:\n    - !Component\n      name: Buffer")
+    arch.write_text(text.replace("    class: regfile\n    attributes:\n      depth: 64\n      width: 8\n      datawidth: 8",
+                                 "      class: regfile\n      attributes: {depth: 64, width: 8, datawidth: 8}"))
+    assert "!Nothing" in arch.read_text() and "!Parallel" in arch.read_text()
+    counts = evaluate_set(load_timeloop(arch, ref.problem, ref.mapping, ref.ert))
+    assert counts.cycles == 48
+    assert counts.energy_J.sum() == pytest.approx(360.0e-12, rel=0.001)
+
+
 def test_eyeriss_like_is_refused_with_the_mechanism_named() -> None:
     ref = next(s for s in SETS if "eyeriss_like" in s.name)
     with pytest.raises(EinsimError, match="sliding window spread over PEs"):
