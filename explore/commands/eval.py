@@ -27,7 +27,7 @@ from einsim.explore.progress import status_line
 from einsim.mappers import registry
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping, validate_factors
-from einsim.mappers.timeloop import find_sets, load_timeloop
+from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop
 from einsim.sim.nest import NestProblem, encode, evaluate_encoded
 from einsim.sim.result import Result, from_counts
 
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples: einsim eval --arch fusemax --workload attention_1pass --set M=4096 --set P=4096 --mapper ideal\n"
         "          einsim eval --arch fusemax --model bert_base --phase prefill --seq 512 --set GlobalBuffer.capacity_B=8MiB\n"
         "          einsim eval --arch designs/arch/edge.yaml --workload gemm --mapping map.yaml --json\n"
-        "          einsim eval --timeloop ../shared/peer_vectors/.../01-model-conv1d-2level/ref-output/os",
+        "          einsim eval --timeloop tests/golden/timeloop/tutorial_exercises/01_accelergy_timeloop_2020_ispass/timeloop/01-model-conv1d-2level --timeloop-set ref-output/os",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--arch", help="architecture YAML")
@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="bind a rank size (M=4096) or set an arch field by dotted path (repeatable)")
-    p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop input set under DIR instead")
+    p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop set inside DIR instead (files above DIR are never read)")
+    p.add_argument("--timeloop-set", metavar="NAME", help="which set inside --timeloop DIR, when it holds several")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
@@ -78,17 +79,24 @@ def evaluate_mapping(arch_path: str, workload: str, mapping: Mapping, sizes: dic
     return from_counts(problem, hierarchy, counts, einsum.name)
 
 
-def evaluate_timeloop(directory: str) -> Result:
-    """Result of the (single) Timeloop input set found under ``directory``."""
-    sets = find_sets(Path(directory))
+def evaluate_timeloop(directory: str, chosen: str | None = None) -> Result:
+    """Result of the Timeloop set inside ``directory`` (the only one, or the one named ``chosen``)."""
+    sets, incomplete = find_sets(Path(directory))
+    names = [s.name for s in sets]
+    if chosen is not None:
+        sets = [s for s in sets if s.name == chosen]
+        if not sets:
+            raise EinsimError(f"--timeloop-set {chosen}: no such set inside {directory}" + did_you_mean(chosen, names))
     if len(sets) != 1:
-        found = ", ".join(s["name"] for s in sets) or "none"
-        raise EinsimError(f"--timeloop {directory}: expected one Timeloop set (stats + ERT + problem + mapping + arch), found {found}")
+        if sets:
+            raise EinsimError(f"--timeloop {directory} holds {len(sets)} sets; choose one with --timeloop-set NAME"
+                              + did_you_mean("", names))
+        raise EinsimError(incomplete[0] if incomplete else
+                          f"--timeloop {directory}: no Timeloop set inside (a folder with an ERT summary, "
+                          "a mapping, a problem and an architecture)")
     s = sets[0]
-    imported = load_timeloop(s["arch"], s["problem"], s["mapping"], s["ert"])
-    counts = evaluate_encoded(imported.problem, imported.hierarchy,
-                              encode(imported.problem, imported.hierarchy, [imported.mapping])).one(0)
-    return from_counts(imported.problem, imported.hierarchy, counts, imported.name)
+    imported = load_timeloop(s.arch, s.problem, s.mapping, s.ert)
+    return from_counts(imported.problem, imported.hierarchy, evaluate_set(imported), imported.name)
 
 
 def evaluate_design(args: argparse.Namespace) -> Result:
@@ -123,8 +131,16 @@ def show(result: Result) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.timeloop_set and not args.timeloop:
+        raise EinsimError("--timeloop-set needs --timeloop DIR")
     if args.timeloop:
-        result = evaluate_timeloop(args.timeloop)
+        given = [flag for flag, v in (("--mapping", args.mapping), ("--arch", args.arch), ("--workload", args.workload),
+                                      ("--model", args.model), ("--mapper", args.mapper), ("--mapper-option", args.mapper_option),
+                                      ("--set", args.set)) if v]
+        if given:
+            raise EinsimError(f"{given[0]} cannot be combined with --timeloop (the set's own files give the architecture, "
+                              "problem and mapping)")
+        result = evaluate_timeloop(args.timeloop, args.timeloop_set)
     elif not args.mapping:
         result = evaluate_design(args)
     else:
