@@ -36,7 +36,8 @@ from einsim.arch.overrides import resolve_path
 from einsim.einsum import load_workload
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.explore import derive
-from einsim.explore.design import DESIGN_KEYS, METRICS, resolve_file
+from einsim.designs import resolve
+from einsim.explore.design import DESIGN_KEYS, METRICS
 from einsim.mappers import registry
 from einsim.yamlsrc import YamlSource, load_yaml_file
 
@@ -172,16 +173,7 @@ class SweepSpec(_Spec):
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Load and check a sweep spec; a bundled name (``fusemax_pe_buffer``) finds designs/sweeps/."""
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and p.parent == Path("."):
-        from einsim.designs import path as designs_path
-
-        bundled = designs_path("sweeps", f"{p.name}.yaml")
-        if not bundled.exists():
-            names = sorted(q.stem for q in designs_path("sweeps").glob("*.yaml"))
-            raise EinsimError(f"no sweep spec {p.name!r}" + did_you_mean(p.name, names))
-        p = bundled
-    return sweep_from_source(load_yaml_file(p))
+    return sweep_from_source(load_yaml_file(resolve(path, "sweeps")))
 
 
 def sweep_from_source(src: YamlSource) -> SweepSpec:
@@ -247,7 +239,7 @@ def _fields_at(data: Any, path: tuple) -> list[str]:
 def _check(spec: SweepSpec, src: YamlSource) -> None:
     base = spec.base
     try:
-        arch_file = resolve_file(base.arch, "arch", spec.root)
+        arch_file = resolve(base.arch, "arch", spec.root)
     except EinsimError as exc:
         raise EinsimError(exc.bare_message, src.where("base", "arch")) from None
     arch_data = load_yaml_file(arch_file).data
@@ -256,18 +248,14 @@ def _check(spec: SweepSpec, src: YamlSource) -> None:
     ranks: set[str] = set()
     if base.workload is not None:
         try:
-            wl = base.workload
-            if (spec.root / wl).is_file():
-                wl = str(spec.root / wl)
-            ranks = set(load_workload(wl).ranks)
+            ranks = set(load_workload(resolve(base.workload, "workloads", spec.root)).ranks)
         except EinsimError as exc:
             raise EinsimError(f"base.workload: {exc}", src.where("base", "workload")) from None
     elif base.model is not None:
         try:
             from einsim.einsum import load_model
 
-            model = base.model
-            load_model(str(spec.root / model) if (spec.root / model).is_file() else model)
+            load_model(resolve(base.model, "models", spec.root))
         except EinsimError as exc:
             raise EinsimError(f"base.model: {exc}", src.where("base", "model")) from None
 
