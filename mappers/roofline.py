@@ -1,7 +1,9 @@
 """The "ideal" mapper: a roofline lower bound on a cascade's latency and energy.
 
 Every Einsum runs on the compute unit that finishes it soonest (among those with its ops), at full
-PE utilization: its compute time is points × cycles per point / (PEs × clock). Einsums on one unit
+PE utilization: its compute time is points × cycles per point / (PEs × clock); on a systolic array
+(``kind: systolic``) a GEMM-like Einsum takes the SCALE-Sim cycles of its dataflow instead
+(``einsim.sim.systolic``, fill, drain and folds included) and other Einsums do not run. Einsums on one unit
 run one after another; different units overlap. Memory moves each cascade input and output once
 between DRAM and the chip (intermediates stay on chip), at the DRAM's peak bandwidth. Latency is
 max(compute, memory). Energy is the ops' energy plus the DRAM accesses; on-chip buffer traffic and
@@ -13,17 +15,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from einsim.arch import Architecture, DRAM, PEArray
+from einsim.arch import Architecture, DRAM, PEArray, SystolicArray
 from einsim.einsum import Cascade, Einsum, ops_per_point, points
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
+from einsim.sim.systolic import einsum_cycles
 
 
 def _pes(arch: Architecture, unit: str) -> int:
     comp = arch.compute_unit(unit)
     return comp.pe_count if isinstance(comp, PEArray) else 1
+
+
+def unit_seconds(arch: Architecture, unit: str, einsum: Einsum, cycles_per_point: float) -> float | None:
+    """Compute time of ``einsum`` on ``unit``; None where the unit cannot run it (a systolic array
+    runs GEMM-like Einsums only, in SCALE-Sim's cycles, which assume one-cycle MACs: a slower MAC
+    stretches them by its cycles)."""
+    comp = arch.compute_unit(unit)
+    if isinstance(comp, SystolicArray):
+        cycles = einsum_cycles(einsum, comp.rows, comp.cols, comp.dataflow)
+        return None if cycles is None else cycles * cycles_per_point / arch.clock_of(unit)
+    return points(einsum) * cycles_per_point / (_pes(arch, unit) * arch.clock_of(unit))
 
 
 def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]:
@@ -35,7 +49,9 @@ def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]
             cycles, energy = op_cost_per_point(arch, unit.name, einsum)
         except EinsimError:
             continue  # the unit lacks one of the Einsum's ops
-        seconds = n * cycles / (_pes(arch, unit.name) * arch.clock_of(unit.name))
+        seconds = unit_seconds(arch, unit.name, einsum, cycles)
+        if seconds is None:
+            continue
         if best is None or seconds < best[1]:
             best = (unit.name, seconds, n * energy)
     if best is None:
@@ -63,7 +79,9 @@ def ideal(arch: Architecture, cascade: Cascade, **options: Any) -> Result:
     for einsum in cascade.einsums:
         unit, seconds, joules = fastest_unit(arch, einsum)
         seconds_per_unit[unit] = seconds_per_unit.get(unit, 0.0) + seconds
-        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + seconds * _pes(arch, unit)
+        # PE-seconds of work: all PEs for the whole time on a PE array, less on a systolic array's fill and drain
+        work = points(einsum) * op_cost_per_point(arch, unit, einsum)[0] / arch.clock_of(unit)
+        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + work
         row = compute_rows.setdefault(unit, {"component": unit, "action": "compute", "count": 0.0, "energy_J": 0.0})
         row["count"] += float(points(einsum))
         row["energy_J"] += joules

@@ -38,8 +38,8 @@ def _workloads_used() -> list[str]:
 EINSUM_OPS = [(w, e.name, frozenset(ops_per_point(e))) for w in _workloads_used() for e in load_workload(w)]
 
 
-def test_the_spatial_designs_are_the_four_bundled_arrays() -> None:
-    assert SPATIAL == ["edge", "flat", "fusemax", "unfused"]
+def test_the_spatial_designs_are_the_bundled_arrays() -> None:
+    assert SPATIAL == ["edge", "edge_systolic", "flat", "fusemax", "unfused"]
 
 
 @pytest.mark.parametrize("design", SPATIAL)
