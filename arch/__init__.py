@@ -15,7 +15,7 @@ Public API::
 
 from einsim.arch.architecture import Architecture, OpCost
 from einsim.arch.area import area_breakdown, component_area_m2, pe_area_m2, total_area_m2
-from einsim.arch.compute import CPU, GPU, NPU, ComputeUnit, DSPEngine, OpSpec, PEArray
+from einsim.arch.compute import CPU, GPU, NPU, ComputeUnit, DSPEngine, OpSpec, PEArray, SystolicArray
 from einsim.arch.describe import describe
 from einsim.arch.energy import energy_breakdown, energy_table, total_energy_J
 from einsim.arch.flash import read_throughput_Bps
@@ -40,6 +40,7 @@ __all__ = [
     "OpCost",
     "OpSpec",
     "PEArray",
+    "SystolicArray",
     "UnitError",
     "apply_overrides",
     "area_breakdown",

@@ -102,6 +102,26 @@ class PEArray(ComputeUnit):
         return math.prod(self.shape)
 
 
+class SystolicArray(PEArray):
+    """A ``rows`` x ``cols`` systolic array with one dataflow: output- (``os``), weight- (``ws``) or
+    input-stationary (``is``). GEMM-like Einsums bound to it take the SCALE-Sim cycle counts of
+    ``einsim.sim.systolic``; as a PE array it has ``shape = [rows, cols]`` and a per-PE op table.
+    """
+
+    kind: Literal["systolic"]  # type: ignore[assignment]
+    rows: int = Field(gt=0)
+    cols: int = Field(gt=0)
+    dataflow: Literal["os", "ws", "is"]
+    shape: list[int] = Field(default_factory=list, exclude=True)  # derived from rows x cols
+
+    @model_validator(mode="after")
+    def _shape_from_rows_cols(self) -> "SystolicArray":
+        if "shape" in self.model_fields_set:
+            raise ValueError("a systolic array takes rows and cols, not shape")
+        self.shape = [self.rows, self.cols]
+        return self
+
+
 _NM = re.compile(r"^(\d+):(\d+)$")
 
 

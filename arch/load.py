@@ -13,6 +13,7 @@ from einsim.arch.fields import model_at, yaml_keys, yaml_path
 from einsim.arch.overrides import apply_overrides
 from einsim.arch.kinds import COMPONENT_KINDS
 from einsim.arch.spec import ReferenceProblem
+from einsim.designs import resolve
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.yamlsrc import YamlSource, load_yaml, load_yaml_file
 
@@ -48,12 +49,11 @@ def load_arch(
 
 
 def _read(path_or_text: str | Path) -> YamlSource:
-    if isinstance(path_or_text, Path):
-        return load_yaml_file(path_or_text)
-    if "\n" not in path_or_text and (
-        path_or_text.endswith((".yaml", ".yml")) or Path(path_or_text).is_file()
+    """A file path or bundled design name (``fusemax``), else YAML text (which has a ``:``)."""
+    if isinstance(path_or_text, Path) or "\n" not in path_or_text and (
+        path_or_text.endswith((".yaml", ".yml")) or ":" not in path_or_text or Path(path_or_text).is_file()
     ):
-        return load_yaml_file(path_or_text)
+        return load_yaml_file(resolve(path_or_text, "arch"))
     return load_yaml(path_or_text, "<text>")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from einsim.designs import resolve
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.yamlsrc import YamlSource, load_yaml, load_yaml_file
 from einsim.einsum import syntax as sx
@@ -141,14 +142,7 @@ def resize(cascade: Cascade, sizes: Mapping[str, Any]) -> Cascade:
 
 def load_workload(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Cascade:
     """Load a workload file; a bare name (``attention_1pass``) finds the bundled workload."""
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and p.parent == Path("."):
-        from einsim.designs import path as designs_path
-
-        bundled = designs_path("workloads", f"{p.name}.yaml")
-        if bundled.exists():
-            p = bundled
-    return cascade_from_source(load_yaml_file(p), overrides)
+    return cascade_from_source(load_yaml_file(resolve(path, "workloads")), overrides)
 
 
 def parse_workload(text: str, overrides: Mapping[str, Any] | None = None, file: str = "<input>") -> Cascade:

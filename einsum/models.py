@@ -39,6 +39,7 @@ from typing import Iterator, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from einsim.designs import names, resolve
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.yamlsrc import YamlSource, load_yaml_file
 from einsim.einsum.analysis import op_counts
@@ -184,22 +185,12 @@ ARCHITECTURES: dict[str, type[_Common]] = {
 
 def list_models() -> list[str]:
     """Ids of the bundled presets, sorted."""
-    from einsim.designs import path as designs_path
-
-    return sorted(p.stem for p in designs_path("models").glob("*.yaml"))
+    return names("models")
 
 
 def load_model(name_or_path: str | Path) -> Model:
     """Load a preset file; a bare id (``llama2_7b``) finds the bundled preset."""
-    p = Path(name_or_path)
-    if not p.exists() and p.suffix == "" and p.parent == Path("."):
-        from einsim.designs import path as designs_path
-
-        bundled = designs_path("models", f"{p.name}.yaml")
-        if not bundled.exists():
-            raise EinsimError(f"no model preset {p.name!r}" + did_you_mean(p.name, list_models()))
-        p = bundled
-    return model_from_source(load_yaml_file(p))
+    return model_from_source(load_yaml_file(resolve(name_or_path, "models")))
 
 
 def model_from_source(src: YamlSource) -> Model:

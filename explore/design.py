@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 from einsim.arch import Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
+from einsim.designs import resolve
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError, did_you_mean
 from einsim.mappers import registry
@@ -26,23 +27,10 @@ DESIGN_KEYS = ("arch", "workload", "model", "phase", "seq", "batch", "mapper")
 PREFIXES = ("arch.", "rank.", "mapper.")
 
 
-def resolve_file(name: str, kind: str, root: Path | None = None) -> Path:
-    """A spec-relative (or cwd-relative) path, else the bundled design ``designs/<kind>/<name>.yaml``."""
-    p = Path(name)
-    for candidate in ([root / p] if root is not None and not p.is_absolute() else []) + [p]:
-        if candidate.is_file():
-            return candidate.resolve()
-    if p.suffix == "" and p.parent == Path("."):
-        bundled = bundled_dir().parent / kind / f"{name}.yaml"
-        if bundled.is_file():
-            return bundled
-    raise EinsimError(f"no {kind[:-1] if kind.endswith('s') else kind} file or bundled design {name!r}")
-
-
 def resolve_confined(name: str, kind: str, root: Path) -> Path:
-    """``resolve_file`` for a name in a spec: the file must lie in the spec's folder, the current
+    """``resolve`` for a name in a spec: the file must lie in the spec's folder, the current
     folder or the bundled designs (DESIGN §5: paths stay inside the places the user named)."""
-    path = resolve_file(name, kind, root)
+    path = resolve(name, kind, root)
     places = (root.resolve(), Path.cwd().resolve(), bundled_dir().parent.resolve())
     if not any(path.is_relative_to(place) for place in places):
         raise EinsimError(f"{name!r} is {path}, outside the spec's folder {places[0]}, the current folder "
@@ -88,7 +76,7 @@ def load_design_arch(arch: str | Path | Architecture, overrides: Mapping[str, An
 
 @functools.lru_cache(maxsize=256)
 def _resolve_cached(name: str, kind: str, root: Path | None) -> Path:
-    return resolve_file(name, kind, root)
+    return resolve(name, kind, root)
 
 
 @functools.lru_cache(maxsize=512)
@@ -110,10 +98,7 @@ def _cascade(workload: str, sizes: tuple[tuple[str, Any], ...]) -> Cascade:
 
 
 def _workload_name(workload: str, root: Path | None) -> str:
-    p = Path(workload)
-    if root is not None and not p.is_absolute() and (root / p).is_file():
-        return str((root / p).resolve())
-    return workload
+    return str(resolve(workload, "workloads", root))
 
 
 def scaled(result: Result, k: float, name: str | None = None) -> Result:
@@ -207,7 +192,7 @@ def evaluate(
     if ranks:
         raise EinsimError(f"rank sizes ({', '.join(sorted(ranks))}) apply to a workload, not to a model; "
                           "vary seq_len/batch instead")
-    model_ref = str(resolve_file(model, "models", root)) if Path(model).suffix else model
+    model_ref = str(resolve(model, "models", root))
     if phase == "decode":
         plan = expand(model_ref, "decode", context_len=seq_len, batch=batch)
     else:

@@ -16,7 +16,7 @@ from einsim.explore.spec import SweepSpec, resolved_files
 def _model_workloads(model: Path) -> set[Path]:
     """The workload files a model preset's layers use, in either phase."""
     from einsim.einsum import expand
-    from einsim.explore.design import resolve_file
+    from einsim.designs import resolve
 
     files: set[Path] = set()
     for phase, kwargs in (("prefill", {"seq_len": 1}), ("decode", {"context_len": 1})):
@@ -25,7 +25,7 @@ def _model_workloads(model: Path) -> set[Path]:
         except EinsimError:
             continue
         for op in [op for layer in plan.layer_types for op in layer.ops] + list(plan.head):
-            files.add(resolve_file(op.workload, "workloads"))
+            files.add(resolve(op.workload, "workloads"))
     return files
 
 

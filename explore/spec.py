@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from einsim.arch.overrides import resolve_path
 from einsim.einsum import load_workload
 from einsim.errors import EinsimError, Location, did_you_mean
+from einsim.designs import resolve
 from einsim.explore import derive
 from einsim.explore.design import DESIGN_KEYS, METRICS, check_mapper_options, load_design_arch, resolve_confined
 from einsim.mappers import registry
@@ -172,16 +173,7 @@ class SweepSpec(_Spec):
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Load and check a sweep spec; a bundled name (``fusemax_pe_buffer``) finds designs/sweeps/."""
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and p.parent == Path("."):
-        from einsim.designs import path as designs_path
-
-        bundled = designs_path("sweeps", f"{p.name}.yaml")
-        if not bundled.exists():
-            names = sorted(q.stem for q in designs_path("sweeps").glob("*.yaml"))
-            raise EinsimError(f"no sweep spec {p.name!r}" + did_you_mean(p.name, names))
-        p = bundled
-    return sweep_from_source(load_yaml_file(p))
+    return sweep_from_source(load_yaml_file(resolve(path, "sweeps")))
 
 
 def sweep_from_source(src: YamlSource) -> SweepSpec:

@@ -3,7 +3,9 @@
 Every Einsum runs on the compute unit that finishes it soonest (among those with its ops and room
 for its data), with every PE it can use busy: its compute time is ceil(points / PEs used) × cycles
 per point / clock, where a unit uses at most one PE per point (a 1×1×1 GEMM takes one op's cycles,
-whatever the array size). Einsums on one unit run one after another; different units overlap.
+whatever the array size); on a systolic array (``kind: systolic``) a GEMM-like Einsum takes the
+SCALE-Sim cycles of its dataflow instead (``einsim.sim.systolic``, fill, drain and folds included) and
+other Einsums do not run there. Einsums on one unit run one after another; different units overlap.
 The bound stages each tensor in the buffer that feeds the unit's PEs, so that buffer must hold at
 least one element of every tensor the Einsum touches; a unit whose buffer cannot is not used, and
 an Einsum no unit can hold is refused. Beyond that the bound does not depend on capacities. Memory moves each cascade input and output once
@@ -17,12 +19,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from einsim.arch import Architecture, Buffer, DRAM, PEArray
+from einsim.arch import Architecture, Buffer, DRAM, PEArray, SystolicArray
 from einsim.einsum import Cascade, Einsum, ops_per_point, points
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
+from einsim.sim.systolic import einsum_cycles
 
 
 def _pes(arch: Architecture, unit: str) -> int:
@@ -51,6 +54,18 @@ def _staging_shortfall(arch: Architecture, unit: str, einsum: Einsum) -> str | N
             f"({', '.join(tensors)}) on {unit} needs {need:g} B")
 
 
+def unit_seconds(arch: Architecture, unit: str, einsum: Einsum, cycles_per_point: float) -> float | None:
+    """Compute time of ``einsum`` on ``unit``; None where the unit cannot run it (a systolic array
+    runs GEMM-like Einsums only, in SCALE-Sim's cycles, which assume one-cycle MACs: a slower MAC
+    stretches them by its cycles)."""
+    comp = arch.compute_unit(unit)
+    if isinstance(comp, SystolicArray):
+        cycles = einsum_cycles(einsum, comp.rows, comp.cols, comp.dataflow)
+        return None if cycles is None else cycles * cycles_per_point / arch.clock_of(unit)
+    steps = -(-points(einsum) // pes_used(arch, unit, einsum))  # points per busiest PE
+    return steps * cycles_per_point / arch.clock_of(unit)
+
+
 def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]:
     """(unit, seconds, joules) of ``einsum`` on the unit that finishes it soonest."""
     best: tuple[str, float, float] | None = None
@@ -65,8 +80,9 @@ def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]
         if shortfall is not None:
             shortfalls.append(shortfall)
             continue
-        steps = -(-n // pes_used(arch, unit.name, einsum))  # points per busiest PE
-        seconds = steps * cycles / arch.clock_of(unit.name)
+        seconds = unit_seconds(arch, unit.name, einsum, cycles)
+        if seconds is None:
+            continue
         if best is None or seconds < best[1]:
             best = (unit.name, seconds, n * energy)
     if best is None:
@@ -97,8 +113,9 @@ def ideal(arch: Architecture, cascade: Cascade, **options: Any) -> Result:
     for einsum in cascade.einsums:
         unit, seconds, joules = fastest_unit(arch, einsum)
         seconds_per_unit[unit] = seconds_per_unit.get(unit, 0.0) + seconds
-        cycles, _ = op_cost_per_point(arch, unit, einsum)
-        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + points(einsum) * cycles / arch.clock_of(unit)  # PE-seconds
+        # PE-seconds of work: all PEs for the whole time on a PE array, less on a systolic array's fill and drain
+        work = points(einsum) * op_cost_per_point(arch, unit, einsum)[0] / arch.clock_of(unit)
+        busy_per_unit[unit] = busy_per_unit.get(unit, 0.0) + work
         row = compute_rows.setdefault(unit, {"component": unit, "action": "compute", "count": 0.0, "energy_J": 0.0})
         row["count"] += float(points(einsum))
         row["energy_J"] += joules

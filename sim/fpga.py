@@ -32,7 +32,11 @@ class QueueRun:
 
     @property
     def hbm_utilization_while_loading(self) -> float:
-        """HBM bytes over (LD busy time × peak): the bandwidth achieved while transfers are in flight."""
+        """HBM bytes over (LD busy time × peak): the bandwidth achieved while transfers are in flight.
+
+        Above 1 under the artifact's timing, whose speed-up divides load times too: then it is the
+        implied bandwidth over the peak (``FPGADevice.hbm_speedup_exceeds_peak``).
+        """
         return self.hbm_bytes / (self.ld_busy_s * self.peak_hbm_Bps) if self.ld_busy_s else 0.0
 
 

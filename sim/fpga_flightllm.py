@@ -199,3 +199,22 @@ def run(name: str = "flightllm") -> list[dict]:
     rows += [{"kind": "hbm", **x} for x in r["hbm"]]
     rows += [{"kind": "check", **x} for x in r["checks"]]
     return rows
+
+
+def notes() -> list[str]:
+    """What the text view of ``einsim reproduce flightllm`` says under its tables: why a target's HBM
+    utilization can exceed 1."""
+    out = []
+    for t in TARGETS.values():
+        d = t.device
+        if d.hbm_speedup_exceeds_peak():
+            out.append(
+                f"{t.key}'s hbm_utilization_while_loading above 1 is not a utilization. {t.key} is timed "
+                "as the FlightLLM artifact times it: one core's instruction stream with every "
+                f"instruction time, loads included, divided by the multi-core speed-up {d.speedup:g}, and one load "
+                f"spans {d.ld_channels} of {d.channels} HBM channels at efficiency {d.same_eff:g}; the loads then "
+                f"imply {d.ld_channels}/{d.channels} x {d.same_eff:g} x {d.speedup:g} = "
+                f"{d.ld_Bps() * d.speedup / d.peak_hbm_Bps:.3g} x the peak {d.peak_hbm_Bps / 1e9:g} GB/s. The "
+                "value is that implied bandwidth over the peak, which no HBM reaches (the artifact's accounting); "
+                "board-simulated devices (U280) stay at or below 1.")
+    return out

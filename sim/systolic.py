@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import math
+
 import numpy as np
 
+from einsim.einsum import Einsum, ops_per_point
 from einsim.sim.kernels import systolic as kernel
 
 DATAFLOWS = {"os": kernel.OS, "ws": kernel.WS, "is": kernel.IS}
@@ -92,3 +95,48 @@ def systolic_gemm_batch(M: Sequence[int] | np.ndarray, K: Sequence[int] | np.nda
                          folds=counts[:, 4].reshape(shape), mapping_efficiency=utilization[:, 0].reshape(shape),
                          compute_utilization=utilization[:, 1].reshape(shape),
                          overall_utilization=utilization[:, 2].reshape(shape))
+
+
+@dataclass(frozen=True)
+class GemmShape:
+    """A GEMM-like Einsum as ``batch`` independent M×K by K×N GEMMs (extents are index products)."""
+
+    batch: int
+    M: int
+    K: int
+    N: int
+
+
+def gemm_shape(einsum: Einsum) -> GemmShape | None:
+    """The GEMM an Einsum is, or None: one multiply-accumulate of two operands indexed by plain variables.
+
+    The first operand is the left (SCALE-Sim's ifmap): its indices not in the second are M, the
+    second's not in the first are N, the summed ones K, those in all three tensors the batch. An
+    Einsum with a filter, an iterative rank, an index expression or an index in only one tensor is
+    not GEMM-like.
+    """
+    if ops_per_point(einsum) != {"mac": 1} or len(einsum.operands) != 2 or einsum.filters or einsum.iteration_var:
+        return None
+    indices = [tuple(a.is_var for a in acc) for acc in (einsum.operands[0].index, einsum.operands[1].index)]
+    out = tuple(a.is_var for a in einsum.out_index)
+    if None in out or any(None in ix for ix in indices):
+        return None
+    left, right, out_set = set(indices[0]), set(indices[1]), set(out)
+    groups = {"batch": left & right & out_set, "M": (left & out_set) - right, "N": (right & out_set) - left,
+              "K": (left & right) - out_set}
+    if set().union(*groups.values()) != set(einsum.space) or groups["K"] != set(einsum.reduced):
+        return None
+    return GemmShape(**{g: math.prod(einsum.space[v] for v in vs) for g, vs in groups.items()})
+
+
+def einsum_cycles(einsum: Einsum, rows: int, cols: int, dataflow: str) -> int | None:
+    """Elapsed cycles of a GEMM-like Einsum on a rows×cols array, its batch run back to back; None if
+    the Einsum is not GEMM-like.
+
+    One GEMM takes SCALE-Sim's "Total Cycles" + 1: SCALE-Sim reports the 0-based index of the last
+    busy cycle, so a GEMM that keeps the array busy for cycles 0..T takes T + 1 cycles.
+    """
+    shape = gemm_shape(einsum)
+    if shape is None:
+        return None
+    return shape.batch * (systolic_gemm(shape.M, shape.K, shape.N, rows, cols, dataflow).cycles + 1)

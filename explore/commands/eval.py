@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", help="architecture YAML")
     p.add_argument("--workload", help="workload YAML (or a bundled name)")
     p.add_argument("--model", help="model preset (bundled id or YAML) instead of --workload: one layer x layers")
-    p.add_argument("--phase", choices=("prefill", "decode"), default="prefill", help="model phase (default prefill)")
+    p.add_argument("--phase", choices=("prefill", "decode"), help="model phase (default prefill)")
     p.add_argument("--seq", type=int, metavar="N", help="prompt length (prefill) or KV-cache length (decode)")
     p.add_argument("--batch", type=int, default=1, metavar="B", help="sequences per batch (default 1)")
     p.add_argument("--mapper", metavar="NAME", help="mapper from einsim.mappers.registry: ideal (roofline bound, default), search, ... ")
@@ -105,12 +105,16 @@ def evaluate_design(args: argparse.Namespace) -> Result:
         raise EinsimError("eval needs --arch and --workload or --model (or --mapping / --timeloop)")
     if args.workload and args.model:
         raise EinsimError("give --workload or --model, not both")
+    given = [flag for flag, v in (("--phase", args.phase), ("--seq", args.seq)) if v is not None]
+    if args.workload and given:
+        flags = " and ".join(given)
+        raise EinsimError(f"{flags} appl{'y' if len(given) > 1 else 'ies'} to --model; a --workload takes its sizes from --set (e.g. --set M=4096)")
     if args.model and not args.seq:
         raise EinsimError("--model needs --seq N (prompt length in prefill, KV-cache length in decode)")
     options = dict(parse_override(item) for item in args.mapper_option or [])
     sets = {k: parse_override(f"{k}={v}")[1] if "." in k else v for k, v in parse_sets(args.set).items()}
     live = sys.stderr.isatty()
-    result = evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase,
+    result = evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase or "prefill",
                       seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(),
                       progress=status_line if live else None, **sets)
     if live:

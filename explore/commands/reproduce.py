@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import textwrap
 import sys
 
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.progress import status_line
 from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
+
+WIDTH = 100  # columns of the text view
+NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
 
 # targets served by another back-end: name -> module with run(name) -> list of row dicts
 TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
@@ -39,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json(rows)
         else:
-            keys = list(dict.fromkeys(k for r in rows for k in r))
-            print(table([[_cell(r.get(k)) for k in keys] for r in rows], keys))
+            module = importlib.import_module(TARGETS[args.paper])
+            print(tables(rows))
+            for note in getattr(module, "notes", lambda: [])():
+                print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))
         return 0
     points = run_grid(progress=status_line if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
@@ -61,3 +67,50 @@ def run(args: argparse.Namespace) -> int:
 
 def _cell(v: object) -> str:
     return f"{v:.4g}" if isinstance(v, float) else "" if v is None else str(v)
+
+
+def tables(rows: list[dict], width: int = WIDTH) -> str:
+    """Text view of reproduction rows within ``width`` columns (the --json keys as headers).
+
+    Rows are grouped by their ``kind`` (one titled table each, only the columns that kind fills);
+    sources become numbered notes under the table; a table still too wide is split into several
+    that repeat its identifying columns (the text and integer ones: device, model, lengths, name).
+    """
+    kinds = list(dict.fromkeys(r.get("kind") for r in rows))
+    out = []
+    for kind in kinds:
+        group = [r for r in rows if r.get("kind") == kind]
+        keys = [k for k in dict.fromkeys(k for r in group for k in r) if k != "kind"
+                and any(r.get(k) is not None for r in group)]
+        cells = [{k: _cell(r.get(k)) for k in keys} for r in group]
+        notes: list[str] = []
+        for k in keys:
+            if k in NOTE_KEYS:
+                for c in cells:
+                    if c[k] not in notes:
+                        notes.append(c[k])
+                    c[k] = f"[{notes.index(c[k]) + 1}]"
+        ids = [k for k in keys if all(isinstance(r.get(k), (str, int)) and not isinstance(r.get(k), bool)
+                                      for r in group) and k not in NOTE_KEYS]
+        title = [f"{kind}:"] if kind is not None else []
+        for part in _split([k for k in keys if k not in ids], ids, cells, width):
+            out.append("\n".join(title + [table([[c[k] for k in part] for c in cells], part)]))
+            title = []
+        out[-1] += "".join(f"\n  [{i}] {text}" for i, text in enumerate(notes, 1))
+    return "\n\n".join(out)
+
+
+def _split(data: list[str], ids: list[str], cells: list[dict], width: int) -> list[list[str]]:
+    """``ids + data`` cut into column lists of at most ``width`` characters, each starting with ``ids``."""
+    def col(k: str) -> int:
+        return max([len(k)] + [len(c[k]) for c in cells]) + 2
+
+    parts: list[list[str]] = []
+    current = list(ids)
+    for k in data:
+        if len(current) > len(ids) and sum(map(col, current)) + col(k) - 2 > width:
+            parts.append(current)
+            current = list(ids)
+        current.append(k)
+    parts.append(current)
+    return parts

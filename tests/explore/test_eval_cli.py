@@ -83,3 +83,14 @@ def test_mapper_without_progress_is_not_given_one() -> None:
     seen: list[str] = []
     evaluate("edge", "gemm", "ideal", progress=seen.append, M=64, N=64, K=64)
     assert seen == []
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--seq", "512"], "--seq applies to --model"),
+    (["--phase", "decode"], "--phase applies to --model"),
+    (["--phase", "prefill", "--seq", "512"], "--phase and --seq apply to --model"),
+])
+def test_phase_and_seq_with_a_workload_are_refused(capsys, flags: list[str], named: str) -> None:
+    assert main(["eval", "--arch", "edge", "--workload", "gemm", *SIZES, *flags]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1

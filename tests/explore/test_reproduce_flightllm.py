@@ -56,3 +56,32 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert hbm["U280", True]["hbm_utilization"] > hbm["U280", False]["hbm_utilization"]
     assert {r["context_len"] for r in rows if r["kind"] == "decode"} == {128, 256, 512, 1024, 2048}
     assert {r["name"] for r in rows if r["kind"] == "check"} == set(fl.PUBLISHED)
+
+
+def test_cli_text_fits_100_columns_and_explains_the_utilization_above_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "flightllm"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 100
+    rows = fl.run()
+    headers = {word for line in text.splitlines() for word in line.split()}
+    assert {k for r in rows for k in r if k not in ("kind", "source")} <= headers
+    vhk = next(r for r in rows if r["kind"] == "hbm" and r["device"] == "VHK158")
+    d = fl.VHK158.device
+    implied = d.ld_channels / d.channels * d.same_eff * d.speedup
+    assert vhk["hbm_utilization_while_loading"] == pytest.approx(implied, rel=1e-3) and implied > 1
+    assert f"{d.ld_channels}/{d.channels} x {d.same_eff:g} x {d.speedup:g} = {implied:.3g}" in " ".join(text.split())
+    assert all(r["hbm_utilization_while_loading"] <= 1 for r in rows if r["kind"] == "hbm" and r["device"] == "U280")
+
+
+def test_text_tables_split_wide_rows_and_repeat_the_identifying_columns() -> None:
+    from einsim.explore.commands.reproduce import tables
+
+    rows = [{"kind": "case", "device": "U280", "model": "m", "n": 4, **{f"metric_{i:02d}": 1.5 for i in range(12)},
+             "source": "a long citation " * 4}]
+    text = tables(rows, width=60)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines if not line.startswith("  [")) <= 60
+    header_lines = [line for line in lines if line.startswith("device")]
+    assert len(header_lines) > 1 and all(line.split()[:3] == ["device", "model", "n"] for line in header_lines)
+    assert sum(line.count("metric_") for line in lines) == 12
+    assert lines[-1].strip() == "[1] " + rows[0]["source"].strip()
