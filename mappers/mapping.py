@@ -11,6 +11,11 @@ data (YAML/JSON)::
     levels:
       - {target: DRAM, temporal: {m: 4}, order: [m]}
       - {target: Buffer, temporal: {k: 8, n: 2}, order: [n, k], spatial: {m: 16}, keep: [A, Z]}
+
+Below a 2D array the spatial factors are given per array axis, as Timeloop's meshX/meshY:
+``spatial: [{m: 16}, {n: 8, k: 2}]`` spreads m along axis 0 and n, k along axis 1; each axis's
+factors must fit its side. A plain ``spatial: {..}`` names no axes: the cost model places each
+factor on the axis with the most room (einsim.sim.nest.assign_axes).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ class LevelMapping:
     order: tuple[str, ...] = ()  # temporal loops, outer to inner; unlisted indices go innermost
     spatial: dict[str, int] = field(default_factory=dict)
     keep: tuple[str, ...] | None = None  # None: keeps every tensor
+    spatial_axis: dict[str, int] | None = None  # index -> array axis of its spatial factor (None: not stated)
+
+    def spatial_on(self, axis: int) -> dict[str, int]:
+        """The spatial factors along one array axis (needs ``spatial_axis``)."""
+        return {v: f for v, f in self.spatial.items() if (self.spatial_axis or {}).get(v, 0) == axis}
 
     def loop_order(self, indices: Sequence[str]) -> list[str]:
         """All indices, outer to inner: the listed order first, then the rest in ``indices`` order."""
@@ -46,8 +56,11 @@ class LevelMapping:
             out["temporal"] = dict(self.temporal)
         if self.order:
             out["order"] = list(self.order)
-        if self.spatial:
+        if self.spatial and self.spatial_axis is None:
             out["spatial"] = dict(self.spatial)
+        elif self.spatial:
+            n_axes = max(self.spatial_axis.get(v, 0) for v in self.spatial) + 1
+            out["spatial"] = [self.spatial_on(a) for a in range(n_axes)]
         if self.keep is not None:
             out["keep"] = list(self.keep)
         return out
@@ -58,6 +71,14 @@ class Mapping:
     einsum: str
     unit: str
     levels: tuple[LevelMapping, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for lv in self.levels:
+            if lv.target in seen:
+                raise EinsimError(f"mapping of {self.einsum} lists level {lv.target} twice; give each storage level "
+                                  "once (its temporal, spatial and keep entries together)")
+            seen.add(lv.target)
 
     def level(self, target: str) -> LevelMapping:
         for lv in self.levels:
@@ -123,13 +144,29 @@ def _level_from_dict(data: Any, where: str) -> LevelMapping:
     keep = data.get("keep")
     if not isinstance(order, list) or (keep is not None and not isinstance(keep, list)):
         raise EinsimError(f"{where}: order and keep are lists of names")
+    spatial, axis = _spatial(data.get("spatial"), f"{where}.spatial")
     return LevelMapping(
         target=str(data["target"]),
         temporal=_factors(data.get("temporal"), f"{where}.temporal"),
         order=tuple(str(v) for v in order),
-        spatial=_factors(data.get("spatial"), f"{where}.spatial"),
+        spatial=spatial,
         keep=None if keep is None else tuple(str(t) for t in keep),
+        spatial_axis=axis,
     )
+
+
+def _spatial(value: Any, where: str) -> tuple[dict[str, int], dict[str, int] | None]:
+    """``{index: factor}`` (no axes stated) or a list with one such object per array axis."""
+    if not isinstance(value, list):
+        return _factors(value, where), None
+    spatial: dict[str, int] = {}
+    axis: dict[str, int] = {}
+    for a, per_axis in enumerate(value):
+        for v, f in _factors(per_axis, f"{where}[{a}]").items():
+            if v in spatial:
+                raise EinsimError(f"{where}: index {v} is spread along axes {axis[v]} and {a}; give it one axis")
+            spatial[v], axis[v] = f, a
+    return spatial, axis
 
 
 def validate_factors(mapping: Mapping, sizes: TMapping[str, int], tensors: Sequence[str]) -> None:
