@@ -171,23 +171,28 @@ def axis_of(lm, level: Level) -> dict[str, int]:
     return assign_axes(lm.spatial, level.axis_sizes)
 
 
-def keeps_of(problem: NestProblem, hierarchy: Hierarchy, mapping) -> np.ndarray:
+def keeps_of(problem: NestProblem, hierarchy: Hierarchy, mapping, homes: TMapping[str, str] | None = None) -> np.ndarray:
     """[L, T] which level keeps which tensor: the mapping's keep lists within what each level may hold.
-    The outermost level keeps everything."""
+    The outermost level keeps everything but the tensors in ``homes`` (tensor -> level), which
+    live at their home and nowhere above it (a fused intermediate never goes to DRAM)."""
     out = np.zeros((len(hierarchy.levels), len(problem.tensors)), dtype=np.bool_)
     by_target = {lv.target: lv for lv in mapping.levels}
+    names = hierarchy.names()
+    homes = homes or {}
     for li, level in enumerate(hierarchy.levels):
         lm = by_target.get(level.name)
         for t, name in enumerate(problem.tensors):
             base = name.rstrip("'")
             allowed = level.may_keep is None or base in level.may_keep
             wanted = lm is None or lm.keep is None or base in lm.keep or name in lm.keep
-            out[li, t] = li == 0 or (allowed and wanted)
+            home = names.index(homes[base]) if base in homes else 0
+            out[li, t] = li == home or (li > home and allowed and wanted)
     return out
 
 
-def encode(problem: NestProblem, hierarchy: Hierarchy, mappings) -> Encoded:
-    """Mappings (einsim.mappers.Mapping) into arrays; levels are matched by name, missing ones are 1."""
+def encode(problem: NestProblem, hierarchy: Hierarchy, mappings, homes: TMapping[str, str] | None = None) -> Encoded:
+    """Mappings (einsim.mappers.Mapping) into arrays; levels are matched by name, missing ones are 1.
+    ``homes`` (tensor -> level) places fused tensors below the outermost level (see keeps_of)."""
     n, L, D, T = len(mappings), len(hierarchy.levels), len(problem.dims), len(problem.tensors)
     temporal = np.ones((n, L, D), dtype=np.int64)
     spatial = np.ones((n, L, D), dtype=np.int64)
@@ -208,7 +213,7 @@ def encode(problem: NestProblem, hierarchy: Hierarchy, mappings) -> Encoded:
             for v, a in axis_of(lm, hierarchy.levels[li]).items():
                 axis[k, li, dim_index[v]] = a
             order[k, li] = [dim_index[v] for v in lm.loop_order(problem.dims)]
-        keep[k] = keeps_of(problem, hierarchy, m)
+        keep[k] = keeps_of(problem, hierarchy, m, homes)
     return Encoded(temporal, spatial, order, keep, axis)
 
 

@@ -158,8 +158,10 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
                 fills[n, lv, t] = 0.0
                 updates[n, lv, t] = 0.0
         for t in range(T):
-            parent = 0
-            for child in range(1, L + 1):
+            parent = 0  # the outermost keeper (DRAM, or the on-chip home of a fused intermediate)
+            while parent < L - 1 and not keep[n, parent, t]:
+                parent += 1
+            for child in range(parent + 1, L + 1):
                 if child < L and not keep[n, child, t]:
                     continue
                 if child == L:  # the compute units below the innermost keeper

@@ -74,7 +74,10 @@ def cases(draw):
                 break
             temporal[lv, d] = f
     order = np.array([draw(st.permutations(range(D))) for _ in range(L)], dtype=np.int64)
-    keep = np.array([[True] * 3] + [[draw(st.booleans()) for _ in range(3)] for _ in range(L - 1)])
+    # the outermost keeper is DRAM, or (a fused intermediate) a level below it
+    keep = np.array([[draw(st.booleans()) or draw(st.booleans()) for _ in range(3)]]
+                    + [[draw(st.booleans()) for _ in range(3)] for _ in range(L - 1)])
+    keep[0, ~keep.any(axis=0)] = True
     return problem, hierarchy, temporal, spatial, order, keep, axis
 
 
