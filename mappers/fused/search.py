@@ -193,13 +193,21 @@ def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
     return {"latency": lat, "energy": en, "edp": lat * en}[objective]
 
 
+METHODS = ("auto", "exhaustive", "hill")
+
+
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
-                budget: int = 1_000_000, seed: int = 0, workers: int = 1, fuse: bool = True,
-                progress: Callable[[int], None] | None = None, status: Callable[[str], None] | None = None
+                budget: int = 1_000_000, seed: int = 0, workers: int = 1, fuse: bool = True, method: str = "auto",
+                progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
                 ) -> CascadeSearchResult:
-    """Map ``cascade`` (or its Einsum ``einsum`` alone) onto ``arch``; see the module docstring."""
+    """Map ``cascade`` (or its Einsum ``einsum`` alone) onto ``arch``; see the module docstring.
+    ``method``: auto enumerates a per-Einsum space of at most ``budget`` points and climbs a larger
+    one with ``budget`` evaluations; exhaustive enumerates every space; hill climbs every space.
+    ``status(message, evaluations to come)`` is told when a space starts, ``progress(n)`` as n finish."""
     if objective not in OBJECTIVES:
         raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
+    if method not in METHODS:
+        raise EinsimError(f"unknown cascade search method {method!r} (valid: {', '.join(METHODS)})")
     if budget < 1 or workers < 1:
         raise EinsimError("budget and workers are positive whole numbers")
     start = time.perf_counter()
@@ -236,9 +244,11 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if h_in and not any(s[0] == h_in for s in states):
                         continue
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    if status is not None:
-                        status(f"mapping {e.name} on {unit}" + (f", fused at {v.home}" if v.home else ""))
-                    if size <= budget:
+                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget)
+                    if status is not None and (enumerate_all or v.home is None):
+                        status(f"mapping {e.name} on {unit}" + (f", fused at {v.home}" if v.home else ""),
+                               size if enumerate_all else budget)
+                    if enumerate_all:
                         move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
                         fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
                                                       workers, progress, move_first=move)
