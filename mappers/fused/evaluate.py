@@ -18,6 +18,7 @@ from einsim.mappers.cascade_mapping import CascadeMapping, validate
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
 from einsim.sim.nest import NestCounts, NestProblem, encode, evaluate_encoded
+from einsim.sim.result import Result, from_counts, seq
 
 
 @dataclass
@@ -57,3 +58,13 @@ def evaluate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -
     costs = [einsum_cost(arch, e, cm.mapping(e.name), homes) for e in cascade]
     return CascadeCost(sum(c.latency_s for c in costs), sum(c.energy_J for c in costs),
                        all(c.counts.valid for c in costs), costs)
+
+
+def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> Result:
+    """The einsim Result of ``cm``: the Einsums' Results one after another (fused tensors off DRAM)."""
+    homes = cm.fused_tensors()
+    parts = []
+    for e in cascade:
+        cost = einsum_cost(arch, e, cm.mapping(e.name), homes)
+        parts.append(from_counts(NestProblem.from_einsum(e), hierarchy_for(arch, cost.unit, e), cost.counts, e.name))
+    return seq(*parts, name=cascade.name)

@@ -246,7 +246,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
                     enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget)
                     if status is not None and (enumerate_all or v.home is None):
-                        status(f"mapping {e.name} on {unit}" + (f", fused at {v.home}" if v.home else ""),
+                        status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)
                     if enumerate_all:
                         move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
