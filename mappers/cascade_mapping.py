@@ -24,18 +24,15 @@ data::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from einsim.arch import Architecture
 from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Cascade
 from einsim.errors import EinsimError, did_you_mean
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
-from einsim.mappers.mapping import Mapping, validate_factors
+from einsim.mappers.mapping import Mapping, PlainData, check_keys, validate_factors
 from einsim.sim.nest import NestProblem, axis_of
 
 _TOP_KEYS = ("cascade", "einsums", "fusion")
@@ -69,7 +66,7 @@ class FusionGroup:
 
 
 @dataclass(frozen=True)
-class CascadeMapping:
+class CascadeMapping(PlainData):
     cascade: str
     mappings: tuple[Mapping, ...]  # one per Einsum, in the cascade's order
     fusion: tuple[FusionGroup, ...] = ()
@@ -106,22 +103,10 @@ class CascadeMapping:
             out["fusion"] = [g.to_dict() for g in self.fusion]
         return out
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
     @classmethod
     def from_dict(cls, data: Any, where: str = "cascade mapping") -> "CascadeMapping":
-        if not isinstance(data, dict):
-            raise EinsimError(f"{where}: a cascade mapping is an object with cascade, einsums and fusion")
-        for key in data:
-            if key not in _TOP_KEYS:
-                raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _TOP_KEYS))
-        for key in ("cascade", "einsums"):
-            if key not in data:
-                raise EinsimError(f"{where}: missing key {key!r}")
+        check_keys(data, _TOP_KEYS, ("cascade", "einsums"), where,
+                   "a cascade mapping is an object with cascade, einsums and fusion")
         if not isinstance(data["einsums"], list) or not data["einsums"]:
             raise EinsimError(f"{where}.einsums: a non-empty list of per-Einsum mappings")
         mappings = tuple(Mapping.from_dict(m, f"{where}.einsums[{i}]") for i, m in enumerate(data["einsums"]))
@@ -131,21 +116,9 @@ class CascadeMapping:
         groups = tuple(_group_from_dict(g, f"{where}.fusion[{i}]") for i, g in enumerate(fusion))
         return cls(str(data["cascade"]), mappings, groups)
 
-    @classmethod
-    def from_yaml(cls, text: str, where: str = "cascade mapping") -> "CascadeMapping":
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise EinsimError(f"{where}: YAML error: {exc}") from None
-        return cls.from_dict(data, where)
-
 
 def _group_from_dict(data: Any, where: str) -> FusionGroup:
-    if not isinstance(data, dict):
-        raise EinsimError(f"{where}: a fusion group is an object with einsums, loops and homes")
-    for key in data:
-        if key not in _GROUP_KEYS:
-            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _GROUP_KEYS))
+    check_keys(data, _GROUP_KEYS, ("einsums",), where, "a fusion group is an object with einsums, loops and homes")
     names = data.get("einsums")
     if not isinstance(names, list) or not names:
         raise EinsimError(f"{where}.einsums: a non-empty list of Einsum names")

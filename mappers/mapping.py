@@ -32,6 +32,36 @@ _LEVEL_KEYS = ("target", "temporal", "order", "spatial", "keep")
 _TOP_KEYS = ("einsum", "unit", "levels")
 
 
+class PlainData:
+    """YAML/JSON text of a class with ``to_dict`` and ``from_dict(data, where)``."""
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)  # type: ignore[attr-defined]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str = "mapping"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise EinsimError(f"{where}: YAML error: {exc}") from None
+        return cls.from_dict(data, where)  # type: ignore[attr-defined]
+
+
+def check_keys(data: Any, allowed: Sequence[str], required: Sequence[str], where: str, what: str) -> None:
+    """``data`` is an object with only ``allowed`` keys and every ``required`` one."""
+    if not isinstance(data, dict):
+        raise EinsimError(f"{where}: {what}")
+    for key in data:
+        if key not in allowed:
+            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), allowed))
+    for key in required:
+        if key not in data:
+            raise EinsimError(f"{where}: missing key {key!r}")
+
+
 @dataclass(frozen=True)
 class LevelMapping:
     target: str
@@ -67,7 +97,7 @@ class LevelMapping:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class Mapping(PlainData):
     einsum: str
     unit: str
     levels: tuple[LevelMapping, ...]
@@ -89,34 +119,13 @@ class Mapping:
     def to_dict(self) -> dict[str, Any]:
         return {"einsum": self.einsum, "unit": self.unit, "levels": [lv.to_dict() for lv in self.levels]}
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
     @classmethod
     def from_dict(cls, data: Any, where: str = "mapping") -> "Mapping":
-        if not isinstance(data, dict):
-            raise EinsimError(f"{where}: a mapping is a YAML/JSON object with einsum, unit and levels")
-        for key in data:
-            if key not in _TOP_KEYS:
-                raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _TOP_KEYS))
-        for key in _TOP_KEYS:
-            if key not in data:
-                raise EinsimError(f"{where}: missing key {key!r}")
+        check_keys(data, _TOP_KEYS, _TOP_KEYS, where, "a mapping is a YAML/JSON object with einsum, unit and levels")
         if not isinstance(data["levels"], list) or not data["levels"]:
             raise EinsimError(f"{where}.levels: a non-empty list of levels, outermost first")
         levels = tuple(_level_from_dict(lv, f"{where}.levels[{i}]") for i, lv in enumerate(data["levels"]))
         return cls(str(data["einsum"]), str(data["unit"]), levels)
-
-    @classmethod
-    def from_yaml(cls, text: str, where: str = "mapping") -> "Mapping":
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise EinsimError(f"{where}: YAML error: {exc}") from None
-        return cls.from_dict(data, where)
 
 
 def _factors(value: Any, where: str) -> dict[str, int]:
@@ -133,13 +142,7 @@ def _factors(value: Any, where: str) -> dict[str, int]:
 
 
 def _level_from_dict(data: Any, where: str) -> LevelMapping:
-    if not isinstance(data, dict):
-        raise EinsimError(f"{where}: a level is an object with target, temporal, order, spatial, keep")
-    for key in data:
-        if key not in _LEVEL_KEYS:
-            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _LEVEL_KEYS))
-    if "target" not in data:
-        raise EinsimError(f"{where}: missing key 'target'")
+    check_keys(data, _LEVEL_KEYS, ("target",), where, "a level is an object with target, temporal, order, spatial, keep")
     order = data.get("order") or []
     keep = data.get("keep")
     if not isinstance(order, list) or (keep is not None and not isinstance(keep, list)):

@@ -19,7 +19,7 @@ other by it never makes a full mapping worse. So only the Pareto set per (Einsum
 is kept, and the join — a dynamic programme along the chain whose state is (home of the
 outgoing fused tensor, key) — keeps only the Pareto set per state. The best full mapping and the
 latency-energy front of the whole mapspace survive: the answer equals brute force
-(tests/mappers/fused/test_search.py checks it on small cases).
+(tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
 larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
@@ -174,7 +174,8 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
     sizes: dict[Key, int] = {}
     evaluated = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, part in pool.map(task, space.genomes(chunk)):  # in enumeration order: deterministic
+        parts = map(task, space.genomes(chunk)) if workers == 1 else pool.map(task, space.genomes(chunk))
+        for n, part in parts:  # in enumeration order: deterministic for any number of workers
             evaluated += n
             if progress is not None:
                 progress(n)
