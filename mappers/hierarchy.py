@@ -1,7 +1,8 @@
 """The storage path from DRAM down to a compute unit of an Architecture, as the cost model sees it.
 
 The path is the unit's ancestors (outermost first) followed by its per-PE buffers; the level just
-above the per-PE buffers (or above the unit) fans out to every PE. Sizes are in words of the
+above the per-PE buffers (or above the unit) fans out to every PE, along the array's axes
+(``shape: [256, 256]`` gives two axes of 256). Sizes are in words of the
 unit's datatype; energies are per access of a level's width.
 """
 
@@ -54,25 +55,26 @@ def hierarchy_for(arch: Architecture, unit_name: str, einsum: Einsum | None = No
     unit = arch.compute_unit(unit_name)
     word_bits = unit.word_bits if isinstance(unit, PEArray) else 16
     pes = unit.pe_count if isinstance(unit, PEArray) else 1
+    axes = tuple(unit.shape) if isinstance(unit, PEArray) else ()
     clock = arch.clock_of(unit_name)
     shared, per_pe = storage_path(arch, unit_name)
     names = shared + per_pe
     levels = []
     for name in names:
         comp = arch.component(name)
-        fanout = pes if name == shared[-1] else 1
+        fanout, fan_axes = (pes, axes) if name == shared[-1] else (1, ())
         if isinstance(comp, DRAM):
             bits = comp.access_bits or word_bits
             block = max(1, bits // word_bits)
             energy = comp.access_energy_J or 0.0
-            levels.append(Level(name, fanout=fanout, block_words=block, read_J=energy, write_J=energy,
+            levels.append(Level(name, fanout=fanout, axes=fan_axes, block_words=block, read_J=energy, write_J=energy,
                                 update_J=energy, read_bw_words=comp.bandwidth_Bps * 8 / word_bits / clock,
                                 write_bw_words=comp.bandwidth_Bps * 8 / word_bits / clock))
         else:
             assert isinstance(comp, Buffer)
             block = max(1, comp.width_bits // word_bits)
             capacity = comp.capacity * 8 / word_bits  # per instance
-            levels.append(Level(name, fanout=fanout, capacity_words=capacity, block_words=block,
+            levels.append(Level(name, fanout=fanout, axes=fan_axes, capacity_words=capacity, block_words=block,
                                 read_J=comp.read_energy_J or 0.0, write_J=comp.write_energy_J or 0.0,
                                 update_J=comp.write_energy_J or 0.0))
     cycles, energy = op_cost_per_point(arch, unit_name, einsum) if einsum is not None else (1.0, 0.0)

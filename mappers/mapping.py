@@ -11,6 +11,11 @@ data (YAML/JSON)::
     levels:
       - {target: DRAM, temporal: {m: 4}, order: [m]}
       - {target: Buffer, temporal: {k: 8, n: 2}, order: [n, k], spatial: {m: 16}, keep: [A, Z]}
+
+Below a 2D array the spatial factors are given per array axis, as Timeloop's meshX/meshY:
+``spatial: [{m: 16}, {n: 8, k: 2}]`` spreads m along axis 0 and n, k along axis 1; each axis's
+factors must fit its side. A plain ``spatial: {..}`` names no axes: the cost model places each
+factor on the axis with the most room (einsim.sim.nest.assign_axes).
 """
 
 from __future__ import annotations
@@ -28,6 +33,32 @@ _LEVEL_KEYS = ("target", "temporal", "order", "spatial", "keep")
 _TOP_KEYS = ("einsum", "unit", "levels")
 
 
+class PlainData:
+    """YAML/JSON text of a class with ``to_dict`` and ``from_dict(data, where)``."""
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)  # type: ignore[attr-defined]
+
+    def to_json(self) -> str:
+        return jsonout.dumps(self.to_dict())  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str = "mapping"):
+        return cls.from_dict(load_plain(text, where), where)  # type: ignore[attr-defined]
+
+
+def check_keys(data: Any, allowed: Sequence[str], required: Sequence[str], where: str, what: str) -> None:
+    """``data`` is an object with only ``allowed`` keys and every ``required`` one."""
+    if not isinstance(data, dict):
+        raise EinsimError(f"{where}: {what}")
+    for key in data:
+        if key not in allowed:
+            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), allowed))
+    for key in required:
+        if key not in data:
+            raise EinsimError(f"{where}: missing key {key!r}")
+
+
 @dataclass(frozen=True)
 class LevelMapping:
     target: str
@@ -35,6 +66,11 @@ class LevelMapping:
     order: tuple[str, ...] = ()  # temporal loops, outer to inner; unlisted indices go innermost
     spatial: dict[str, int] = field(default_factory=dict)
     keep: tuple[str, ...] | None = None  # None: keeps every tensor
+    spatial_axis: dict[str, int] | None = None  # index -> array axis of its spatial factor (None: not stated)
+
+    def spatial_on(self, axis: int) -> dict[str, int]:
+        """The spatial factors along one array axis (needs ``spatial_axis``)."""
+        return {v: f for v, f in self.spatial.items() if (self.spatial_axis or {}).get(v, 0) == axis}
 
     def loop_order(self, indices: Sequence[str]) -> list[str]:
         """All indices, outer to inner: the listed order first, then the rest in ``indices`` order."""
@@ -47,18 +83,29 @@ class LevelMapping:
             out["temporal"] = dict(self.temporal)
         if self.order:
             out["order"] = list(self.order)
-        if self.spatial:
+        if self.spatial and self.spatial_axis is None:
             out["spatial"] = dict(self.spatial)
+        elif self.spatial:
+            n_axes = max(self.spatial_axis.get(v, 0) for v in self.spatial) + 1
+            out["spatial"] = [self.spatial_on(a) for a in range(n_axes)]
         if self.keep is not None:
             out["keep"] = list(self.keep)
         return out
 
 
 @dataclass(frozen=True)
-class Mapping:
+class Mapping(PlainData):
     einsum: str
     unit: str
     levels: tuple[LevelMapping, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for lv in self.levels:
+            if lv.target in seen:
+                raise EinsimError(f"mapping of {self.einsum} lists level {lv.target} twice; give each storage level "
+                                  "once (its temporal, spatial and keep entries together)")
+            seen.add(lv.target)
 
     def level(self, target: str) -> LevelMapping:
         for lv in self.levels:
@@ -69,30 +116,13 @@ class Mapping:
     def to_dict(self) -> dict[str, Any]:
         return {"einsum": self.einsum, "unit": self.unit, "levels": [lv.to_dict() for lv in self.levels]}
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-
-    def to_json(self) -> str:
-        return jsonout.dumps(self.to_dict())
-
     @classmethod
     def from_dict(cls, data: Any, where: str = "mapping") -> "Mapping":
-        if not isinstance(data, dict):
-            raise EinsimError(f"{where}: a mapping is a YAML/JSON object with einsum, unit and levels")
-        for key in data:
-            if key not in _TOP_KEYS:
-                raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _TOP_KEYS))
-        for key in _TOP_KEYS:
-            if key not in data:
-                raise EinsimError(f"{where}: missing key {key!r}")
+        check_keys(data, _TOP_KEYS, _TOP_KEYS, where, "a mapping is a YAML/JSON object with einsum, unit and levels")
         if not isinstance(data["levels"], list) or not data["levels"]:
             raise EinsimError(f"{where}.levels: a non-empty list of levels, outermost first")
         levels = tuple(_level_from_dict(lv, f"{where}.levels[{i}]") for i, lv in enumerate(data["levels"]))
         return cls(str(data["einsum"]), str(data["unit"]), levels)
-
-    @classmethod
-    def from_yaml(cls, text: str, where: str = "mapping") -> "Mapping":
-        return cls.from_dict(load_plain(text, where), where)
 
 
 def _factors(value: Any, where: str) -> dict[str, int]:
@@ -109,24 +139,34 @@ def _factors(value: Any, where: str) -> dict[str, int]:
 
 
 def _level_from_dict(data: Any, where: str) -> LevelMapping:
-    if not isinstance(data, dict):
-        raise EinsimError(f"{where}: a level is an object with target, temporal, order, spatial, keep")
-    for key in data:
-        if key not in _LEVEL_KEYS:
-            raise EinsimError(f"{where}: unknown key {key!r}" + did_you_mean(str(key), _LEVEL_KEYS))
-    if "target" not in data:
-        raise EinsimError(f"{where}: missing key 'target'")
+    check_keys(data, _LEVEL_KEYS, ("target",), where, "a level is an object with target, temporal, order, spatial, keep")
     order = data.get("order") or []
     keep = data.get("keep")
     if not isinstance(order, list) or (keep is not None and not isinstance(keep, list)):
         raise EinsimError(f"{where}: order and keep are lists of names")
+    spatial, axis = _spatial(data.get("spatial"), f"{where}.spatial")
     return LevelMapping(
         target=str(data["target"]),
         temporal=_factors(data.get("temporal"), f"{where}.temporal"),
         order=tuple(str(v) for v in order),
-        spatial=_factors(data.get("spatial"), f"{where}.spatial"),
+        spatial=spatial,
         keep=None if keep is None else tuple(str(t) for t in keep),
+        spatial_axis=axis,
     )
+
+
+def _spatial(value: Any, where: str) -> tuple[dict[str, int], dict[str, int] | None]:
+    """``{index: factor}`` (no axes stated) or a list with one such object per array axis."""
+    if not isinstance(value, list):
+        return _factors(value, where), None
+    spatial: dict[str, int] = {}
+    axis: dict[str, int] = {}
+    for a, per_axis in enumerate(value):
+        for v, f in _factors(per_axis, f"{where}[{a}]").items():
+            if v in spatial:
+                raise EinsimError(f"{where}: index {v} is spread along axes {axis[v]} and {a}; give it one axis")
+            spatial[v], axis[v] = f, a
+    return spatial, axis
 
 
 def validate_factors(mapping: Mapping, sizes: TMapping[str, int], tensors: Sequence[str]) -> None:

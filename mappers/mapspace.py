@@ -10,7 +10,8 @@ What the space contains, and what it prunes (and why that is safe):
 
 - Perfect factorizations only: the factors of an index multiply to its size.
 - Spatial factors only at levels with a fan-out > 1 (and only for the indices a constraint allows),
-  their product at a level at most its fan-out.
+  each along one array axis of the level (a 2D array has two, as Timeloop's meshX/meshY); the
+  product of the factors along an axis is at most that axis's fan-out.
 - A spatial split of an index is the innermost split of that index: no factor of it at deeper
   levels. The kernel assumes this (einsim.sim.kernels.nest); it also means one spatial level per
   index. This is a restriction of the model, not a symmetry.
@@ -87,8 +88,8 @@ def _prime_factors(n: int) -> list[int]:
     return out + ([n] if n > 1 else [])
 
 
-def _factorizations(size: int, slots: list[tuple[int, bool, int]]) -> list[tuple[int, ...]]:
-    """Every assignment of factors to ``slots`` (level, is_spatial, max factor), outer to inner,
+def _factorizations(size: int, slots: list[tuple[int, bool, int, int]]) -> list[tuple[int, ...]]:
+    """Every assignment of factors to ``slots`` (level, is_spatial, max factor, axis), outer to inner,
     that multiplies to ``size``, with nothing after a spatial factor > 1."""
     out: list[tuple[int, ...]] = []
 
@@ -97,7 +98,7 @@ def _factorizations(size: int, slots: list[tuple[int, bool, int]]) -> list[tuple
             if left == 1:
                 out.append(acc)
             return
-        _, spatial, cap = slots[i]
+        _, spatial, cap, _ = slots[i]
         for f in _divisors(left):
             if f > cap:
                 break
@@ -168,6 +169,10 @@ class Mapspace:
         fanout = [lv.fanout for lv in hierarchy.levels]
         self.fanout = np.array(fanout, dtype=np.int64)
         self.fan_levels = [lv for lv in range(L) if fanout[lv] > 1]
+        # one spatial slot per (fan-out level, array axis); the factors along a slot fit its side
+        self.fan_slots = [(lv, a) for lv in self.fan_levels for a in range(len(hierarchy.levels[lv].axis_sizes))]
+        self.slot_cap = np.array([hierarchy.levels[lv].axis_sizes[a] for lv, a in self.fan_slots], dtype=np.int64)
+        S = len(self.fan_slots)
 
         # per index: its factorizations as [F, L] temporal and spatial factors
         tables = []
@@ -176,28 +181,40 @@ class Mapspace:
             for lv, name in enumerate(names):
                 if dim in constraints.ones.get(name, ()):
                     continue
-                slots.append((lv, False, size))
+                slots.append((lv, False, size, -1))
                 allowed = constraints.spatial.get(name)
                 if fanout[lv] > 1 and (allowed is None or dim in allowed):
-                    cap = min(fanout[lv], allowed[dim]) if isinstance(allowed, dict) else fanout[lv]
-                    slots.append((lv, True, cap))
+                    for a, side in enumerate(hierarchy.levels[lv].axis_sizes):
+                        cap = min(side, allowed[dim]) if isinstance(allowed, dict) else side
+                        if cap > 1:
+                            slots.append((lv, True, cap, a))
             facts = _factorizations(size, slots)
             if not facts:
                 raise EinsimError(f"mapspace of {problem.name}: index {dim} (size {size}) has no legal factorization "
                                   "under the constraints")
             t = np.ones((len(facts), L), dtype=np.int64)
             s = np.ones((len(facts), L), dtype=np.int64)
+            ax = np.zeros((len(facts), L), dtype=np.int64)
+            ss = np.ones((len(facts), S), dtype=np.int64)
             for i, fs in enumerate(facts):
-                for (lv, spatial, _), f in zip(slots, fs):
-                    (s if spatial else t)[i, lv] *= f
-            tables.append((t, s))
-        self.n_factorizations = [len(t) for t, _ in tables]
+                for (lv, spatial, _, a), f in zip(slots, fs):
+                    if not spatial:
+                        t[i, lv] *= f
+                    elif f > 1:
+                        s[i, lv], ax[i, lv] = f, a
+                        ss[i, self.fan_slots.index((lv, a))] = f
+            tables.append((t, s, ax, ss))
+        self.n_factorizations = [len(t) for t, *_ in tables]
         F = max(self.n_factorizations)
         self._t = np.ones((D, F, L), dtype=np.int64)
         self._s = np.ones((D, F, L), dtype=np.int64)
-        for d, (t, s) in enumerate(tables):
+        self._a = np.zeros((D, F, L), dtype=np.int64)  # the axis of each spatial factor
+        self._ss = np.ones((D, F, S), dtype=np.int64)  # spatial factor per (level, axis) slot
+        for d, (t, s, ax, ss) in enumerate(tables):
             self._t[d, : len(t)] = t
             self._s[d, : len(s)] = s
+            self._a[d, : len(ax)] = ax
+            self._ss[d, : len(ss)] = ss
         self._dims_ld = np.arange(D)[None, None, :]
         self._levels_ld = np.arange(L)[None, :, None]
         # [D, F, L] bit d set where index d loops at a level
@@ -242,19 +259,19 @@ class Mapspace:
     def size(self) -> int:
         """The exact number of points (factorizations x canonical orders x keep choices)."""
         D, L = self.D, self.L
-        # dynamic programming over indices: state = (spatial use per fan-out level, loop mask per level)
-        states: dict[tuple, int] = {(tuple(1 for _ in self.fan_levels), tuple(0 for _ in range(L))): 1}
+        # dynamic programming over indices: state = (spatial use per (level, axis) slot, loop mask per level)
+        states: dict[tuple, int] = {(tuple(1 for _ in self.fan_slots), tuple(0 for _ in range(L))): 1}
         for d in range(D):
             keys: dict[tuple, int] = defaultdict(int)
             for i in range(self.n_factorizations[d]):
-                use = tuple(int(self._s[d, i, lv]) for lv in self.fan_levels)
+                use = tuple(int(x) for x in self._ss[d, i])
                 bits = tuple(int(self._bits[d, i, lv]) for lv in range(L))
                 keys[(use, bits)] += 1
             nxt: dict[tuple, int] = defaultdict(int)
             for (use, masks), n in states.items():
                 for (u, b), m in keys.items():
                     new_use = tuple(a * c for a, c in zip(use, u))
-                    if any(x > self.fanout[lv] for x, lv in zip(new_use, self.fan_levels)):
+                    if any(x > c for x, c in zip(new_use, self.slot_cap)):
                         continue
                     nxt[(new_use, tuple(a | c for a, c in zip(masks, b)))] += n * m
             states = nxt
@@ -268,39 +285,41 @@ class Mapspace:
 
     # ------------------------------------------------------------------ encoding
 
-    def _factor_arrays(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """[n, L, D] temporal and spatial factors (C-contiguous, as the kernel runs fastest on) and [n, L] loop masks."""
+    def _factor_arrays(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """[n, L, D] temporal factors, spatial factors and their axes (C-contiguous, as the kernel runs
+        fastest on) and [n, L] loop masks."""
         f = fidx[:, None, :]
         t = self._t[self._dims_ld, f, self._levels_ld]
         s = self._s[self._dims_ld, f, self._levels_ld]
+        a = self._a[self._dims_ld, f, self._levels_ld]
         masks = self._bits[self._dims_ld, f, self._levels_ld].sum(axis=2)
-        return t, s, masks
+        return t, s, a, masks
 
     def fits(self, fidx: np.ndarray) -> np.ndarray:
-        """[n] bool: the spatial factors of each level fit its fan-out."""
-        s = self._s[np.arange(self.D), fidx]  # [n, D, L]
-        return np.all(s.prod(axis=1) <= self.fanout, axis=1)
+        """[n] bool: the spatial factors along each axis of each level fit that axis's fan-out."""
+        ss = self._ss[np.arange(self.D), fidx]  # [n, D, S]
+        return np.all(ss.prod(axis=1) <= self.slot_cap, axis=1)
 
     def orders_of(self, fidx: np.ndarray) -> np.ndarray:
         """[n, L] the number of canonical loop orders per level."""
         return self.n_orders[self._bits[np.arange(self.D), fidx].sum(axis=1)]
 
     def encode(self, g: Genome) -> Encoded:
-        t, s, masks = self._factor_arrays(g.fidx)
+        t, s, a, masks = self._factor_arrays(g.fidx)
         order = self._orders[masks, g.oidx]
-        return Encoded(t, s, order, self._keeps[g.kidx])
+        return Encoded(t, s, order, self._keeps[g.kidx], a)
 
     # ------------------------------------------------------------------ enumeration
 
     def _prefix(self) -> np.ndarray:
         """[P, D-1] fan-out-legal factorization indices of every index but the last."""
         rows = np.zeros((1, 0), dtype=np.int64)
-        use = np.ones((1, self.L), dtype=np.int64)
+        use = np.ones((1, len(self.fan_slots)), dtype=np.int64)
         for d in range(self.D - 1):
             f = self.n_factorizations[d]
             rows = np.concatenate([np.repeat(rows, f, axis=0), np.tile(np.arange(f), len(rows))[:, None]], axis=1)
-            use = np.repeat(use, f, axis=0) * np.tile(self._s[d, :f], (len(use), 1))
-            ok = np.all(use <= self.fanout, axis=1)
+            use = np.repeat(use, f, axis=0) * np.tile(self._ss[d, :f], (len(use), 1))
+            ok = np.all(use <= self.slot_cap, axis=1)
             rows, use = rows[ok], use[ok]
         return rows
 
@@ -362,7 +381,7 @@ class Mapspace:
         D, F = self._t.shape[:2]
         lists = []
         for d in range(D):
-            vecs = [tuple(self._t[d, i]) + tuple(self._s[d, i]) for i in range(self.n_factorizations[d])]
+            vecs = [tuple(self._t[d, i]) + tuple(self._ss[d, i]) for i in range(self.n_factorizations[d])]
             index = {v: i for i, v in enumerate(vecs)}
             per = []
             for v in vecs:
@@ -439,5 +458,9 @@ def encoded_row_to_mapping(problem: NestProblem, hierarchy: Hierarchy, enc: Enco
         may = list(dict.fromkeys(t.rstrip("'") for t in problem.tensors
                                  if level.may_keep is None or t.rstrip("'") in level.may_keep))
         keep = None if lv == 0 or kept == may else tuple(kept)
-        levels.append(LevelMapping(level.name, temporal, order, spatial, keep))
+        axis = None
+        if len(level.axis_sizes) > 1:
+            axes = enc.axes()
+            axis = {dims[d]: int(axes[k, lv, d]) for d in range(len(dims)) if enc.spatial[k, lv, d] > 1}
+        levels.append(LevelMapping(level.name, temporal, order, spatial, keep, axis))
     return Mapping(problem.name, hierarchy.unit, tuple(levels))

@@ -1,11 +1,10 @@
-"""The "search" mapper: each Einsum of a cascade mapped on its own by a mapspace search, run in sequence.
+"""The "search" mapper: the whole-cascade search (einsim.mappers.fused) as a registered mapper.
 
-Each Einsum goes to the compute unit the roofline picks for it (the one that would finish it
-soonest); its mapspace on that unit's storage hierarchy is searched (einsim.mappers.search) for
-the best mapping by ``objective``; the cascade's Result is the Einsums' Results one after another,
-every intermediate round-tripping through the levels its mapping names (no fusion). Options:
-``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, random, hill), ``budget``
-(evaluations per Einsum) and ``seed``; a caller may pass ``progress``, told a status line before each Einsum.
+Units come from the op tables, intermediates are fused where that pays, and each per-Einsum
+space is enumerated when it has at most ``budget`` points (the answer is then optimal) and hill
+climbed with ``budget`` evaluations otherwise. The Result is the Einsums' Results one after
+another. Options: ``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, hill),
+``budget`` and ``seed``; a caller may pass ``progress``, told a status line as each space starts.
 """
 
 from __future__ import annotations
@@ -15,28 +14,18 @@ from typing import Callable
 from einsim.arch import Architecture
 from einsim.einsum import Cascade
 from einsim.errors import EinsimError
-from einsim.mappers.hierarchy import hierarchy_for
-from einsim.mappers.mapspace import Mapspace
+from einsim.mappers.fused.evaluate import cascade_result
+from einsim.mappers.fused.search import map_cascade
 from einsim.mappers.registry import register
-from einsim.mappers.roofline import fastest_unit
-from einsim.mappers.search import search
-from einsim.sim.nest import NestProblem
-from einsim.sim.result import Result, from_counts, seq
+from einsim.sim.result import Result
 
 
 @register("search")
 def per_einsum_search(arch: Architecture, cascade: Cascade, *, objective: str = "edp", method: str = "auto",
                       budget: int = 2000, seed: int = 0, progress: Callable[[str], None] | None = None) -> Result:
-    """Best mapping of every Einsum by a mapspace search; the Results in sequence."""
-    parts = []
-    for i, einsum in enumerate(cascade.einsums):
-        unit, _, _ = fastest_unit(arch, einsum)
-        if progress is not None:
-            progress(f"search: {cascade.name} {einsum.name} on {unit} ({i + 1}/{len(cascade.einsums)})")
-        hierarchy = hierarchy_for(arch, unit, einsum)
-        problem = NestProblem.from_einsum(einsum)
-        found = search(Mapspace(problem, hierarchy), objective=objective, method=method, budget=int(budget), seed=int(seed))
-        if found.counts is None:
-            raise EinsimError(f"{einsum.name}: no valid mapping on {unit} among {found.evaluations} evaluated", einsum.location)
-        parts.append(from_counts(problem, hierarchy, found.counts, einsum.name))
-    return seq(*parts, name=cascade.name)
+    """The best whole-cascade mapping by ``objective``; its Result."""
+    status = None if progress is None else (lambda msg, _n: progress(f"search: {cascade.name} {msg}"))
+    found = map_cascade(cascade, arch, objective, budget=int(budget), seed=int(seed), method=method, status=status)
+    if found.best is None:
+        raise EinsimError(f"{cascade.name}: no valid mapping on {arch.name} among {found.evaluated} evaluated")
+    return cascade_result(found.best, cascade, arch)

@@ -75,11 +75,12 @@ class _Found:
 
 
 def _take(enc: Encoded, rows: np.ndarray) -> Encoded:
-    return Encoded(enc.temporal[rows], enc.spatial[rows], enc.order[rows], enc.keep[rows])
+    return Encoded(enc.temporal[rows], enc.spatial[rows], enc.order[rows], enc.keep[rows], enc.axes()[rows])
 
 
 def _cat(encs: list[Encoded]) -> Encoded:
-    return Encoded(*(np.concatenate([getattr(e, f) for e in encs]) for f in ("temporal", "spatial", "order", "keep")))
+    return Encoded(*(np.concatenate([getattr(e, f) for e in encs]) for f in ("temporal", "spatial", "order", "keep")),
+                   np.concatenate([e.axes() for e in encs]))
 
 
 def pareto_rows(latency: np.ndarray, energy: np.ndarray, key: np.ndarray) -> np.ndarray:

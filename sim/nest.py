@@ -14,6 +14,10 @@ Access counting follows Timeloop's definitions (checked against its reference ou
   the tensor never cause a refetch;
 - a parent reads the union of what its spatial children fill (multicast), and partial sums of
   children that differ only in a reduced index are added on the way up (spatial reduction);
+- spatial factors run along the array axes of their level (``Level.axes``, as Timeloop's
+  meshX/meshY); the factors along one axis must fit its side. ``multicast`` says, per axis, how
+  many children share each word a tensor sends (or, for the output, how many partial sums one
+  update reduces);
 - an output element's first write needs no read of an earlier partial sum;
 - the compute unit reads its operands at every point: there is no reuse below the innermost level.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Mapping as TMapping, Sequence
 
 import numpy as np
 
@@ -104,6 +109,17 @@ class Level:
     read_bw_words: float = INF  # per cycle per instance
     write_bw_words: float = INF
     may_keep: tuple[str, ...] | None = None  # tensors it can hold (None: any)
+    axes: tuple[int, ...] = ()  # the fan-out per array axis, e.g. (256, 256); () means one axis of ``fanout``
+
+    def __post_init__(self) -> None:
+        if self.axes and math.prod(self.axes) != self.fanout:
+            raise EinsimError(f"level {self.name}: its axes {list(self.axes)} multiply to "
+                              f"{math.prod(self.axes)}, but its fan-out is {self.fanout}")
+
+    @property
+    def axis_sizes(self) -> tuple[int, ...]:
+        """The fan-out of each array axis below this level (one axis when none are declared)."""
+        return self.axes or (self.fanout,)
 
 
 @dataclass(frozen=True)
@@ -127,30 +143,62 @@ class Encoded:
     spatial: np.ndarray  # [N, L, D]
     order: np.ndarray  # [N, L, D] dims of each level's temporal loops, outer to inner
     keep: np.ndarray  # [N, L, T] bool
+    axis: np.ndarray | None = None  # [N, L, D] the array axis each spatial factor runs along (None: all on axis 0)
+
+    def axes(self) -> np.ndarray:
+        """[N, L, D] the axis of each spatial factor (zeros where none were given)."""
+        return self.axis if self.axis is not None else np.zeros_like(self.spatial)
 
 
-def keeps_of(problem: NestProblem, hierarchy: Hierarchy, mapping) -> np.ndarray:
+def assign_axes(spatial: TMapping[str, int], sizes: Sequence[int]) -> dict[str, int]:
+    """An axis for each spatial factor of a mapping that names none: largest factor first (ties in the
+    mapping's order), each goes to the axis with the most room left that still holds it (axis 0 when
+    none does, which the fan-out check then refuses)."""
+    room = [float(s) for s in sizes]
+    out = {}
+    for v, f in sorted(spatial.items(), key=lambda item: -item[1]):
+        fits = [a for a in range(len(room)) if f <= room[a]]
+        a = max(fits, key=lambda a: room[a]) if fits else 0
+        room[a] /= f
+        out[v] = a
+    return out
+
+
+def axis_of(lm, level: Level) -> dict[str, int]:
+    """The axis of each spatial factor of level mapping ``lm`` on ``level``."""
+    if lm.spatial_axis is not None:
+        return dict(lm.spatial_axis)
+    return assign_axes(lm.spatial, level.axis_sizes)
+
+
+def keeps_of(problem: NestProblem, hierarchy: Hierarchy, mapping, homes: TMapping[str, str] | None = None) -> np.ndarray:
     """[L, T] which level keeps which tensor: the mapping's keep lists within what each level may hold.
-    The outermost level keeps everything."""
+    The outermost level keeps everything but the tensors in ``homes`` (tensor -> level), which
+    live at their home and nowhere above it (a fused intermediate never goes to DRAM)."""
     out = np.zeros((len(hierarchy.levels), len(problem.tensors)), dtype=np.bool_)
     by_target = {lv.target: lv for lv in mapping.levels}
+    names = hierarchy.names()
+    homes = homes or {}
     for li, level in enumerate(hierarchy.levels):
         lm = by_target.get(level.name)
         for t, name in enumerate(problem.tensors):
             base = name.rstrip("'")
             allowed = level.may_keep is None or base in level.may_keep
             wanted = lm is None or lm.keep is None or base in lm.keep or name in lm.keep
-            out[li, t] = li == 0 or (allowed and wanted)
+            home = names.index(homes[base]) if base in homes else 0
+            out[li, t] = li == home or (li > home and allowed and wanted)
     return out
 
 
-def encode(problem: NestProblem, hierarchy: Hierarchy, mappings) -> Encoded:
-    """Mappings (einsim.mappers.Mapping) into arrays; levels are matched by name, missing ones are 1."""
+def encode(problem: NestProblem, hierarchy: Hierarchy, mappings, homes: TMapping[str, str] | None = None) -> Encoded:
+    """Mappings (einsim.mappers.Mapping) into arrays; levels are matched by name, missing ones are 1.
+    ``homes`` (tensor -> level) places fused tensors below the outermost level (see keeps_of)."""
     n, L, D, T = len(mappings), len(hierarchy.levels), len(problem.dims), len(problem.tensors)
     temporal = np.ones((n, L, D), dtype=np.int64)
     spatial = np.ones((n, L, D), dtype=np.int64)
     order = np.tile(np.arange(D, dtype=np.int64), (n, L, 1))
     keep = np.zeros((n, L, T), dtype=np.bool_)
+    axis = np.zeros((n, L, D), dtype=np.int64)
     names = hierarchy.names()
     dim_index = {d: i for i, d in enumerate(problem.dims)}
     for k, m in enumerate(mappings):
@@ -162,9 +210,11 @@ def encode(problem: NestProblem, hierarchy: Hierarchy, mappings) -> Encoded:
                 temporal[k, li, dim_index[v]] = f
             for v, f in lm.spatial.items():
                 spatial[k, li, dim_index[v]] = f
+            for v, a in axis_of(lm, hierarchy.levels[li]).items():
+                axis[k, li, dim_index[v]] = a
             order[k, li] = [dim_index[v] for v in lm.loop_order(problem.dims)]
-        keep[k] = keeps_of(problem, hierarchy, m)
-    return Encoded(temporal, spatial, order, keep)
+        keep[k] = keeps_of(problem, hierarchy, m, homes)
+    return Encoded(temporal, spatial, order, keep, axis)
 
 
 @dataclass
@@ -201,10 +251,41 @@ class BatchCounts:
                           float(self.cycles[k]), self.energy_J[k], bool(self.valid[k]), self.tile_words[k])
 
 
+def multicast(problem: NestProblem, hierarchy: Hierarchy, mapping) -> dict[str, list[dict[str, int]]]:
+    """Per fan-out level, per array axis: for each tensor, how many children along that axis share
+    one word of it (the product of the axis's spatial factors over indices the tensor does not use).
+    For the output this is the spatial reduction along the axis."""
+    by_target = {lm.target: lm for lm in mapping.levels}
+    out: dict[str, list[dict[str, int]]] = {}
+    for level in hierarchy.levels:
+        lm = by_target.get(level.name)
+        if lm is None or not lm.spatial:
+            continue
+        axes = axis_of(lm, level)
+        per_axis = []
+        for a in range(len(level.axis_sizes)):
+            row = {}
+            for t, name in enumerate(problem.tensors):
+                row[name] = math.prod(f for v, f in lm.spatial.items()
+                                      if axes[v] == a and not problem.relevant(t, problem.dims.index(v)))
+            per_axis.append(row)
+        out[level.name] = per_axis
+    return out
+
+
+def axis_table(hierarchy: Hierarchy) -> np.ndarray:
+    """[L, A] the fan-out of each axis of each level; levels with fewer axes are padded with 1."""
+    A = max(len(lv.axis_sizes) for lv in hierarchy.levels)
+    out = np.ones((len(hierarchy.levels), A), dtype=np.int64)
+    for i, lv in enumerate(hierarchy.levels):
+        out[i, : len(lv.axis_sizes)] = lv.axis_sizes
+    return out
+
+
 def hierarchy_arrays(hierarchy: Hierarchy) -> tuple[np.ndarray, ...]:
     lv = hierarchy.levels
     f = lambda attr: np.array([getattr(x, attr) for x in lv], dtype=np.float64)  # noqa: E731
-    return (np.array([x.fanout for x in lv], dtype=np.int64), f("capacity_words"),
+    return (axis_table(hierarchy), f("capacity_words"),
             np.array([x.block_words for x in lv], dtype=np.float64), f("read_J"), f("write_J"), f("update_J"),
             f("leak_J_per_cycle"), f("read_bw_words"), f("write_bw_words"))
 
@@ -224,7 +305,7 @@ def evaluate_encoded(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded) -
     is_output = np.zeros(T, dtype=np.bool_)
     is_output[problem.output] = True
     evaluate_nest(problem.coef, is_output, *hierarchy_arrays(hierarchy), float(hierarchy.op_energy_J),
-                  float(hierarchy.op_cycles), enc.temporal, enc.spatial, enc.order, enc.keep,
+                  float(hierarchy.op_cycles), enc.temporal, enc.spatial, enc.axes(), enc.order, enc.keep,
                   reads, fills, updates, cycles, energy, valid, tile_words, instances)
     computes = np.prod(enc.temporal, axis=(1, 2))
     return BatchCounts(reads, fills, updates, cycles, energy, valid, tile_words, instances, computes)

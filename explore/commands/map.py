@@ -1,10 +1,19 @@
-"""`einsim map`: search the mapspace of one Einsum on one compute unit and print the best mapping.
+"""`einsim map`: search the mapspace of a whole cascade (fused) or of one Einsum, print the best mapping.
 
-JSON output (``--json``)::
+Without ``--unit`` the whole cascade is mapped (einsim.mappers.fused: units picked from the op
+tables, intermediates fused where that pays, optimal when every per-Einsum space fits the
+budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
 
-    {"einsum", "unit", "objective", "method", "mapspace_size", "evaluations", "valid_evaluations",
-     "seconds", "evals_per_s", "latency_s", "energy_J", "cycles", "score", "level_bytes": {level: bytes},
-     "mapping": {...}, "pareto": [{"latency_s", "energy_J", "mapping"}]}
+    {"workload", "objective", "latency_s", "energy_J", "score", "mapping": {cascade mapping},
+     "mapspace_size", "evaluated", "seconds", "optimal", "einsums": [{"einsum", "unit", "latency_s",
+     "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
+     "pareto": [{"latency_s", "energy_J", "mapping"}]}
+
+With ``--unit`` one Einsum is searched on that unit (einsim.mappers.search)::
+
+    {"einsum", "unit", "objective", "method", "mapspace_size", "evaluations", "evaluated",
+     "valid_evaluations", "seconds", "evals_per_s", "latency_s", "energy_J", "cycles", "score",
+     "optimal", "level_bytes": {level: bytes}, "mapping": {...}, "pareto": [...]}
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.explore.progress import Progress
+from einsim.mappers.cascade_mapping import validate
+from einsim.mappers.fused import map_cascade
+from einsim.mappers.fused.evaluate import einsum_cost
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapspace import Mapspace
 from einsim.mappers.search import METHODS, OBJECTIVES, search
@@ -28,21 +40,26 @@ from einsim.sim.nest import NestProblem
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "map",
-        help="search the mapspace of an Einsum on an architecture; print the best mapping and its cost",
-        description="Enumerate the mapspace of one Einsum on one compute unit (tilings, spatial splits, loop "
-        "orders), search it for the best latency, energy or EDP, and print the best mapping (YAML), its cost, "
-        "bytes moved per level and the evaluations per second.",
-        epilog="example: einsim map --arch designs/arch/edge.yaml --workload gemm --unit Array2D "
-        "--set M=1024 --set K=1024 --set N=1024 --objective edp",
+        help="search the mapspace of a cascade (fused) or one Einsum; print the best mapping and its cost",
+        description="Map a whole cascade: each Einsum's unit (from the op tables), tilings, spatial splits per "
+        "array axis, loop orders, and which intermediates stay on chip (fused). The search keeps per-Einsum "
+        "Pareto sets keyed by what a fused neighbour needs and joins them, so it is optimal when every "
+        "per-Einsum space fits --budget. Prints the best mapping (YAML), its cost, the latency-energy front "
+        "and the search statistics. With --unit, one Einsum is searched on that unit.",
+        epilog="examples: einsim map --arch designs/arch/fusemax.yaml --workload gemm --json;  "
+        "einsim map --arch designs/arch/edge.yaml --workload gemm --unit Array2D --set M=1024 --set K=1024 "
+        "--set N=1024 --objective edp",
     )
     p.add_argument("--arch", required=True, help="architecture YAML file")
     p.add_argument("--workload", required=True, help="workload YAML file (or the name of a bundled one)")
-    p.add_argument("--einsum", help="the Einsum to map (default: the only one)")
-    p.add_argument("--unit", help="compute unit (default: the only one that runs the Einsum's ops)")
+    p.add_argument("--einsum", help="map this Einsum alone (default: the whole cascade)")
+    p.add_argument("--unit", help="search one Einsum on this compute unit (default: units are chosen by the search)")
     p.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimize (default edp)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="bind a rank size (repeatable)")
     p.add_argument("--search", choices=METHODS, default="auto",
-                   help="auto: exhaustive if the space fits the budget, else hill climbing (default)")
+                   help="auto: exhaustive where a space fits the budget, else hill climbing (default); "
+                   "random only with --unit")
+    p.add_argument("--no-fuse", action="store_true", help="keep every intermediate in DRAM")
     p.add_argument("--budget", type=int, default=1_000_000, help="evaluations for random/hill (default 1e6)")
     p.add_argument("--seed", type=int, default=0, help="seed of random and hill (default 0)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker threads (same answer for any count)")
@@ -81,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         raise EinsimError("--budget and -j take positive whole numbers")
     arch = load_arch(args.arch)
     cascade = load_workload(args.workload, parse_sets(args.set))
+    if args.unit is None:
+        return run_cascade(args, arch, cascade)
     einsum = pick_einsum(cascade, args.einsum)
     unit = pick_unit(arch, einsum, args.unit)
     space = Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, unit, einsum))
@@ -96,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     report = {
         "einsum": einsum.name, "unit": unit, "objective": res.objective, "method": res.method,
-        "mapspace_size": size, "evaluations": res.evaluations, "valid_evaluations": res.valid_evaluations,
+        "mapspace_size": size, "evaluations": res.evaluations, "evaluated": res.evaluations,
+        "optimal": res.method == "exhaustive", "valid_evaluations": res.valid_evaluations,
         "seconds": res.seconds, "evals_per_s": res.evals_per_s,
         "latency_s": res.latency_s if res.best else None, "energy_J": res.energy_J if res.best else None,
         "cycles": res.counts.cycles if res.counts else None, "score": res.score if res.best else None,
@@ -119,3 +139,63 @@ def run(args: argparse.Namespace) -> int:
     print("mapping:")
     print(res.best.to_yaml().rstrip())
     return 0
+
+
+def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
+    """Map the whole cascade (or ``--einsum`` alone) with the fused search."""
+    if args.search == "random":
+        raise EinsimError("--search random needs --unit; the cascade search is auto, exhaustive or hill")
+    if args.einsum is not None:
+        pick_einsum(cascade, args.einsum)
+    bar = Progress(0, label="mappings", enabled=sys.stderr.isatty())
+
+    def status(msg: str, expected: int) -> None:
+        bar.label = msg
+        bar.grow(expected)
+
+    def advance(n: int) -> None:
+        bar.grow(max(0, bar.done + n - bar.total))  # hill climbing may overshoot its budget by a batch
+        bar.update(n)
+
+    res = map_cascade(cascade, arch, args.objective, einsum=args.einsum, budget=args.budget, seed=args.seed,
+                      workers=args.jobs, fuse=not args.no_fuse, method=args.search, progress=advance, status=status)
+    bar.close()
+    if res.best is None:
+        if args.json:
+            print_json({"workload": cascade.name, "objective": res.objective, "mapping": None, "latency_s": None,
+                        "energy_J": None, "mapspace_size": res.mapspace_size, "evaluated": res.evaluated,
+                        "seconds": res.seconds, "optimal": res.optimal})
+        else:
+            print("no valid mapping found (capacity or fan-out); raise --budget or check the architecture")
+        return 1
+    if args.einsum is None:
+        validate(res.best, cascade, arch)  # the printed mapping is a valid whole-cascade mapping
+    homes = res.best.fused_tensors()
+    per = []
+    for m in res.best.mappings:
+        c = einsum_cost(arch, cascade.einsum(m.einsum), m, homes)
+        per.append({"einsum": m.einsum, "unit": m.unit, "latency_s": c.latency_s, "energy_J": c.energy_J})
+    report = {
+        "workload": cascade.name, "objective": res.objective, "latency_s": res.latency_s, "energy_J": res.energy_J,
+        "score": res.score, "mapping": res.best.to_dict(), "mapspace_size": res.mapspace_size,
+        "evaluated": res.evaluated, "seconds": res.seconds, "optimal": res.optimal, "einsums": per,
+        "search": res.per_einsum,
+        "pareto": [{"latency_s": lat, "energy_J": en, "mapping": cm.to_dict()} for lat, en, cm in res.pareto],
+    }
+    if args.json:
+        print_json(report)
+        return 0
+    what = f"Einsum {args.einsum}" if args.einsum else f"cascade {cascade.name} ({len(res.best.mappings)} Einsums)"
+    print(f"{what} on {arch.name}: mapspace {res.mapspace_size:,} mappings; {res.evaluated:,} partial mappings "
+          f"evaluated in {res.seconds:.3g} s; {'optimal' if res.optimal else 'not proven optimal (a space exceeded --budget)'}")
+    print(f"best by {res.objective}: latency {res.latency_s:.6g} s, energy {res.energy_J:.6g} J")
+    print(table([[r["einsum"], r["unit"], f"{r['latency_s']:.6g}", f"{r['energy_J']:.6g}"] for r in per],
+                ["einsum", "unit", "latency s", "energy J"]))
+    groups = [f"[{', '.join(g.einsums)}] at {', '.join(f'{t}@{h}' for t, h in g.homes.items())}" for g in res.best.fusion]
+    print("fused: " + ("; ".join(groups) if groups else "none (every intermediate in DRAM)"))
+    print(f"Pareto front (latency vs energy): {len(res.pareto)} mapping(s)")
+    print(table([[f"{lat:.6g}", f"{en:.6g}"] for lat, en, _ in res.pareto], ["latency s", "energy J"]))
+    print("mapping:")
+    print(res.best.to_yaml().rstrip())
+    return 0
+

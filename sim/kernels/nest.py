@@ -65,11 +65,15 @@ def _moved(coef, nnz, nz_dim, nz_coef, t, x, xrow, base, below, n_above, rel_las
 
 
 @njit
-def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_update, leak, bw_read, bw_write,
-                  op_energy, op_cycles, temporal, spatial, order, keep,
+def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, e_update, leak, bw_read, bw_write,
+                  op_energy, op_cycles, temporal, spatial, axis, order, keep,
                   reads, fills, updates, cycles, energy, valid, tile_words, instances):
-    """Evaluate N mappings; every output array's first axis is N (results are per instance)."""
+    """Evaluate N mappings; every output array's first axis is N (results are per instance).
+    ``axis[n, lv, d]`` is the array axis the spatial factor of dim d at level lv runs along; the product
+    of a level's spatial factors on an axis must not exceed that axis's fan-out ``axis_size[lv, a]``."""
     n_map, L, D = temporal.shape
+    A = axis_size.shape[1]
+    axis_use = np.ones(A, dtype=np.int64)
     T = coef.shape[0]
     TD = coef.shape[1]
     relevant = np.zeros((T, D), dtype=np.bool_)
@@ -120,10 +124,20 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
         instances[n, 0] = 1
         for lv in range(L):
             used = 1
+            for a in range(A):
+                axis_use[a] = 1
             for d in range(D):
-                used *= spatial[n, lv, d]
-            if used > fanout[lv]:
-                ok = False
+                f = spatial[n, lv, d]
+                used *= f
+                if f > 1:
+                    a = axis[n, lv, d]
+                    if a < 0 or a >= A:
+                        ok = False
+                    else:
+                        axis_use[a] *= f
+            for a in range(A):
+                if axis_use[a] > axis_size[lv, a]:
+                    ok = False
             instances[n, lv + 1] = instances[n, lv] * used
         for d in range(D):
             tile[L, d] = 1
@@ -144,8 +158,10 @@ def evaluate_nest(coef, is_output, fanout, capacity, block, e_read, e_write, e_u
                 fills[n, lv, t] = 0.0
                 updates[n, lv, t] = 0.0
         for t in range(T):
-            parent = 0
-            for child in range(1, L + 1):
+            parent = 0  # the outermost keeper (DRAM, or the on-chip home of a fused intermediate)
+            while parent < L - 1 and not keep[n, parent, t]:
+                parent += 1
+            for child in range(parent + 1, L + 1):
                 if child < L and not keep[n, child, t]:
                     continue
                 if child == L:  # the compute units below the innermost keeper

@@ -115,8 +115,9 @@ class _Walker:
 
 
 def walk(problem: NestProblem, hierarchy: Hierarchy, temporal: np.ndarray, spatial: np.ndarray,
-         order: np.ndarray, keep: np.ndarray) -> NestCounts:
-    """Counts of one mapping (arrays as in einsim.sim.nest.Encoded, without the batch axis)."""
+         order: np.ndarray, keep: np.ndarray, axis: np.ndarray | None = None) -> NestCounts:
+    """Counts of one mapping (arrays as in einsim.sim.nest.Encoded, without the batch axis; ``axis``
+    None puts every spatial factor on axis 0)."""
     L, T = keep.shape
     loops = _loops(temporal, spatial, order)
     walker = _Walker(problem, loops, L)
@@ -170,6 +171,7 @@ def walk(problem: NestProblem, hierarchy: Hierarchy, temporal: np.ndarray, spati
             if keep[lv, t]:
                 tile_words[lv] += _tile_volume(problem, t, loops, lv)
     valid = all(tile_words[lv] <= hierarchy.levels[lv].capacity_words for lv in range(1, L))
+    valid = valid and _fans_out(hierarchy, spatial, np.zeros_like(spatial) if axis is None else axis)
     return NestCounts(reads, fills, updates, instances, computes, cycles, energy, valid, tile_words)
 
 
@@ -184,3 +186,18 @@ def _tile_volume(problem: NestProblem, t: int, loops: list[_Loop], level: int) -
             point[lp.dim] += v * lp.stride
         coords.add(tuple(int(x) for x in coef @ np.array(point)))
     return len(coords)
+
+
+def _fans_out(hierarchy: Hierarchy, spatial: np.ndarray, axis: np.ndarray) -> bool:
+    """Every level's spatial factors along each of its axes fit that axis's fan-out."""
+    for lv, level in enumerate(hierarchy.levels):
+        sizes = level.axis_sizes
+        use = [1] * len(sizes)
+        for d in range(spatial.shape[1]):
+            if spatial[lv, d] > 1:
+                if not 0 <= axis[lv, d] < len(sizes):
+                    return False
+                use[axis[lv, d]] *= int(spatial[lv, d])
+        if any(u > s for u, s in zip(use, sizes)):
+            return False
+    return True

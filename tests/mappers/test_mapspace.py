@@ -127,3 +127,27 @@ def test_size_of_gemm_1024_on_a_32x32_array_is_exact() -> None:
     assert space.n_factorizations == [121, 121, 121]
     assert space.size() == 15_261_180
     assert math.prod(space.n_factorizations) * 27 > space.size()
+
+
+def test_two_axis_array_respects_each_axis() -> None:
+    """On a 4x2 array no axis carries more than its side, and both axes are used: 8-way
+    parallelism needs one index along each axis (the flat model allowed m=8 on one side).
+    Every enumerated row evaluates valid on fan-out grounds, and the size counts the rows."""
+    problem = NestProblem("Z", ("m", "n", "k"), (8, 4, 2), GEMM.tensors, GEMM.projections, 2)
+    h = Hierarchy((Level("DRAM"), Level("Buf", fanout=8, axes=(4, 2)), Level("Reg")), "MAC", 1e-13)
+    space = Mapspace(problem, h)
+    parts = list(space.chunks(1000))
+    spatial = np.concatenate([p.spatial for p in parts])
+    axis = np.concatenate([p.axes() for p in parts])
+    assert space.size() == len(spatial)
+    for a, side in enumerate((4, 2)):
+        along = np.where((axis[:, 1] == a) & (spatial[:, 1] > 1), spatial[:, 1], 1).prod(axis=1)
+        assert along.max() == side
+    assert spatial[:, 1].prod(axis=1).max() == 8
+    assert not np.any(spatial[:, 1, 0] == 8)  # m = 8 along one axis of 4 or 2 is not in the space
+    enc = Encoded(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("temporal", "spatial", "order", "keep")),
+                  axis)
+    assert evaluate_encoded(problem, h, enc).valid.all()
+    best = space.to_mapping(enc, int(np.flatnonzero(spatial[:, 1].prod(axis=1) == 8)[0]))
+    lv = best.level("Buf")
+    assert lv.spatial_axis is not None and sorted(lv.spatial_axis.values()) == [0, 1]

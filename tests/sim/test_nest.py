@@ -40,8 +40,9 @@ def cases(draw):
     problem = NestProblem("rand", dims, sizes, ("A", "B", "Z"), projs, 2)
     L = draw(st.integers(2, 4))
     fanout = [draw(st.sampled_from([1, 1, 2, 4])) for _ in range(L)]
+    axes = [(2, 2) if f == 4 and draw(st.booleans()) else () for f in fanout]  # a 2x2 array or a flat pool
     levels = tuple(
-        Level(f"L{i}", fanout=fanout[i], capacity_words=draw(st.sampled_from([math.inf, 40, 400])) if i else math.inf,
+        Level(f"L{i}", fanout=fanout[i], axes=axes[i], capacity_words=draw(st.sampled_from([math.inf, 40, 400])) if i else math.inf,
               block_words=draw(st.sampled_from([1, 2, 4])), read_J=draw(st.floats(0.1, 5)) * 1e-12,
               write_J=draw(st.floats(0.1, 5)) * 1e-12, update_J=draw(st.floats(0.1, 5)) * 1e-12,
               leak_J_per_cycle=draw(st.sampled_from([0.0, 1e-15])),
@@ -51,6 +52,7 @@ def cases(draw):
     hierarchy = Hierarchy(levels, "MAC", 0.5e-12, op_cycles=draw(st.sampled_from([1.0, 2.0])))
     temporal = np.ones((L, D), dtype=np.int64)
     spatial = np.ones((L, D), dtype=np.int64)
+    axis = np.zeros((L, D), dtype=np.int64)
     room = list(fanout)
     # dims of a sliding window (p + r) stay temporal: a spatial split of them spreads the union of
     # the instances' tiles with gaps the kernel's axis-aligned hull does not model
@@ -66,21 +68,25 @@ def cases(draw):
             if d not in window and room[lv] % f == 0 and draw(st.booleans()):
                 # a spatial split is the innermost split of its dim (the rest loops outside it)
                 spatial[lv, d] = f
+                axis[lv, d] = draw(st.integers(0, len(levels[lv].axis_sizes) - 1))  # may overfill an axis
                 room[lv] //= f
                 temporal[lv, d] *= left
                 break
             temporal[lv, d] = f
     order = np.array([draw(st.permutations(range(D))) for _ in range(L)], dtype=np.int64)
-    keep = np.array([[True] * 3] + [[draw(st.booleans()) for _ in range(3)] for _ in range(L - 1)])
-    return problem, hierarchy, temporal, spatial, order, keep
+    # the outermost keeper is DRAM, or (a fused intermediate) a level below it
+    keep = np.array([[draw(st.booleans()) or draw(st.booleans()) for _ in range(3)]]
+                    + [[draw(st.booleans()) for _ in range(3)] for _ in range(L - 1)])
+    keep[0, ~keep.any(axis=0)] = True
+    return problem, hierarchy, temporal, spatial, order, keep, axis
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_kernel_equals_twin(case) -> None:
-    problem, hierarchy, temporal, spatial, order, keep = case
-    twin = walk(problem, hierarchy, temporal, spatial, order, keep)
-    enc = Encoded(temporal[None], spatial[None], order[None], keep[None])
+    problem, hierarchy, temporal, spatial, order, keep, axis = case
+    twin = walk(problem, hierarchy, temporal, spatial, order, keep, axis)
+    enc = Encoded(temporal[None], spatial[None], order[None], keep[None], axis[None])
     got = evaluate_encoded(problem, hierarchy, enc).one(0)
     np.testing.assert_array_equal(got.reads, twin.reads)
     np.testing.assert_array_equal(got.fills, twin.fills)
@@ -131,3 +137,23 @@ def test_gemm_dram_traffic_by_hand() -> None:
     assert counts.reads[1].tolist() == [192, 192, 192 - 24]
     assert counts.updates[1].tolist() == [0, 0, 192]
     assert counts.cycles == 192
+
+
+def test_each_axis_fan_out_is_respected() -> None:
+    """On a 4x4 array, 16 along one axis is refused and 4 x 4 across both axes is accepted; a flat
+    pool of 16 (the old model of every array) accepts both."""
+    problem = NestProblem("gemm", ("m", "n", "k"), (16, 4, 2), ("A", "B", "Z"),
+                          (((1, 0, 0), (0, 0, 1)), ((0, 0, 1), (0, 1, 0)), ((1, 0, 0), (0, 1, 0))), 2)
+    temporal = np.array([[[1, 1, 2], [1, 1, 1]], [[4, 1, 2], [1, 1, 1]]])
+    spatial = np.array([[[16, 1, 1], [1, 1, 1]], [[4, 4, 1], [1, 1, 1]]])
+    axis = np.array([[[0, 0, 0], [0, 0, 0]], [[0, 1, 0], [0, 0, 0]]])
+    order = np.tile(np.arange(3), (2, 2, 1))
+    keep = np.ones((2, 2, 3), dtype=bool)
+    flat = np.zeros_like(axis)  # a flat pool has one axis
+    for axes, along, expected in (((4, 4), axis, [False, True]), ((), flat, [True, True]), ((), axis, [True, False])):
+        hierarchy = Hierarchy((Level("DRAM", fanout=16, axes=axes), Level("Reg")), "MAC", 1e-13)
+        counts = evaluate_encoded(problem, hierarchy, Encoded(temporal, spatial, order, keep, along))
+        assert counts.valid.tolist() == expected
+        for k in range(2):
+            assert walk(problem, hierarchy, temporal[k], spatial[k], order[k], keep[k], along[k]).valid == expected[k]
+    assert counts.instances[:, 1].tolist() == [16, 16]

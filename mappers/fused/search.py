@@ -1,0 +1,321 @@
+"""Optimal search over a whole cascade: per-Einsum Pareto sets of partial mappings, joined.
+
+The cascade is taken in topological order. An intermediate that one Einsum writes and only the
+next one reads can be fused: it lives at an on-chip level (its *home*, a storage level on both
+units' paths) and every loop above the home is shared by both Einsums. A chain of fused Einsums
+is a fusion group with one home level.
+
+**Partial mappings.** For each Einsum, compute unit and *variant* (is its input fused, at which
+home; is its output fused, at which home), every point of its mapspace (einsim.mappers.mapspace)
+is scored by the loop-nest kernel with the fused tensors kept off DRAM. A point's
+*compatibility key* is what a fused neighbour must agree on: its loops above the home (level,
+index, factor, in order); unfused variants have no key.
+
+**Pruning (why it is safe).** The cascade's latency and energy are sums over its Einsums
+(einsim.mappers.fused.evaluate), and the objectives (latency, energy, latency x energy) are
+non-decreasing in both sums. Two partial mappings with the same Einsum, variant and key are
+interchangeable in any full mapping; if one is no worse in latency and energy, replacing the
+other by it never makes a full mapping worse. So only the Pareto set per (Einsum, variant, key)
+is kept, and the join — a dynamic programme along the chain whose state is (home of the
+outgoing fused tensor, key) — keeps only the Pareto set per state. The best full mapping and the
+latency-energy front of the whole mapspace survive: the answer equals brute force
+(tests/mappers/fused/test_cascade_search.py checks it on small cases).
+
+**Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
+larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
+says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
+order with a one-reader intermediate, one home level per group; Einsums with an iterative rank
+are mapped unfused with that rank's loop outermost at full count.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from einsim.arch import Architecture
+from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.cascade import Cascade, Einsum
+from einsim.errors import EinsimError
+from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
+from einsim.mappers.fused.evaluate import homes_for
+from einsim.mappers.hierarchy import hierarchy_for, storage_path
+from einsim.mappers.mapping import Mapping
+from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping
+from einsim.mappers.search import OBJECTIVES, pareto_rows, search
+from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
+
+Key = tuple[SharedLoop, ...]
+
+
+@dataclass(frozen=True)
+class Variant:
+    unit: str
+    home_in: str | None  # home of the fused input (None: the input comes from DRAM)
+    home_out: str | None  # home of the fused output
+
+    @property
+    def home(self) -> str | None:
+        return self.home_out or self.home_in
+
+
+@dataclass
+class Front:
+    """A Pareto set of partial (or full) mappings: latency, energy and what each is made of."""
+
+    latency: np.ndarray
+    energy: np.ndarray
+    items: list  # per row: a Mapping (partial) or a tuple of choices (joined)
+
+    def pruned(self) -> "Front":
+        keep = pareto_rows(self.latency, self.energy, np.arange(len(self.items)))
+        return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep])
+
+
+@dataclass
+class CascadeSearchResult:
+    objective: str
+    best: CascadeMapping | None
+    latency_s: float
+    energy_J: float
+    score: float
+    pareto: list[tuple[float, float, CascadeMapping]]  # by increasing latency
+    mapspace_size: int  # full mappings of the searched space
+    evaluated: int  # partial mappings scored by the kernel
+    seconds: float
+    optimal: bool  # every per-Einsum space was enumerated: best and front are exact
+    per_einsum: dict[str, dict] = field(default_factory=dict)  # statistics per Einsum
+
+
+def able_units(arch: Architecture, einsum: Einsum) -> list[str]:
+    """The compute units with every op ``einsum`` needs (the op tables decide the binding)."""
+    ops = ops_per_point(einsum)
+    return [u.name for u in arch.compute_units() if all(op in u.ops for op in ops)]
+
+
+def _fusable(cascade: Cascade, order: list[Einsum]) -> list[str | None]:
+    """Per Einsum, the tensor it may fuse with the next one (written by it, read only by the next)."""
+    out: list[str | None] = []
+    for i, e in enumerate(order):
+        nxt = order[i + 1] if i + 1 < len(order) else None
+        readers = [r for r in cascade.einsums if e.output in r.inputs]
+        ok = (nxt is not None and readers == [nxt] and len(cascade.writers(e.output)) == 1 and not e.iteration_var
+              and not nxt.iteration_var and e.output not in cascade.outputs and not cascade.tensors[e.output].iterative)
+        out.append(e.output if ok else None)
+    return out
+
+
+def _homes(arch: Architecture, unit: str) -> list[str]:
+    """Candidate homes of a fused tensor on ``unit``'s path: its shared on-chip levels."""
+    return storage_path(arch, unit)[0][1:]
+
+
+def _constraints(einsum: Einsum, hier_names: list[str]) -> Constraints:
+    """An iterative index loops only at the outermost level (at full count)."""
+    if not einsum.iteration_var:
+        return Constraints()
+    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]})
+
+
+def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> tuple[np.ndarray, list]:
+    """(per row a key id, the keys): the loops at levels above ``depth`` (level, index, factor), in order."""
+    n = len(enc.keep)
+    if depth <= 0:
+        return np.zeros(n, dtype=np.int64), [()]
+    fac = np.take_along_axis(enc.temporal[:, :depth], enc.order[:, :depth], axis=2)  # factors in loop order
+    packed = np.concatenate([np.where(fac > 1, enc.order[:, :depth], -1).reshape(n, -1),
+                             np.where(fac > 1, fac, 0).reshape(n, -1)], axis=1)
+    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
+    keys = []
+    half = depth * len(dims)
+    for row in uniq:
+        loops = []
+        for j in range(half):
+            if row[j] >= 0:
+                loops.append(SharedLoop(dims[row[j]], int(row[half + j]), names[j // len(dims)]))
+        keys.append(tuple(loops))
+    return inverse.reshape(-1), keys
+
+
+def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
+               progress: Callable[[int], None] | None, chunk: int = 1 << 15,
+               move_first: int | None = None) -> tuple[dict[Key, Front], dict[Key, int], int]:
+    """Every point of ``space`` with ``homes``: per key, its Pareto front and its number of points."""
+    problem, hier = space.problem, space.hierarchy
+    names = hier.names()
+    home_idx = {problem.tensors.index(t): names.index(lv) for t, lv in homes.items() if t in problem.tensors}
+
+    def task(genome):
+        enc = space.encode(genome)
+        if move_first is not None:  # the iterative index loops outermost at the outermost level
+            o = enc.order[:, 0]
+            enc.order[:, 0] = np.concatenate([np.full((len(o), 1), move_first), o[o != move_first].reshape(len(o), -1)], 1)
+        for t, h in home_idx.items():
+            enc.keep[:, :h, t] = False
+            enc.keep[:, h, t] = True
+        counts = evaluate_encoded(problem, hier, enc)
+        lat = counts.cycles / hier.clock_Hz
+        en = counts.energy_J.sum(axis=1)
+        kid, keys = _keys(enc, depth, names, problem.dims)
+        out = {}
+        for k, key in enumerate(keys):
+            rows = np.flatnonzero(kid == k)
+            good = rows[counts.valid[rows]]
+            keep = good[pareto_rows(lat[good], en[good], good)]
+            out[key] = (len(rows), lat[keep], en[keep], [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in keep])
+        return len(genome), out
+
+    fronts: dict[Key, Front] = {}
+    sizes: dict[Key, int] = {}
+    evaluated = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = map(task, space.genomes(chunk)) if workers == 1 else pool.map(task, space.genomes(chunk))
+        for n, part in parts:  # in enumeration order: deterministic for any number of workers
+            evaluated += n
+            if progress is not None:
+                progress(n)
+            for key, (count, lat, en, maps) in part.items():
+                sizes[key] = sizes.get(key, 0) + count
+                old = fronts.get(key)
+                if old is None:
+                    fronts[key] = Front(lat, en, maps)
+                else:
+                    fronts[key] = Front(np.concatenate([old.latency, lat]), np.concatenate([old.energy, en]),
+                                        old.items + maps).pruned()
+    return fronts, sizes, evaluated
+
+
+def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
+    return {"latency": lat, "energy": en, "edp": lat * en}[objective]
+
+
+METHODS = ("auto", "exhaustive", "hill")
+
+
+def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
+                budget: int = 1_000_000, seed: int = 0, workers: int = 1, fuse: bool = True, method: str = "auto",
+                progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
+                ) -> CascadeSearchResult:
+    """Map ``cascade`` (or its Einsum ``einsum`` alone) onto ``arch``; see the module docstring.
+    ``method``: auto enumerates a per-Einsum space of at most ``budget`` points and climbs a larger
+    one with ``budget`` evaluations; exhaustive enumerates every space; hill climbs every space.
+    ``status(message, evaluations to come)`` is told when a space starts, ``progress(n)`` as n finish."""
+    if objective not in OBJECTIVES:
+        raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
+    if method not in METHODS:
+        raise EinsimError(f"unknown cascade search method {method!r} (valid: {', '.join(METHODS)})")
+    if budget < 1 or workers < 1:
+        raise EinsimError("budget and workers are positive whole numbers")
+    start = time.perf_counter()
+    order = list(cascade) if einsum is None else [cascade.einsum(einsum)]
+    fusable = _fusable(cascade, order) if fuse and einsum is None else [None] * len(order)
+    optimal = True
+    evaluated = 0
+    stats: dict[str, dict] = {}
+    # the join: state (home of the outgoing fused tensor, key) -> Front of choice tuples
+    states: dict[tuple, Front] = {(None, ()): Front(np.zeros(1), np.zeros(1), [()])}
+    counts: dict[tuple, int] = {(None, ()): 1}
+    for i, e in enumerate(order):
+        units = able_units(arch, e)
+        if not units:
+            raise EinsimError(f"no compute unit of {arch.name} runs Einsum {e.name} (it needs ops "
+                              f"{', '.join(ops_per_point(e))})")
+        fused_in = fusable[i - 1] if i > 0 else None
+        fused_out = fusable[i]
+        new_states: dict[tuple, list[Front]] = {}
+        new_counts: dict[tuple, int] = {}
+        stats[e.name] = {"units": units, "evaluated": 0, "partial_pareto": 0}
+        for unit in units:
+            hier = hierarchy_for(arch, unit, e)
+            names = hier.names()
+            space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names))
+            size = space.size()
+            in_homes = [None] + ([h for h in _homes(arch, unit)] if fused_in else [])
+            out_homes = [None] + ([h for h in _homes(arch, unit)] if fused_out else [])
+            for h_in in in_homes:
+                for h_out in out_homes:
+                    if h_in and h_out and h_in != h_out:
+                        continue
+                    v = Variant(unit, h_in, h_out)
+                    if h_in and not any(s[0] == h_in for s in states):
+                        continue
+                    homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
+                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget)
+                    if status is not None and (enumerate_all or v.home is None):
+                        status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
+                               size if enumerate_all else budget)
+                    if enumerate_all:
+                        move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
+                        fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
+                                                      workers, progress, move_first=move)
+                    elif v.home is None:
+                        optimal = False
+                        res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
+                                     progress=progress)
+                        pts = res.pareto
+                        fronts = {(): Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
+                                            [p.mapping for p in pts])}
+                        sizes, n = {(): size}, res.evaluations
+                    else:
+                        optimal = False  # fusion is searched only where the space is enumerated
+                        continue
+                    evaluated += n
+                    stats[e.name]["evaluated"] += n
+                    stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
+                    for key, front in fronts.items():
+                        prev_key = (h_in, key) if h_in else None
+                        prevs = [prev_key] if prev_key else [s for s in states if s[0] is None]
+                        nxt = (h_out, key) if h_out else (None, ())
+                        for pk in prevs:
+                            if pk not in states:
+                                continue
+                            new_counts[nxt] = new_counts.get(nxt, 0) + counts[pk] * sizes[key]
+                            prev = states[pk]
+                            if not front.items or not prev.items:
+                                continue
+                            lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
+                            en = (prev.energy[:, None] + front.energy[None, :]).ravel()
+                            items = [p + ((e.name, e.output, v, key, m),) for p in prev.items for m in front.items]
+                            new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
+        states = {k: Front(np.concatenate([f.latency for f in fs]), np.concatenate([f.energy for f in fs]),
+                           [x for f in fs for x in f.items]).pruned() for k, fs in new_states.items()}
+        counts = new_counts
+    final = states.get((None, ()))
+    seconds = time.perf_counter() - start
+    size = counts.get((None, ()), 0)
+    if final is None or not final.items:
+        return CascadeSearchResult(objective, None, math.inf, math.inf, math.inf, [], size, evaluated, seconds, optimal,
+                                   stats)
+    score = _score(objective, final.latency, final.energy)
+    b = int(np.lexsort((np.arange(len(score)), score))[0])
+    name = cascade.name
+    pareto = [(float(final.latency[j]), float(final.energy[j]), _assemble(name, final.items[j]))
+              for j in range(len(final.items))]
+    return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
+                               float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal, stats)
+
+
+def _assemble(name: str, choices: tuple) -> CascadeMapping:
+    """A CascadeMapping from the join's choices: consecutive fused Einsums form one group."""
+    mappings: list[Mapping] = [m for *_, m in choices]
+    groups: list[FusionGroup] = []
+    current: list[str] = []
+    homes: dict[str, str] = {}
+    loops: Key = ()
+    for ename, output, v, key, _ in choices:
+        if v.home_in is None and current:
+            groups.append(FusionGroup(tuple(current), loops, homes))
+            current, homes = [], {}
+        if v.home_in or v.home_out:
+            current.append(ename)
+            loops = key
+            if v.home_out:
+                homes = {**homes, output: v.home_out}
+    if current:
+        groups.append(FusionGroup(tuple(current), loops, homes))
+    return CascadeMapping(name, tuple(mappings), tuple(groups))
