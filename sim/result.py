@@ -25,6 +25,7 @@ class Result:
     busy_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds busy
     capacity_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds available
     breakdown: list[dict[str, Any]] = field(default_factory=list)  # {component, action, count, energy_J}
+    notes: list[str] = field(default_factory=list)  # what the mapper did that the numbers alone do not say
 
     @property
     def utilization(self) -> dict[str, float]:
@@ -39,7 +40,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "latency_s": self.latency_s, "energy_J": self.energy_J, "cycles": self.cycles,
                 "dram_bytes": self.dram_bytes, "bytes_per_level": dict(self.bytes_per_level),
-                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown]}
+                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown],
+                "notes": list(self.notes)}
 
     def dataframe(self):
         """The per-component, per-action energy breakdown as a pandas DataFrame (pandas is optional)."""
@@ -69,7 +71,8 @@ def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float
                                                                    "count": 0.0, "energy_J": 0.0})
             row["count"] += b["count"]
             row["energy_J"] += b["energy_J"]
-    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()))
+    notes = list(dict.fromkeys(n for r in results for n in r.notes))
+    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()), notes)
 
 
 def seq(*results: Result, name: str = "seq") -> Result:
@@ -80,6 +83,16 @@ def seq(*results: Result, name: str = "seq") -> Result:
 def par(*results: Result, name: str = "par") -> Result:
     """At the same time on different hardware: the longest sets latency and cycles."""
     return _merge(results, name, max(r.latency_s for r in results), max(r.cycles for r in results), stretch=True)
+
+
+def scaled(result: Result, k: float, name: str | None = None) -> Result:
+    """``k`` copies of ``result`` one after another (k may be fractional: the share of a mapping's
+    tiles that run when the rest are masked)."""
+    return Result(name or result.name, result.latency_s * k, result.energy_J * k, result.cycles * k,
+                  {n: b * k for n, b in result.bytes_per_level.items()},
+                  {u: s * k for u, s in result.busy_s.items()}, {u: s * k for u, s in result.capacity_s.items()},
+                  [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown],
+                  list(result.notes))
 
 
 def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, name: str | None = None) -> Result:

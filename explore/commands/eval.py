@@ -115,6 +115,8 @@ def show(result: Result) -> None:
     print(f"DRAM traffic: {result.dram_bytes:.6g} B")
     print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
     print("bytes moved: " + ", ".join(f"{k} {v:.6g} B" for k, v in result.bytes_per_level.items()))
+    for note in result.notes:
+        print(note)
     rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J']:.6g}"] for b in result.breakdown]
     print(table(rows, ["component", "action", "count", "energy_J"]))
 
