@@ -20,7 +20,7 @@ from einsim.designs import resolve
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError, did_you_mean
 from einsim.mappers import registry
-from einsim.sim.result import Result, seq
+from einsim.sim.result import Result, scaled, seq
 from einsim.yamlsrc import YamlSource, load_yaml_file
 
 DESIGN_KEYS = ("arch", "workload", "model", "phase", "seq", "batch", "mapper")
@@ -99,14 +99,6 @@ def _cascade(workload: str, sizes: tuple[tuple[str, Any], ...]) -> Cascade:
 
 def _workload_name(workload: str, root: Path | None) -> str:
     return str(resolve(workload, "workloads", root))
-
-
-def scaled(result: Result, k: float, name: str | None = None) -> Result:
-    """``k`` copies of ``result`` one after another (k may be fractional)."""
-    return Result(name or result.name, result.latency_s * k, result.energy_J * k, result.cycles * k,
-                  {n: b * k for n, b in result.bytes_per_level.items()},
-                  {u: s * k for u, s in result.busy_s.items()}, {u: s * k for u, s in result.capacity_s.items()},
-                  [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown])
 
 
 def takes_model(name: str) -> bool:

@@ -1,7 +1,9 @@
 """Result: latency, energy, bytes and utilization of an evaluation, composable over a schedule.
 
 ``seq(a, b)`` runs results one after the other (times add); ``par(a, b)`` runs them at once on
-different hardware (the longest sets the time). Energies, bytes and action counts always add.
+different hardware (the longest sets the time). Energies, bytes, action counts and busy time always
+add; a unit's capacity is its PEs over the whole combined time, also while it idles (a unit that
+only ran a ReLU in a long cascade is nearly idle, not busy while it ran).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ class Result:
     busy_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds busy
     capacity_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds available
     breakdown: list[dict[str, Any]] = field(default_factory=list)  # {component, action, count, energy_J}
+    notes: list[str] = field(default_factory=list)  # what the mapper did that the numbers alone do not say
 
     @property
     def utilization(self) -> dict[str, float]:
-        """Busy fraction of each compute unit's PEs over the result's latency."""
+        """Busy fraction of each compute unit's PEs over the result's whole latency."""
         return {u: self.busy_s[u] / self.capacity_s[u] if self.capacity_s[u] else 0.0 for u in self.busy_s}
 
     @property
@@ -39,7 +42,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "latency_s": self.latency_s, "energy_J": self.energy_J, "cycles": self.cycles,
                 "dram_bytes": self.dram_bytes, "bytes_per_level": dict(self.bytes_per_level),
-                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown]}
+                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown],
+                "notes": list(self.notes)}
 
     def dataframe(self):
         """The per-component, per-action energy breakdown as a pandas DataFrame (pandas is optional)."""
@@ -50,7 +54,7 @@ class Result:
         return pd.DataFrame(self.breakdown, columns=["component", "action", "count", "energy_J"])
 
 
-def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float, stretch: bool) -> Result:
+def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float) -> Result:
     bytes_: dict[str, float] = {}
     busy: dict[str, float] = {}
     cap: dict[str, float] = {}
@@ -61,25 +65,36 @@ def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float
         for u, v in r.busy_s.items():
             busy[u] = busy.get(u, 0.0) + v
         for u, v in r.capacity_s.items():
-            # capacity over the combined latency: PEs per second of the unit times the new latency
+            # the unit's PEs (capacity per second) over the combined latency, busy or not
             per_s = v / r.latency_s if r.latency_s else 0.0
-            cap[u] = max(cap.get(u, 0.0), per_s * latency) if stretch else cap.get(u, 0.0) + v
+            cap[u] = max(cap.get(u, 0.0), per_s * latency)
         for b in r.breakdown:
             row = rows.setdefault((b["component"], b["action"]), {"component": b["component"], "action": b["action"],
                                                                    "count": 0.0, "energy_J": 0.0})
             row["count"] += b["count"]
             row["energy_J"] += b["energy_J"]
-    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()))
+    notes = list(dict.fromkeys(n for r in results for n in r.notes))
+    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()), notes)
 
 
 def seq(*results: Result, name: str = "seq") -> Result:
     """One after the other: latencies and cycles add."""
-    return _merge(results, name, sum(r.latency_s for r in results), sum(r.cycles for r in results), stretch=False)
+    return _merge(results, name, sum(r.latency_s for r in results), sum(r.cycles for r in results))
 
 
 def par(*results: Result, name: str = "par") -> Result:
     """At the same time on different hardware: the longest sets latency and cycles."""
-    return _merge(results, name, max(r.latency_s for r in results), max(r.cycles for r in results), stretch=True)
+    return _merge(results, name, max(r.latency_s for r in results), max(r.cycles for r in results))
+
+
+def scaled(result: Result, k: float, name: str | None = None) -> Result:
+    """``k`` copies of ``result`` one after another (k may be fractional: the share of a mapping's
+    tiles that run when the rest are masked)."""
+    return Result(name or result.name, result.latency_s * k, result.energy_J * k, result.cycles * k,
+                  {n: b * k for n, b in result.bytes_per_level.items()},
+                  {u: s * k for u, s in result.busy_s.items()}, {u: s * k for u, s in result.capacity_s.items()},
+                  [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown],
+                  list(result.notes))
 
 
 def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, name: str | None = None) -> Result:

@@ -129,6 +129,8 @@ def show(result: Result) -> None:
     print(f"DRAM traffic: {format_reader(result.dram_bytes, 'B')}")
     print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
     print("bytes moved: " + ", ".join(f"{k} {format_reader(v, 'B')}" for k, v in result.bytes_per_level.items()))
+    for note in result.notes:
+        print(note)
     unit = reader_unit([b["energy_J"] for b in result.breakdown], "J")
     rows = [[b["component"], b["action"], f"{b['count']:.6g}", f"{b['energy_J'] / unit[1]:.4g}"] for b in result.breakdown]
     print(table(rows, ["component", "action", "count", f"energy ({unit[0]})"]))

@@ -28,7 +28,7 @@ from einsim.einsum import Cascade, load_workload, resize
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum, merge_energy
+from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum, mask_notes, merge_energy
 from einsim.mappers.spatial.loops import LevelPlan, footprint, mapping_for
 from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
 from einsim.mappers.spatial.strategies import Strategy
@@ -51,11 +51,17 @@ class AttentionResult:
     def energy(self) -> dict[tuple[str, str], list[float]]:
         return merge_energy(self.costs)
 
+    @property
+    def notes(self) -> list[str]:
+        return mask_notes(self.costs)
+
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "latency_s": self.latency_s, "energy_J": self.energy_J,
                 "dram_bytes": self.dram_bytes, "utilization": dict(self.utilization), "choice": dict(self.choice),
+                "notes": self.notes,
                 "einsums": {c.name: {"unit": c.unit, "compute_s": c.compute_s, "dram_bytes": c.dram_bytes,
-                                     "energy_J": c.energy_J} for c in self.costs}}
+                                     "energy_J": c.energy_J, "active_fraction": c.active_fraction}
+                            for c in self.costs}}
 
 
 _ARCHS: dict[str, Architecture] = {}
@@ -125,21 +131,26 @@ def combine(s: Strategy, arch: Architecture, costs: list[EinsumCost], params: di
                            util, costs, choice)
 
 
-def _einsums(s: Strategy, sizes: dict[str, int]) -> list[Einsum]:
-    return [e for e in workload(s.workload, sizes).einsums if not e.init]
+def _einsums(s: Strategy, sizes: dict[str, int], causal: bool) -> list[Einsum]:
+    if causal:
+        if sizes["M"] != sizes["P"]:
+            raise EinsimError(f"{s.name}: causal attention needs as many queries as keys (M={sizes['M']}, P={sizes['P']})")
+        sizes = {k: v for k, v in sizes.items() if k != "P"}  # the causal cascades define P = M
+    return [e for e in workload(s.workload + ("_causal" if causal else ""), sizes).einsums if not e.init]
 
 
 def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill_drain: bool = False,
-                       arch: Architecture | None = None) -> AttentionResult:
+                       arch: Architecture | None = None, causal: bool = False) -> AttentionResult:
     """Attention of H independent (batch x head) instances, M keys, P queries, under strategy ``s``,
-    on ``arch`` (default: the strategy's bundled design)."""
+    on ``arch`` (default: the strategy's bundled design); ``causal`` masks m <= p (the strategy's
+    cascade with ``_causal``), skipping the wholly masked array steps."""
     arch = arch or design(s.arch)
     if s.tiling == "fused":
-        return _fused(s, arch, H, M, P, E, F, fill_drain)
+        return _fused(s, arch, H, M, P, E, F, fill_drain, causal)
     if s.tiling == "flat":
-        return _flat(s, arch, H, M, P, E, F)
+        return _flat(s, arch, H, M, P, E, F, causal)
     if s.tiling == "unfused":
-        return _unfused(s, arch, H, M, P, E, F)
+        return _unfused(s, arch, H, M, P, E, F, causal)
     raise EinsimError(f"strategy {s.name}: unknown tiling {s.tiling!r}")
 
 
@@ -153,11 +164,12 @@ def _fused_plan(unit: str, d: dict[str, int]) -> list[LevelPlan]:
     return [top, LevelPlan(GB, {"p": d["P1"], "m0": d["M0"], "f": d["F"]}, ("p", "m0", "f"), {"p": d["P0"]})]
 
 
-def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool) -> AttentionResult:
+def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool,
+           causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     if M % M0 or P % P0:
         raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
-    einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0})
+    einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0}, causal)
     capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
     def trial(P1: int) -> list[Mapping]:
@@ -181,7 +193,7 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
     fd = None
     if fill_drain:
         tiles = H * dims["P2"] * dims["M1"] * dims["P1"]
-        fd = {c.name: _fill_drain_s(arch, c, tiles) for c in costs}
+        fd = {c.name: _fill_drain_s(arch, c, tiles * c.active_fraction) for c in costs}
     choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"], "footprint_words": footprint(arch, einsums, mappings, GB)}
     return combine(s, arch, costs, {k: float(v) for k, v in dims.items()}, choice, fd)
 
@@ -220,10 +232,10 @@ def _flat_plan(d: dict[str, int], R: int, inner: dict[str, str]) -> list[LevelPl
             LevelPlan(RF2D, rf_inner)]
 
 
-def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int) -> AttentionResult:
+def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     lanes = array_of(arch, "Array1D").pe_count
-    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P})}
+    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)}
     dims = {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0, "P0": P0, "L": lanes}
     capacity = gb_words(arch)
     candidates = []
@@ -271,10 +283,10 @@ def _edp(arch: Architecture):
     return lambda c: max(c.compute_s, c.dram_bytes / bw) * c.energy_J
 
 
-def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int) -> AttentionResult:
+def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     lanes = array_of(arch, "Array1D").pe_count
-    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P})}
+    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)}
     dims = {"H": H, "M": M, "P": P, "L": lanes}
     spatial = {"m": M0, "p": P0}
     qk, qk_tiles = search_tiling(arch, by["QK"], "Array2D", spatial, ("p", "m"), {"h": H}, {"e": RF2D}, {},

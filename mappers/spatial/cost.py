@@ -10,6 +10,10 @@ buffer, or in a staging buffer off the Einsum's storage path. The kernel's count
   is charged to the home instead (reads as reads, updates as writes);
 - a ``spill`` fraction of a re-homed tensor's dropped DRAM traffic stays at DRAM (the part of a
   fiber that does not fit its home).
+
+A masked Einsum (a filter such as causal ``m <= p``) skips the array steps whose tile is wholly
+masked (einsim.mappers.masking): its time, work, traffic and energy are scaled
+by the fraction of tiles that run; a partly masked tile runs whole.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
+from einsim.mappers.masking import mask_fraction, mask_note
 from einsim.sim.nest import NestProblem, encode, evaluate_encoded
 
 DRAM = "DRAM"
@@ -39,6 +44,7 @@ class EinsumCost:
     dram_bytes: float
     energy: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (component, action) -> [count, J]
     valid: bool = True
+    active_fraction: float = 1.0  # of the mapping's array-step tiles, those not wholly masked (all run when 1)
 
     @property
     def energy_J(self) -> float:
@@ -145,8 +151,10 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         for op, n in ops.items():
             _add(energy, (unit, op), points * n, points * n * (arch.op_cost(unit, op).energy_J or 0.0))
         dram_words = float((reads[0] + fills[0] + updates[0]).sum()) * float(c.instances[0])
-        out.append(EinsumCost(einsum.name, unit, float(c.computes) * cycles / clock, points * cycles / clock,
-                              dram_words * hier.word_bytes, energy, c.valid))
+        run = mask_fraction(einsum, var.mapping)
+        energy = {k: [n * run, j * run] for k, (n, j) in energy.items()}
+        out.append(EinsumCost(einsum.name, unit, run * float(c.computes) * cycles / clock, run * points * cycles / clock,
+                              run * dram_words * hier.word_bytes, energy, c.valid, run))
     return out
 
 
@@ -154,6 +162,11 @@ def _add(energy: dict[tuple[str, str], list[float]], key: tuple[str, str], count
     row = energy.setdefault(key, [0.0, 0.0])
     row[0] += count
     row[1] += joules
+
+
+def mask_notes(costs: Sequence[EinsumCost]) -> list[str]:
+    """One line per masked Einsum of ``costs``."""
+    return [mask_note(c.name, c.active_fraction) for c in costs if c.active_fraction < 1]
 
 
 def merge_energy(costs: Sequence[EinsumCost]) -> dict[tuple[str, str], list[float]]:

@@ -26,7 +26,19 @@ def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
     breakdown = [{"component": comp, "action": action, "count": count, "energy_J": joules}
                  for (comp, action), (count, joules) in sorted(res.energy.items())]
     return Result(name, res.latency_s, res.energy_J, res.latency_s * clock, {"DRAM": res.dram_bytes}, busy, capacity,
-                  breakdown)
+                  breakdown, res.notes)
+
+
+def is_causal(cascade: Cascade, mapper: str) -> bool:
+    """Whether the attention cascade carries the causal mask (key position m <= query p); any other
+    filter is refused, since the configurations model that mask only."""
+    for e in cascade.einsums:
+        for c in e.filters:
+            if not (c.op == "<=" and c.right.is_var == "p" and c.left.const == 0
+                    and set(c.left.vars) <= {"m", "m0", "m1"}):
+                raise EinsimError(f"mapper {mapper} models the causal mask m <= p only; "
+                                  f"{cascade.name} {e.name} has the filter {c}", e.location)
+    return any(e.filters for e in cascade.einsums)
 
 
 def _make(config: str):
@@ -38,7 +50,8 @@ def _make(config: str):
             raise EinsimError(f"mapper {config} maps attention cascades with ranks H, E, F, M, P; "
                               f"{cascade.name} lacks {', '.join(missing)}")
         r = cascade.ranks
-        res = evaluate_attention(STRATEGIES[config], r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch)
+        res = evaluate_attention(STRATEGIES[config], r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch,
+                                 is_causal(cascade, config))
         return to_result(res, arch, f"{cascade.name}:{config}")
 
     mapper.__name__ = f"attention_{config}"

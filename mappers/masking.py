@@ -1,0 +1,59 @@
+"""Masked tiles of a mapping: which array steps of a filtered Einsum run, and the best mapping once they are skipped.
+
+A filter (causal ``m <= p``) removes points of an Einsum's iteration space. A mapping runs the
+space in array steps (``array_step_tile``); a step none of whose points passes the filters is
+skipped and a partly masked one runs whole, so the mapping's time, work, traffic and energy
+scale by the fraction of steps that run (einsim.einsum.masks.active_tile_fraction).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from einsim.einsum.cascade import Einsum
+from einsim.einsum.masks import active_tile_fraction
+from einsim.mappers.mapping import Mapping
+
+
+def array_step_tile(mapping: Mapping) -> dict[str, int]:
+    """Index values in one array step, the grain at which a masked tile is skipped: the spatial
+    factors of the outermost level that fans out and every factor of the levels below it (the
+    PEs run in lock step, so one unmasked point keeps the whole step). With no fan-out a step is
+    one point."""
+    outer = next((i for i, lm in enumerate(mapping.levels) if lm.spatial), None)
+    if outer is None:
+        return {}
+    tile: dict[str, int] = {}
+    for i, lm in enumerate(mapping.levels[outer:]):
+        for d, f in (*lm.spatial.items(), *(lm.temporal.items() if i else ())):
+            tile[d] = tile.get(d, 1) * f
+    return tile
+
+
+def mask_fraction(einsum: Einsum, mapping: Mapping) -> float:
+    """Fraction of ``mapping``'s array steps of ``einsum`` that are not wholly masked by its filters."""
+    if not einsum.filters:
+        return 1.0
+    tile = array_step_tile(mapping)
+    return active_tile_fraction(einsum.filters, einsum.space, {d: tile.get(d, 1) for d in einsum.space})
+
+
+def mask_note(einsum: str, active_fraction: float) -> str:
+    """What a result says about a masked Einsum: the share of its array steps it skipped."""
+    return (f"mask: {einsum} skips {1 - active_fraction:.2%} of its array steps (wholly masked); "
+            f"partly masked steps run whole")
+
+
+def best_masked(einsum: Einsum, front: Sequence[tuple[float, float, Mapping]], objective: str) -> tuple[Mapping, float]:
+    """Of a (latency, energy, mapping) Pareto front scored unmasked, the mapping best by
+    ``objective`` once its masked steps are skipped, and its running fraction. Latency and
+    energy both scale by the fraction, so the masked optimum over the whole mapspace may lie off
+    this front; among the front's mappings it is exact."""
+    best: tuple[float, int] | None = None
+    fractions = [mask_fraction(einsum, m) for _, _, m in front]
+    for k, ((lat, en, _), f) in enumerate(zip(front, fractions)):
+        score = {"latency": lat * f, "energy": en * f, "edp": lat * en * f * f}[objective]
+        if best is None or score < best[0]:
+            best = (score, k)
+    assert best is not None, "an empty Pareto front"
+    return front[best[1]][2], fractions[best[1]]

@@ -1,0 +1,58 @@
+"""Result composition: seq/par add busy time and count each unit's PEs over the whole run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from einsim.arch import load_arch
+from einsim.arch.load import bundled_dir
+from einsim.explore import evaluate
+from einsim.sim.result import Result, par, scaled, seq
+
+
+def _part(name: str, latency: float, unit: str, pes: int, busy_fraction: float, notes=()) -> Result:
+    return Result(name, latency, 1.0, latency * 1e9, {"DRAM": 8.0}, {unit: busy_fraction * pes * latency},
+                  {unit: pes * latency}, [], list(notes))
+
+
+def test_seq_counts_a_unit_idle_while_others_run() -> None:
+    gemm = _part("gemm", 9.0, "Array2D", 64, 0.5)
+    relu = _part("relu", 1.0, "Array1D", 8, 0.9)
+    s = seq(gemm, relu)
+    assert s.latency_s == 10.0
+    assert s.utilization["Array2D"] == pytest.approx(0.5 * 9 / 10)
+    assert s.utilization["Array1D"] == pytest.approx(0.9 * 1 / 10)  # not 0.9: it idled 9 of the 10 s
+    assert s.capacity_s == pytest.approx({"Array2D": 640.0, "Array1D": 80.0})
+
+
+def test_seq_of_one_unit_keeps_its_busy_fraction_and_par_stretches() -> None:
+    a, b = _part("a", 2.0, "U", 4, 1.0), _part("b", 6.0, "U", 4, 0.5)
+    assert seq(a, b).utilization["U"] == pytest.approx((2 + 3) / 8)
+    p = par(a, _part("c", 4.0, "V", 2, 1.0))
+    assert p.utilization == pytest.approx({"U": 0.5, "V": 1.0})
+    nested = seq(p, _part("d", 4.0, "V", 2, 1.0))  # U idles in d
+    assert nested.utilization == pytest.approx({"U": 2 / 8, "V": 1.0})
+
+
+def test_notes_survive_composition_once_each() -> None:
+    a = _part("a", 1.0, "U", 1, 1.0, ["mask: A skips 50.00%"])
+    b = _part("b", 1.0, "U", 1, 1.0, ["mask: A skips 50.00%", "other"])
+    assert seq(a, b).notes == ["mask: A skips 50.00%", "other"]
+    assert par(a, b).notes == ["mask: A skips 50.00%", "other"]
+    assert scaled(a, 0.5).notes == a.notes and scaled(a, 0.5).latency_s == 0.5
+
+
+def test_search_mapper_utilization_is_busy_over_the_whole_run(tmp_path: Path) -> None:
+    # a GEMM on the 2D array, then a ReLU on the 1D array: the 1D array idles during the GEMM
+    path = tmp_path / "gemm_relu.yaml"
+    path.write_text("name: gemm_relu\nranks: {M: 256, N: 256, K: 256}\n"
+                    "tensors: {A: [M, K], B: [K, N], Z: [M, N], R: [M, N]}\n"
+                    "einsums: |\n  Z[m, n] = A[m, k] * B[k, n]\n  R[m, n] = max(Z[m, n], 0)\n")
+    r = evaluate("flat", str(path), "search", mapper_options={"budget": 60})
+    arch = load_arch(bundled_dir() / "flat.yaml")
+    for unit in ("Array2D", "Array1D"):
+        pes = arch.component(unit).pe_count
+        assert r.utilization[unit] == pytest.approx(r.busy_s[unit] / (pes * r.latency_s), rel=1e-12)
+    assert r.utilization["Array1D"] < 0.2  # was 0.89: counted only while the ReLU ran
