@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from einsim.einsum.models import Decoder, Model, Plan, expand, load_model
 from einsim.mappers.fpga.device import FPGADevice
-from einsim.mappers.fpga.isa import LD, MISC, MM, MV, ST, Program
+from einsim.sim.fpga_program import LD, MISC, MM, MV, ST, Program
+
+if TYPE_CHECKING:
+    from einsim.sim.fpga import QueueRun
 from einsim.mappers.fpga.memory import WeightFormat, ld_seconds, mv_chains
 
 TILE_N = 512  # source: artifact inst_profiler.py, MV time = K·16·512·sparse/(64·16): 512 outputs per instruction
@@ -47,6 +51,12 @@ class Lowered:
     kv_bytes: float
     act_bytes: float
     mv_chains: int
+
+    def run(self, device: FPGADevice) -> QueueRun:
+        """The program through the queue simulator, with the whole device's HBM bytes."""
+        from einsim.sim.fpga import simulate  # loads numba: only when a program runs, so the registry loads fast
+
+        return simulate(self.program, device.peak_hbm_Bps, self.device_hbm_bytes)
 
 
 class _Lowering:

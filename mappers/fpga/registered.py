@@ -5,7 +5,7 @@ lowered to FlightLLM instruction queues and simulated on an FPGA design (batch 1
 
 It takes the whole model (``takes_model``): ``seq`` is the KV-cache length in decode (rounded up
 to the 16-token bucket) or the prompt length in prefill (rounded up to 128), as in the
-reproduction (``einsim.sim.fpga_flightllm``). Options:
+reproduction (``einsim.mappers.fpga.flightllm``). Options:
 
 - ``sparsity``: an N:M pattern from the design's ``MPE.sparsity_patterns`` (a quoted string,
   ``"8:16"``) applied to every decoder-layer weight, stored as INT8 values plus a 4-bit index per
@@ -38,7 +38,7 @@ from einsim.sim.result import Result
 
 if TYPE_CHECKING:
     from einsim.sim.fpga import QueueRun
-    from einsim.sim.fpga_flightllm import Target
+    from einsim.mappers.fpga.flightllm import Target
 
 OPTIONS = ("sparsity", "on_chip", "semantics", "ld_channels")
 LAYER_WEIGHTS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -47,7 +47,7 @@ COMPUTE_QUEUES = ("MM", "MV", "MISC")
 
 def _target(arch: Architecture) -> Target | None:
     """The reproduction's configuration of this device (matched by the design's name), if any."""
-    from einsim.sim.fpga_flightllm import TARGETS
+    from einsim.mappers.fpga.flightllm import TARGETS
 
     return next((t for t in TARGETS.values() if t.device.name == arch.name), None)
 
@@ -93,8 +93,7 @@ def flightllm(arch: Architecture, plan: Plan, sparsity: str | None = None, on_ch
     if options:
         raise EinsimError(f"mapper flightllm: unknown option(s) {', '.join(options)} (valid: {', '.join(OPTIONS)})")
     # the simulator loads numba: imported when the mapper runs, so loading the registry stays fast
-    from einsim.sim.fpga import simulate
-    from einsim.sim.fpga_flightllm import run_decode
+    from einsim.mappers.fpga.flightllm import run_decode
 
     if not isinstance(plan, Plan):
         raise EinsimError("mapper flightllm maps a whole model: give a model, phase and seq_len")
@@ -114,8 +113,8 @@ def flightllm(arch: Architecture, plan: Plan, sparsity: str | None = None, on_ch
             run = run_decode(device, fmt, plan.model, plan.context_len, on_chip)
         else:
             assert plan.seq_len is not None
-            run = simulate(lower(plan.model, device, fmt, "prefill", seq_len=bucket(plan.seq_len, PREFILL_BUCKET),
-                                 on_chip=on_chip), device)
+            run = lower(plan.model, device, fmt, "prefill", seq_len=bucket(plan.seq_len, PREFILL_BUCKET),
+                        on_chip=on_chip).run(device)
     except ValueError as exc:  # a model that does not fit the HBM, or not a decoder LLM
         raise EinsimError(f"mapper flightllm: {exc}") from None
     return to_result(run, device, f"{plan.model} {plan.phase}:flightllm@{arch.name}", plan.phase)

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from einsim.mappers.fpga.isa import Program
-from einsim.sim.fpga_flightllm import decode_step
+from einsim.sim.fpga_program import Program
+from einsim.mappers.fpga.flightllm import decode_step
 from einsim.sim.kernels.fpga_queues import run_queues
 from einsim.sim.reference.fpga_queues import run_queues as twin
 
@@ -58,7 +58,7 @@ def test_full_llama2_7b_decode_token_well_under_a_second() -> None:
 
 def test_kernel_matches_twin_on_a_lowered_decode_token() -> None:
     from einsim.mappers.fpga.lower import lower
-    from einsim.sim.fpga_flightllm import U280
+    from einsim.mappers.fpga.flightllm import U280
 
     arrays = lower("llama2_7b", U280.device, U280.fmt, "decode", context_len=64, on_chip=False).program.arrays()
     start, end, ok = run_queues(*arrays)
