@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from einsim.arch import Architecture, DRAM, PEArray
+from einsim.arch import Architecture, DRAM, DSPEngine, PEArray
 from einsim.einsum import Cascade, Einsum, ops_per_point, points
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
@@ -23,7 +23,7 @@ from einsim.sim.result import Result
 
 def _pes(arch: Architecture, unit: str) -> int:
     comp = arch.compute_unit(unit)
-    return comp.pe_count if isinstance(comp, PEArray) else 1
+    return comp.pe_count if isinstance(comp, (PEArray, DSPEngine)) else 1
 
 
 def fastest_unit(arch: Architecture, einsum: Einsum) -> tuple[str, float, float]:

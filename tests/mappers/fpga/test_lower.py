@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from einsim.sim.kernels.fpga_queues import run_queues
 from einsim.sim.fpga_program import LD, MISC, MV, QUEUES, ST, Program
 from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, bucket, linear_ops, lower
 from einsim.einsum.models import expand
@@ -60,11 +61,15 @@ def test_prefill_uses_mm_mode() -> None:
     assert "MM" in {QUEUES[q] for q in low.program.queue} and MV not in low.program.queue
 
 
-def test_out_of_order_tokens_are_refused() -> None:
+def test_an_implied_edge_is_dropped_and_a_misrouted_one_refused() -> None:
     p = Program()
     a = p.add(MV, 1.0, "a")
     b = p.add(MV, 1.0, "b")
     p.add(MISC, 1.0, "c", (b,))
-    p.add(MISC, 1.0, "d", (a,))  # would take b's token
+    p.add(MISC, 1.0, "d", (a,))  # implied: c, before d on MISC, waited for b, after a on MV
+    assert p.edges == [(b, 2)]
+    start, end, ok = run_queues(*p.arrays())
+    assert ok and start[3] >= end[a] and start[2] == end[b] == 2.0
+    p.edges.append((a, 3))  # the same edge forced in would take b's token
     with pytest.raises(ValueError, match="out of order"):
         p.tokens()
