@@ -17,7 +17,8 @@ from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
 # targets served by another back-end: name -> module with run(name) -> list of row dicts
 TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
-           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.mappers.fpga.reproduce_flightllm"}
+           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.mappers.fpga.reproduce_flightllm",
+           "lightmamba": "einsim.mappers.fpga.reproduce_lightmamba"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
