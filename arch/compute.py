@@ -177,6 +177,15 @@ class DSPEngine(ComputeUnit):
         """Speed-up of all cores together over one core."""
         return self.cores * self.core_scaling_efficiency
 
+    @property
+    def pe_count(self) -> int:
+        """MAC lanes of the engine (its "PEs" for an op table): each DSP packs
+        ``macs_per_dsp_per_cycle`` MACs; without a DSP count, the MM mode of every core."""
+        lanes = int(max(self.macs_per_dsp_per_cycle.values(), default=1))
+        if self.dsp_count is not None:
+            return self.dsp_count * lanes
+        return self.cores * (self.mode_macs_per_cycle("mm") or 1)
+
     def mode_macs_per_cycle(self, mode: Literal["mm", "mv"]) -> int | None:
         """MACs per cycle of one core in MM or MV mode (p_M x p_K x p_N)."""
         p = self.mm_parallelism if mode == "mm" else self.mv_parallelism

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from einsim.arch import Architecture, Buffer, DRAM, PEArray, SystolicArray
+from einsim.arch import Architecture, Buffer, DRAM, DSPEngine, PEArray, SystolicArray
 from einsim.einsum import Cascade, Einsum, ops_per_point, points
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
@@ -30,7 +30,7 @@ from einsim.sim.systolic import einsum_cycles
 
 def _pes(arch: Architecture, unit: str) -> int:
     comp = arch.compute_unit(unit)
-    return comp.pe_count if isinstance(comp, PEArray) else 1
+    return comp.pe_count if isinstance(comp, (PEArray, DSPEngine)) else 1
 
 
 def pes_used(arch: Architecture, unit: str, einsum: Einsum) -> int:

@@ -1,17 +1,19 @@
-"""Run a lowered FlightLLM instruction stream through the queue simulator.
+"""Run an FPGA instruction Program through the queue simulator.
 
-``simulate(lowered, device)`` gives the latency (the last instruction's end), the busy time of each
-queue, HBM bytes and two HBM utilizations: over the whole run, and while the LD queue is
-transferring (what a per-kernel measurement sees).
+``simulate(program, peak_hbm_Bps, hbm_bytes)`` gives the latency (the last instruction's end),
+the busy time of each queue, HBM bytes and two HBM utilizations: over the whole run, and while the
+LD queue is transferring (what a per-kernel measurement sees). ``hbm_bytes`` is what the whole
+device moves (a lowering that simulates the busiest of several cores knows it); by default it is
+the program's own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from einsim.mappers.fpga.device import FPGADevice
-from einsim.mappers.fpga.isa import QUEUES
-from einsim.mappers.fpga.lower import Lowered
+import numpy as np
+
+from einsim.sim.fpga_program import QUEUES, Program
 from einsim.sim.kernels.fpga_queues import run_queues
 
 
@@ -40,17 +42,23 @@ class QueueRun:
         return self.hbm_bytes / (self.ld_busy_s * self.peak_hbm_Bps) if self.ld_busy_s else 0.0
 
 
-def simulate(lowered: Lowered, device: FPGADevice) -> QueueRun:
-    queue, seconds, wait, release = lowered.program.arrays()
+def simulate(program: Program, peak_hbm_Bps: float, hbm_bytes: float | None = None) -> QueueRun:
+    queue, seconds, wait, release = program.arrays()
     start, end, ok = run_queues(queue, seconds, wait, release)
     if not ok:
         raise RuntimeError("the instruction stream deadlocked: a token is never released")
+    return summarise(program, queue, seconds, end, peak_hbm_Bps, hbm_bytes)
+
+
+def summarise(program: Program, queue: np.ndarray, seconds: np.ndarray, end: np.ndarray, peak_hbm_Bps: float,
+              hbm_bytes: float | None = None) -> QueueRun:
+    """The QueueRun of a program whose instruction end times are known."""
     busy = {name: float(seconds[queue == q].sum()) for q, name in enumerate(QUEUES)}
     tags: dict[str, float] = {}
-    for tag, q, s in zip(lowered.program.tag, queue, seconds):
-        if QUEUES[q] in ("MM", "MV", "MISC"):
-            key = tag.split(".")[0]
-            tags[key] = tags.get(key, 0.0) + float(s)
-    ld_busy = busy["LD"] + busy["ST"]
-    return QueueRun(float(end.max()) if len(end) else 0.0, busy, tags, lowered.device_hbm_bytes,
-                    device.peak_hbm_Bps, ld_busy, len(queue))
+    compute = np.isin(queue, [QUEUES.index(q) for q in ("MM", "MV", "MISC")])
+    for i in np.flatnonzero(compute):
+        key = program.tag[i].split(".")[0]
+        tags[key] = tags.get(key, 0.0) + float(seconds[i])
+    moved = float(sum(program.hbm_bytes)) if hbm_bytes is None else hbm_bytes
+    return QueueRun(float(end.max()) if len(end) else 0.0, busy, tags, moved, peak_hbm_Bps,
+                    busy["LD"] + busy["ST"], len(queue))

@@ -21,7 +21,8 @@ NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
 
 # targets served by another back-end: name -> module with run(name) -> list of row dicts
 TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
-           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.sim.fpga_flightllm"}
+           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.mappers.fpga.reproduce_flightllm",
+           "lightmamba": "einsim.mappers.fpga.reproduce_lightmamba"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

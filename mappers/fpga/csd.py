@@ -65,6 +65,25 @@ class CSDChain:
         """Useful MACs per cycle of the chain with 1 (MV) or 2 (MM) activation rows packed per DSP."""
         return self.length * min(active_lanes, self.lanes)
 
+    def dsps(self, macs_per_cycle: int, active_lanes: int) -> int:
+        """DSP48s a mode of ``macs_per_cycle`` dense MACs occupies (whole chains)."""
+        return math.ceil(macs_per_cycle / self.macs_per_cycle(active_lanes)) * self.length
+
+    def mv_cycles(self, k_blocks: int, outputs: int, chains: int, kept: float = 1.0) -> float:
+        """Cycles of an MV instruction: ``outputs`` dot products of ``k_blocks`` blocks of ``length``
+        weights over ``chains`` chains (one lane: a single activation vector).
+
+        A dense block takes one chain-cycle. An N:M block takes N/M of one (the chain splits into
+        M/N sub-chains, :meth:`outputs_per_cycle`), so a weight whose blocks mix N:M patterns costs
+        its mean kept fraction ``kept`` = mean N/M: the DSP-cycles are the nonzeros it holds.
+        """
+        return k_blocks * outputs * kept / chains
+
+    def mm_cycles(self, rows: int, k_blocks: int, outputs: int, kept: float, macs_per_cycle: int) -> float:
+        """Cycles of an MM instruction: ``rows`` activation rows (both DSP lanes packed) through a
+        mode of ``macs_per_cycle`` MACs; N:M blocks cost their kept fraction as in :meth:`mv_cycles`."""
+        return rows * k_blocks * self.length * outputs * kept / macs_per_cycle
+
 
 def _check_nm(n: int, m: int) -> None:
     if m < 1 or m & (m - 1):

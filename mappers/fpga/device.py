@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from einsim.arch import DRAM, Architecture, DSPEngine
+from einsim.mappers.fpga.csd import CSDChain
 
 Semantics = Literal["artifact", "board"]
 
@@ -43,6 +44,7 @@ class FPGADevice:
     cross_eff: float
     hbm_capacity_B: float
     power_W: float | None
+    chain: CSDChain  # the CSD-chain every MV/MM instruction runs on
 
     def ld_Bps(self, cross_channel: bool = False) -> float:
         """Bandwidth of one core's LD/ST stream (before the artifact's speed-up)."""
@@ -83,10 +85,18 @@ def device_from_arch(arch: Architecture, semantics: Semantics, ld_channels: int 
     else:
         cores, speedup, per_core = mpe.cores, 1.0, mem.channels // mpe.cores
     _, pk, pn = mpe.mv_parallelism
+    lanes = int(max(mpe.macs_per_dsp_per_cycle.values(), default=1))
+    chain = CSDChain(length=pk, group=min(mpe.dsp_group_size, pk), lanes=lanes,
+                     oau_max_cascade=mpe.overflow_adjust_max_cascade)
+    mm_macs = math.prod(mpe.mm_parallelism)
+    dsps = max(chain.dsps(mm_macs, lanes), chain.dsps(pk * pn, 1)) * mpe.cores
+    if mpe.dsp_count is not None and dsps > mpe.dsp_count:
+        raise ValueError(f"{arch.name}: {mpe.cores} core(s) of MM {mpe.mm_parallelism} / MV {mpe.mv_parallelism} "
+                         f"need {dsps} DSPs in CSD-chains of {pk}; {engine} has {mpe.dsp_count}")
     return FPGADevice(
         name=arch.name, clock_Hz=arch.clock_of(engine), cores=cores, semantics=semantics, speedup=speedup,
-        mm_macs=math.prod(mpe.mm_parallelism), mm_pm=mpe.mm_parallelism[0], mv_pk=pk, mv_pn_max=pn, sfu_lanes=mpe.sfu_lanes,
+        mm_macs=mm_macs, mm_pm=mpe.mm_parallelism[0], mv_pk=pk, mv_pn_max=pn, sfu_lanes=mpe.sfu_lanes,
         sfu_passes=dict(mpe.sfu_passes), channel_Bps=mem.bandwidth_Bps / mem.channels, channels=mem.channels,
         ld_channels=per_core, same_eff=mem.efficiency.same_channel, cross_eff=mem.efficiency.cross_channel,
-        hbm_capacity_B=mem.capacity_B or math.inf, power_W=arch.power_W,
+        hbm_capacity_B=mem.capacity_B or math.inf, power_W=arch.power_W, chain=chain,
     )

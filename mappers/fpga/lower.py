@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from einsim.einsum.models import Decoder, Model, Plan, expand, load_model
 from einsim.mappers.fpga.device import FPGADevice
-from einsim.mappers.fpga.isa import LD, MISC, MM, MV, ST, Program
+from einsim.sim.fpga_program import LD, MISC, MM, MV, ST, Program
+
+if TYPE_CHECKING:
+    from einsim.sim.fpga import QueueRun
 from einsim.mappers.fpga.memory import WeightFormat, ld_seconds, mv_chains
 
 TILE_N = 512  # source: artifact inst_profiler.py, MV time = K·16·512·sparse/(64·16): 512 outputs per instruction
-K_BLOCK = 16  # source: artifact, K counted in 16-wide blocks (the CSD-chain length, FSB 16x16)
 KV_BYTES = 1  # source: artifact IR, every tensor INT8 [A]
 ACT_BYTES = 1  # source: artifact IR, every tensor INT8 [A]
 DECODE_BUCKET = 16  # source: artifact profile/run.py align_token_length: decode programs per 16 tokens
@@ -48,10 +51,17 @@ class Lowered:
     act_bytes: float
     mv_chains: int
 
+    def run(self, device: FPGADevice) -> QueueRun:
+        """The program through the queue simulator, with the whole device's HBM bytes."""
+        from einsim.sim.fpga import simulate  # loads numba: only when a program runs, so the registry loads fast
+
+        return simulate(self.program, device.peak_hbm_Bps, self.device_hbm_bytes)
+
 
 class _Lowering:
-    def __init__(self, device: FPGADevice, fmt: WeightFormat, on_chip: bool, pn: int) -> None:
-        self.d, self.fmt, self.on_chip, self.pn = device, fmt, on_chip, pn
+    def __init__(self, device: FPGADevice, fmt: WeightFormat, on_chip: bool, pn: int, tile_n: int = TILE_N) -> None:
+        self.d, self.fmt, self.on_chip, self.pn, self.tile_n = device, fmt, on_chip, pn, tile_n
+        self.store_queue = ST  # LD for a design whose one memory port reads and writes in program order
         self.p = Program()
         self.compute_tiles: list[int] = []
         self.freed = -1  # latest compute instruction that handed a buffer back to LD
@@ -77,7 +87,7 @@ class _Lowering:
         return self.p.add(LD, ld_seconds(nbytes, self.d), tag, after, hbm_bytes=nbytes)
 
     def store(self, tag: str, nbytes: float, after: tuple = ()) -> int:
-        return self.p.add(ST, ld_seconds(nbytes, self.d), tag, after, hbm_bytes=nbytes)
+        return self.p.add(self.store_queue, ld_seconds(nbytes, self.d), tag, after, hbm_bytes=nbytes)
 
     def boundary(self, tag: str, elements: int, after: tuple) -> tuple:
         """Where an operator's input comes from: on chip, or written back and read from HBM."""
@@ -97,30 +107,40 @@ class _Lowering:
     def linear(self, tag: str, m: int, k: int, n: int, after: tuple) -> int:
         """A weight GEMM/GEMV (M×K · K×N) as double-buffered weight tiles on the busiest core."""
         after = self.boundary(tag, m * k, after)
-        density, bpw = self.fmt.kept(tag), self.fmt.bytes_per_weight(tag)
-        kb, tiles = math.ceil(k / K_BLOCK), math.ceil(n / TILE_N)
+        self.weight_bytes += k * n * self.fmt.bytes_per_weight(tag)
+        return self.mac(tag, m, k, n, after, self.fmt.kept(tag), self.fmt.bytes_per_weight(tag))
+
+    def mac(self, tag: str, m: int, k: int, n: int, after: tuple, density: float = 1.0,
+            streamed_bytes: float | None = None) -> int:
+        """M×K · K×N on the CSD chains: the K×N operand in tiles of ``tile_n`` columns, each loaded
+        (``streamed_bytes`` per element, double buffered; None: already on chip) and multiplied in
+        MV mode (M = 1) or MM mode. ``density`` is the kept fraction of N:M-pruned weights."""
+        kblk, tile_n = self.d.chain.length, self.tile_n
+        kb, tiles = math.ceil(k / kblk), math.ceil(n / tile_n)
         by_n = (self._share(tiles), kb)  # (tiles, K blocks) of the busiest core
         by_k = (tiles, self._share(kb))
         split_k = self.d.cores > 1 and by_k[0] * by_k[1] < by_n[0] * by_n[1]
         core_tiles, core_kb = by_k if split_k else by_n
-        self.weight_bytes += k * n * bpw
         last = None
         for t in range(core_tiles):
             # the busiest core of an output-split operator holds whole tiles; otherwise the last is partial
-            width = TILE_N if self.d.cores > 1 and not split_k else min(TILE_N, n - t * TILE_N)
-            rows = min(core_kb * K_BLOCK, k)
-            ld = self.load(f"{tag}.w", rows * width * bpw, self._credit(self.compute_tiles[-2:-1]))
-            if m == 1:  # MV mode: one K block per cycle per chain, 512 outputs per instruction
-                cycles = core_kb * K_BLOCK * TILE_N * density / (self.d.mv_pk * self.pn)
+            width = tile_n if self.d.cores > 1 and not split_k else min(tile_n, n - t * tile_n)
+            first = after if t == 0 else ()
+            if streamed_bytes is not None:
+                rows = min(core_kb * kblk, k)
+                first += (self.load(f"{tag}.w", rows * width * streamed_bytes, self._credit(self.compute_tiles[-2:-1])),)
+            if m == 1:  # MV mode: one K block per cycle per chain
+                cycles = self.d.chain.mv_cycles(core_kb, tile_n, self.pn, density)
                 unit = MV
             else:  # MM mode over all rows of the tile, weight stationary
-                rows_m = math.ceil(m / self.d.mm_pm) * self.d.mm_pm
-                cycles = rows_m * core_kb * K_BLOCK * width * density / self.d.mm_macs
+                cycles = self.d.chain.mm_cycles(math.ceil(m / self.d.mm_pm) * self.d.mm_pm, core_kb, width, density,
+                                                self.d.mm_macs)
                 unit = MM
-            last = self.p.add(unit, self._s(cycles), tag, (ld,) + (after if t == 0 else ()))
+            last = self.p.add(unit, self._s(cycles), tag, first)
             self.compute_tiles.append(last)
         if split_k:  # partial sums of the cores meet in the SFUs (remote SFU access, no HBM)
             last = self.misc(f"{tag}.reduce", m * n, "elementwise", (last,))
+        assert last is not None
         return last
 
     def attention_decode(self, heads: int, kv_heads: int, e: int, f: int, keys: int, after: tuple) -> int:
@@ -128,8 +148,9 @@ class _Lowering:
         the next head's K load waits for this head's AV to release it."""
         after = self.boundary("attention", heads * e, after)
         self.kv_bytes += kv_heads * keys * (e + f) * KV_BYTES
-        qk_cycles = math.ceil(e / K_BLOCK) * K_BLOCK * TILE_N * math.ceil(keys / TILE_N) / (self.d.mv_pk * self.pn)
-        av_cycles = math.ceil(keys / K_BLOCK) * K_BLOCK * TILE_N * math.ceil(f / TILE_N) / (self.d.mv_pk * self.pn)
+        chain = self.d.chain
+        qk_cycles = chain.mv_cycles(math.ceil(e / chain.length), TILE_N * math.ceil(keys / TILE_N), self.pn)
+        av_cycles = chain.mv_cycles(math.ceil(keys / chain.length), TILE_N * math.ceil(f / TILE_N), self.pn)
         last = None
         for i in range(self._share(heads)):
             ldk = self.load("attention.k", keys * e * KV_BYTES, self._credit([] if last is None else [last]))
@@ -168,7 +189,8 @@ def lower(model: Model | str, device: FPGADevice, fmt: WeightFormat, phase: str,
     m = model if isinstance(model, BaseModel) else load_model(model)
     plan = expand(m, phase, context_len=context_len, seq_len=seq_len)
     if not isinstance(m, Decoder):
-        raise ValueError(f"FlightLLM lowering handles decoder LLMs, not {type(m).__name__}")
+        raise ValueError(f"FlightLLM's decoder lowering takes decoder LLMs, not {type(m).__name__} "
+                         "(other models go through einsim.mappers.fpga.cascade.lower_model)")
     weights = [(name, k * n * times) for name, _, k, n, times in linear_ops(plan)]
     dense = sum(w for _, w in weights)
     density = sum(fmt.kept(name) * w for name, w in weights) / dense
@@ -177,10 +199,16 @@ def lower(model: Model | str, device: FPGADevice, fmt: WeightFormat, phase: str,
     low = _Lowering(device, fmt, on_chip, pn)
     _lower_plan(low, plan, m)
     total = low.weight_bytes + low.kv_bytes + low.act_bytes + _kv_write(plan, m)
-    if low.weight_bytes + low.kv_bytes > device.hbm_capacity_B:
-        raise ValueError(f"{m.name} needs {low.weight_bytes + low.kv_bytes:.3g} B of weights and KV cache; "
+    lowered = Lowered(low.p, total, low.weight_bytes, low.kv_bytes, low.act_bytes, pn)
+    check_capacity(m.name, lowered, device)
+    return lowered
+
+
+def check_capacity(model: str, lowered: Lowered, device: FPGADevice) -> None:
+    """Raise when the weights and the KV cache (or scan state) read by a step exceed the HBM."""
+    if lowered.weight_bytes + lowered.kv_bytes > device.hbm_capacity_B:
+        raise ValueError(f"{model} needs {lowered.weight_bytes + lowered.kv_bytes:.3g} B of weights and KV cache; "
                          f"{device.name}'s HBM holds {device.hbm_capacity_B:.3g} B")
-    return Lowered(low.p, total, low.weight_bytes, low.kv_bytes, low.act_bytes, pn)
 
 
 def linear_ops(plan: Plan) -> list[tuple[str, int, int, int, int]]:

@@ -5,7 +5,7 @@ lowered to FlightLLM instruction queues and simulated on an FPGA design (batch 1
 
 It takes the whole model (``takes_model``): ``seq`` is the KV-cache length in decode (rounded up
 to the 16-token bucket) or the prompt length in prefill (rounded up to 128), as in the
-reproduction (``einsim.sim.fpga_flightllm``). Options:
+reproduction (``einsim.mappers.fpga.flightllm``). Options:
 
 - ``sparsity``: an N:M pattern from the design's ``MPE.sparsity_patterns`` (a quoted string,
   ``"8:16"``) applied to every decoder-layer weight, stored as INT8 values plus a 4-bit index per
@@ -28,17 +28,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from einsim.arch import Architecture
-from einsim.einsum.models import Plan
+from einsim.einsum import Cascade
+from einsim.einsum.models import Decoder, Plan, expand, load_model
 from einsim.errors import EinsimError
+from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model
 from einsim.mappers.fpga.device import FPGADevice, device_from_arch
-from einsim.mappers.fpga.lower import PREFILL_BUCKET, bucket, lower
+from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, Lowered, bucket, check_capacity, lower
 from einsim.mappers.fpga.memory import WeightFormat
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
 
 if TYPE_CHECKING:
     from einsim.sim.fpga import QueueRun
-    from einsim.sim.fpga_flightllm import Target
+    from einsim.mappers.fpga.flightllm import Target
 
 OPTIONS = ("sparsity", "on_chip", "semantics", "ld_channels")
 LAYER_WEIGHTS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -47,12 +49,12 @@ COMPUTE_QUEUES = ("MM", "MV", "MISC")
 
 def _target(arch: Architecture) -> Target | None:
     """The reproduction's configuration of this device (matched by the design's name), if any."""
-    from einsim.sim.fpga_flightllm import TARGETS
+    from einsim.mappers.fpga.flightllm import TARGETS
 
     return next((t for t in TARGETS.values() if t.device.name == arch.name), None)
 
 
-def nm_format(pattern: Any, allowed: list[str]) -> WeightFormat:
+def nm_format(pattern: Any, allowed: list[str], weights: tuple[str, ...] = LAYER_WEIGHTS) -> WeightFormat:
     if not isinstance(pattern, str):
         raise EinsimError(f"mapper flightllm: sparsity must be an N:M string such as '8:16', got {pattern!r} "
                           "(quote it: YAML reads an unquoted 8:16 as the base-60 number 496)")
@@ -62,20 +64,21 @@ def nm_format(pattern: Any, allowed: list[str]) -> WeightFormat:
     n, m = (int(x) for x in pattern.split(":"))
     if n == 0:
         raise EinsimError("mapper flightllm: an N:M pattern with N = 0 removes every weight")
-    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: n / m for op in LAYER_WEIGHTS},
+    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: n / m for op in weights},
                         source="mapper option sparsity")
 
 
-def _device(arch: Architecture, target: Target | None, semantics: str | None, ld_channels: int | None) -> FPGADevice:
+def _device(arch: Architecture, target: Target | None, semantics: str | None, ld_channels: int | None,
+            mapper: str = "flightllm") -> FPGADevice:
     semantics = semantics or (target.semantics if target else "board")
     if semantics not in ("board", "artifact"):
-        raise EinsimError(f"mapper flightllm: semantics must be 'board' or 'artifact', got {semantics!r}")
+        raise EinsimError(f"mapper {mapper}: semantics must be 'board' or 'artifact', got {semantics!r}")
     if ld_channels is None and target is not None and semantics == target.semantics:
         ld_channels = target.ld_channels
     try:
         return device_from_arch(arch, semantics, ld_channels)  # type: ignore[arg-type]
     except (TypeError, ValueError, KeyError) as exc:
-        raise EinsimError(f"mapper flightllm: {exc}") from None
+        raise EinsimError(f"mapper {mapper}: {exc}") from None
 
 
 def to_result(run: QueueRun, device: FPGADevice, name: str, phase: str) -> Result:
@@ -93,8 +96,7 @@ def flightllm(arch: Architecture, plan: Plan, sparsity: str | None = None, on_ch
     if options:
         raise EinsimError(f"mapper flightllm: unknown option(s) {', '.join(options)} (valid: {', '.join(OPTIONS)})")
     # the simulator loads numba: imported when the mapper runs, so loading the registry stays fast
-    from einsim.sim.fpga import simulate
-    from einsim.sim.fpga_flightllm import run_decode
+    from einsim.mappers.fpga.flightllm import run_decode
 
     if not isinstance(plan, Plan):
         raise EinsimError("mapper flightllm maps a whole model: give a model, phase and seq_len")
@@ -108,17 +110,57 @@ def flightllm(arch: Architecture, plan: Plan, sparsity: str | None = None, on_ch
         fmt = nm_format(sparsity, list(arch.component("MPE").sparsity_patterns))  # device_from_arch checked MPE
     else:
         fmt = target.fmt if target else WeightFormat("INT8 dense", 8)
+    model = load_model(plan.model)
     try:
-        if plan.phase == "decode":
+        if not isinstance(model, Decoder):  # any other model: the general lowering under FlightLLM's rules
+            if not on_chip:
+                raise ValueError("on_chip: false (activations written back) is modelled for decoder LLMs only")
+            if sparsity is not None:
+                layer_ops = tuple(op.name for lt in plan.layer_types for op in lt.ops)
+                fmt = nm_format(sparsity, list(arch.component("MPE").sparsity_patterns), layer_ops)
+            run = flightllm_general(plan, device, fmt).run(device)
+        elif plan.phase == "decode":
             assert plan.context_len is not None
             run = run_decode(device, fmt, plan.model, plan.context_len, on_chip)
         else:
             assert plan.seq_len is not None
-            run = simulate(lower(plan.model, device, fmt, "prefill", seq_len=bucket(plan.seq_len, PREFILL_BUCKET),
-                                 on_chip=on_chip), device)
-    except ValueError as exc:  # a model that does not fit the HBM, or not a decoder LLM
+            run = lower(plan.model, device, fmt, "prefill", seq_len=bucket(plan.seq_len, PREFILL_BUCKET),
+                        on_chip=on_chip).run(device)
+    except ValueError as exc:  # a model that does not fit the HBM
         raise EinsimError(f"mapper flightllm: {exc}") from None
     return to_result(run, device, f"{plan.model} {plan.phase}:flightllm@{arch.name}", plan.phase)
 
 
+def flightllm_general(plan: Plan, device: FPGADevice, fmt: WeightFormat) -> Lowered:
+    """FlightLLM's rules over the general lowering: lengths rounded up to its buckets, activations on
+    chip, MV re-tiled so double buffering hides the weight loads (Eq. 3)."""
+    if plan.phase == "decode":
+        assert plan.context_len is not None
+        plan = expand(plan.model, "decode", context_len=bucket(plan.context_len, DECODE_BUCKET), batch=plan.batch)
+    else:
+        assert plan.seq_len is not None
+        plan = expand(plan.model, plan.phase, seq_len=bucket(plan.seq_len, PREFILL_BUCKET), batch=plan.batch)
+    low = lower_model(plan, device, ModelPolicy(fmt, retile=True))
+    check_capacity(plan.model, low, device)
+    return low
+
+
 flightllm.takes_model = True  # type: ignore[attr-defined]
+
+
+FPGA_OPTIONS = ("semantics", "ld_channels")
+
+
+@register("fpga")
+def fpga(arch: Architecture, cascade: Cascade, semantics: str | None = None, ld_channels: int | None = None,
+         **options: Any) -> Result:
+    """Any cascade on an FPGA DSP-chain design through the general lowering (`mappers/fpga/cascade.py`):
+    every input loaded from HBM and every output stored, dense INT8, the MV mode at its full width."""
+    if options:
+        raise EinsimError(f"mapper fpga: unknown option(s) {', '.join(options)} (valid: {', '.join(FPGA_OPTIONS)})")
+    if not isinstance(cascade, Cascade):
+        raise EinsimError("mapper fpga maps a workload (a cascade); for a whole model use --mapper flightllm")
+    device = _device(arch, _target(arch), semantics, ld_channels, "fpga")
+    low, _ = lower_cascade(cascade, device, WeightFormat("INT8 dense", 8), Residency())
+    run = finish(low).run(device)
+    return to_result(run, device, f"{cascade.name}:fpga@{arch.name}", "cascade")

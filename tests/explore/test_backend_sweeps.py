@@ -19,7 +19,7 @@ from einsim.mappers.phone.hardware import load_device
 from einsim.mappers.phone.llmflash import Run, llm_in_a_flash
 from einsim.mappers.phone.naive import llama_cpp
 from einsim.mappers.phone.powerinfer2 import powerinfer2
-from einsim.sim import fpga_flightllm as fl
+from einsim.mappers.fpga import flightllm as fl
 
 FPGA = "fpga_dsp_hbm_sparsity"
 PHONE = "phone_budget_flash_policy"

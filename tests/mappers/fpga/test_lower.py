@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from einsim.mappers.fpga.isa import LD, MISC, MV, QUEUES, ST, Program
+from einsim.sim.kernels.fpga_queues import run_queues
+from einsim.sim.fpga_program import LD, MISC, MV, QUEUES, ST, Program
 from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, bucket, linear_ops, lower
 from einsim.einsum.models import expand
-from einsim.sim.fpga import simulate
-from einsim.sim.fpga_flightllm import INT8_SPARSE, MIXED_U280, U280, VHK158, contexts
+from einsim.mappers.fpga.flightllm import INT8_SPARSE, MIXED_U280, U280, VHK158, contexts
 
 
 def test_linear_ops_are_the_6_607_g_macs_per_token() -> None:
@@ -29,7 +29,7 @@ def test_decode_stream_uses_the_queues_with_consistent_tokens() -> None:
 
 def test_mv_queue_time_is_the_artifacts() -> None:
     """9.07 ms of MV at context 512 in the artifact's profiler output (fpga_phone.md 1(c))."""
-    r = simulate(lower("llama2_7b", VHK158.device, INT8_SPARSE, "decode", context_len=512), VHK158.device)
+    r = lower("llama2_7b", VHK158.device, INT8_SPARSE, "decode", context_len=512).run(VHK158.device)
     assert r.busy_s["MV"] == pytest.approx(9.07e-3, rel=0.01)
     assert r.latency_s < r.busy_s["MV"] + r.busy_s["MISC"] + 1e-3  # LD hidden behind MV: compute-bound
 
@@ -40,7 +40,7 @@ def test_always_on_chip_decode_switch_shows_in_hbm_traffic() -> None:
     assert on.act_bytes == 0 and off.act_bytes > 0
     assert off.device_hbm_bytes > on.device_hbm_bytes
     assert sum(q == ST for q in off.program.queue) > sum(q == ST for q in on.program.queue)
-    assert simulate(off, U280.device).latency_s > simulate(on, U280.device).latency_s
+    assert off.run(U280.device).latency_s > on.run(U280.device).latency_s
 
 
 def test_mixed_precision_halves_weight_traffic() -> None:
@@ -61,11 +61,15 @@ def test_prefill_uses_mm_mode() -> None:
     assert "MM" in {QUEUES[q] for q in low.program.queue} and MV not in low.program.queue
 
 
-def test_out_of_order_tokens_are_refused() -> None:
+def test_an_implied_edge_is_dropped_and_a_misrouted_one_refused() -> None:
     p = Program()
     a = p.add(MV, 1.0, "a")
     b = p.add(MV, 1.0, "b")
     p.add(MISC, 1.0, "c", (b,))
-    p.add(MISC, 1.0, "d", (a,))  # would take b's token
+    p.add(MISC, 1.0, "d", (a,))  # implied: c, before d on MISC, waited for b, after a on MV
+    assert p.edges == [(b, 2)]
+    start, end, ok = run_queues(*p.arrays())
+    assert ok and start[3] >= end[a] and start[2] == end[b] == 2.0
+    p.edges.append((a, 3))  # the same edge forced in would take b's token
     with pytest.raises(ValueError, match="out of order"):
         p.tokens()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from einsim.mappers.fpga.memory import ld_seconds, mv_chains
-from einsim.sim.fpga_flightllm import INT8_SPARSE, MIXED_U280, U280, VHK158
+from einsim.mappers.fpga.flightllm import INT8_SPARSE, MIXED_U280, U280, VHK158
 
 
 def test_sparse_weights_carry_a_4_bit_index_per_nonzero() -> None:

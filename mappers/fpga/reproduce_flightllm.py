@@ -1,84 +1,21 @@
 """FlightLLM reproduction: the U280 board and the artifact's VHK158, end to end, with GPU baselines.
 
-End-to-end latency is one prefill program (length rounded up to the 128 bucket) plus, for every
-generated token, one decode program at that token's context rounded up to the 16 bucket (the
-artifact's ``run.py``). Energy is board power × time; the VHK158's power was not recovered, so
-energy is reported for the U280 only.
+The targets and the end-to-end rule are FlightLLM's policy (`einsim.mappers.fpga.flightllm`);
+this module holds the published figures with their sources, the GPU rooflines and the tables
+``einsim reproduce flightllm`` prints. Energy is board power × time; the VHK158's power was not
+recovered, so energy is reported for the U280 only.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 
 from einsim.arch import bundled_dir, load_arch
 from einsim.mappers.fpga.baselines import GPU_DECODE_BW_UTILIZATION, GPURoofline
-from einsim.mappers.fpga.device import FPGADevice, Semantics, device_from_arch
-from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, bucket, lower
-from einsim.mappers.fpga.memory import WeightFormat
-from einsim.sim.fpga import QueueRun, simulate
+from einsim.mappers.fpga.flightllm import TARGETS, contexts, decode_step, end_to_end, prefill
 
-ARTIFACT_SPARSITY = {"q_proj": 0.7, "k_proj": 0.7}  # source: artifact .compiler_output/ir_output: q/k sparse_ratio 0.7 [A]
-INT8_SPARSE = WeightFormat("INT8, q/k N:16 at 0.7", 8, ARTIFACT_SPARSITY,
-                           source="artifact IR: every tensor INT8, q/k sparse_ratio 0.7 [A]")
-MIXED_U280 = WeightFormat("mixed precision, 4.1 bit/param", 8, ARTIFACT_SPARSITY, bits_per_param=4.1,
-                          source="U280 case files: LLaMA2-7B parameters 3.43 GB, ~4.1 bit/param with metadata [S]; "
-                                 "sparsity as the artifact IR (the U280 files' pattern was not recovered)")
-
-
-@dataclass(frozen=True)
-class Target:
-    key: str
-    arch_file: str
-    semantics: Semantics
-    fmt: WeightFormat
-    ld_channels: int | None = None
-
-    @functools.cached_property
-    def device(self) -> FPGADevice:
-        return device_from_arch(load_arch(bundled_dir() / self.arch_file), self.semantics, self.ld_channels)
-
-
-U280 = Target("U280", "u280.yaml", "board", MIXED_U280)
-# ld_channels 16: derived [D] from the artifact's LD queue time, 7.11 ms for ~6.4 GB at context 512:
-# bytes / (BW/32 · n · 0.7) / 3.2 gives n ≈ 16, one HBM2e stack (the decode is MV-bound either way)
-VHK158 = Target("VHK158", "vhk158.yaml", "artifact", INT8_SPARSE, ld_channels=16)
-TARGETS = {t.key: t for t in (U280, VHK158)}
 GPUS = {"V100S": "v100s.yaml", "A100": "a100.yaml"}
-
-
-def run_decode(device: FPGADevice, fmt: WeightFormat, model: str, context_len: int, on_chip: bool = True) -> QueueRun:
-    """One decode step at the context's bucket on any device and weight format."""
-    ctx = bucket(context_len, DECODE_BUCKET)
-    return simulate(lower(model, device, fmt, "decode", context_len=ctx, on_chip=on_chip), device)
-
-
-@functools.lru_cache(maxsize=None)
-def decode_step(target: str, model: str, context_len: int, on_chip: bool = True) -> QueueRun:
-    t = TARGETS[target]
-    return run_decode(t.device, t.fmt, model, context_len, on_chip)
-
-
-@functools.lru_cache(maxsize=None)
-def prefill(target: str, model: str, seq_len: int) -> QueueRun:
-    t = TARGETS[target]
-    return simulate(lower(model, t.device, t.fmt, "prefill", seq_len=bucket(seq_len, PREFILL_BUCKET)), t.device)
-
-
-def contexts(prefill_len: int, decode_len: int) -> dict[int, int]:
-    """Decode buckets an end-to-end run visits, with how many tokens fall in each."""
-    out: dict[int, int] = {}
-    for i in range(decode_len):
-        b = bucket(prefill_len + i + 1, DECODE_BUCKET)
-        out[b] = out.get(b, 0) + 1
-    return out
-
-
-def end_to_end(target: str, model: str, prefill_len: int, decode_len: int) -> dict[str, float]:
-    p = prefill(target, model, prefill_len).latency_s
-    d = sum(n * decode_step(target, model, ctx).latency_s for ctx, n in contexts(prefill_len, decode_len).items())
-    return {"prefill_s": p, "decode_s": d, "total_s": p + d, "decode_tokens_per_s": decode_len / d}
 
 
 @functools.lru_cache(maxsize=None)

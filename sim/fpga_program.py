@@ -30,18 +30,29 @@ class Program:
     hbm_bytes: list[float] = field(default_factory=list)
     tag: list[str] = field(default_factory=list)  # the operator an instruction belongs to
     edges: list[tuple[int, int]] = field(default_factory=list)  # (producer, consumer)
+    # latest producer each (source queue, consumer queue) pair already waits for
+    _waited: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
 
     def add(self, queue: int, seconds: float, tag: str, after: tuple[int, ...] = (),
             hbm_bytes: float = 0.0) -> int:
-        """Append an instruction that starts only after the instructions ``after`` have ended."""
+        """Append an instruction that starts only after the instructions ``after`` have ended.
+
+        An edge another one already implies is dropped: a queue runs in order, so once one of its
+        instructions waited for producer p, its later ones need not wait for p or anything before
+        p in p's queue. That keeps every queue pair's tokens a FIFO for any dependency graph."""
         i = len(self.queue)
         self.queue.append(queue)
         self.seconds.append(seconds)
         self.hbm_bytes.append(hbm_bytes)
         self.tag.append(tag)
-        for p in after:
-            if self.queue[p] != queue:  # a queue is in order: same-queue edges are implicit
-                self.edges.append((p, i))
+        for p in sorted(set(after)):
+            src = self.queue[p]
+            if src == queue:  # a queue is in order: same-queue edges are implicit
+                continue
+            if p <= self._waited.get((src, queue), -1):
+                continue  # implied: an earlier instruction of this queue waited for p or a later one of src
+            self._waited[(src, queue)] = p
+            self.edges.append((p, i))
         return i
 
     def __len__(self) -> int:
