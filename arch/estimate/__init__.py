@@ -24,8 +24,8 @@ from einsim.arch.estimate.write import write_values
 from einsim.arch.storage import Buffer
 from einsim.errors import EinsimError
 
-__all__ = ["Estimate", "Estimated", "estimate_arch", "estimate_from_results", "technology_m",
-           "write_estimate"]
+__all__ = ["Estimate", "Estimated", "estimate_arch", "estimate_from_results", "model_results",
+           "technology_m", "write_estimate"]
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,18 @@ def estimate_from_results(arch: Architecture, results: list[dict[str, Any]], ran
     return est
 
 
-def estimate_arch(arch: Architecture, log: Callable[[str], None] | None = None) -> Estimate:
-    """Estimate every DRAM/SRAM/register file of ``arch`` with hwcomponents."""
+def model_results(arch: Architecture, log: Callable[[str], None] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """(requests, hwcomponents results, where they ran) for every recipe of ``arch``."""
     log = log or (lambda msg: print(f"einsim: {msg}", file=sys.stderr))
     _, requests = _requests(arch)
     results, ran = env.run_models(requests, log)
+    return requests, results, ran
+
+
+def estimate_arch(arch: Architecture, log: Callable[[str], None] | None = None) -> Estimate:
+    """Estimate every DRAM/SRAM/register file of ``arch`` with hwcomponents."""
+    _, results, ran = model_results(arch, log)
     return estimate_from_results(arch, results, ran)
 
 

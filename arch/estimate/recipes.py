@@ -84,8 +84,13 @@ def smartbuffer_sram(buf: Buffer, cycle_s: float, extra: dict[str, Any]) -> Reci
     return Recipe("smartbuffer_SRAM", parts, combine, sram.attributes)
 
 
-def smartbuffer_rf(buf: Buffer, cycle_s: float, extra: dict[str, Any]) -> Recipe:
+def smartbuffer_rf(buf: Buffer, cycle_s: float, extra: dict[str, Any],
+                   apply_area_share: bool = True) -> Recipe:
+    """``apply_area_share=False`` is the artifact's later Accelergy, which ignored the compound's
+    ``area_share`` and priced every RF as the full padded 32 b x 64-row array (16,849 um^2)."""
     mem_width, mem_depth, area_scale, energy_scale = _padding(buf.width_bits, buf.depth)
+    if not apply_area_share:
+        area_scale = 1.0
     parts = {
         "bit": Part("AladdinRegister", {"width": 1, **extra}, ("read", "write")),
         "comparator": Part("AladdinComparator", {}, ("compare",)),
