@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from einsim.arch import describe, load_arch
@@ -65,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog="example: einsim arch estimate designs/arch/fusemax.yaml --write",
     )
-    est.add_argument("spec", help="architecture YAML file")
+    est.add_argument("spec", help="architecture YAML file or bundled design name (e.g. fusemax)")
     est.add_argument("--write", action="store_true",
                      help="write the numbers and their sources into the YAML file")
     est.add_argument("--json", action="store_true", help="print one JSON object, SI units")
@@ -85,7 +86,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_estimate(args: argparse.Namespace) -> int:
     from einsim.arch.estimate import estimate_arch, write_estimate
+    from einsim.arch.load import bundled_dir
 
+    bundled = bundled_dir() / f"{args.spec}.yaml"
+    if not Path(args.spec).exists() and bundled.is_file():
+        args.spec = str(bundled)
     arch = load_arch(args.spec)
     est = estimate_arch(arch)
     if args.write:

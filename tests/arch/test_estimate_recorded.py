@@ -145,3 +145,23 @@ def regenerate() -> None:
 
 if __name__ == "__main__":
     regenerate()
+
+
+def test_write_puts_numbers_and_sources_into_the_yaml(tmp_path):
+    from einsim.arch.estimate import write_estimate
+
+    text = (bundled_dir() / "fusemax.yaml").read_text()
+    stale = text.replace("read_energy_pJ: 12512.8", "read_energy_pJ: 1")
+    stale = stale.replace("    area_per_bit_um2: 0.405626\n", "    area_mm2: 0.053015\n")
+    path = tmp_path / "fusemax.yaml"
+    path.write_text(stale)
+    arch = load_arch(str(path))
+    assert arch.component("GlobalBuffer").read_energy_J == pytest.approx(1e-12)
+    est = estimate_from_results(arch, recorded("fusemax")["results"], "recorded")
+    write_estimate(str(path), est)
+    again = load_arch(str(path))
+    assert path.read_text().startswith("# FuseMax (Nayak et al., MICRO 2024)")
+    assert again.component("GlobalBuffer").read_energy_J == pytest.approx(12.5128e-9, rel=1e-5)
+    stage = again.component("StageRF")
+    assert stage.area_m2 is None and stage.area_per_bit_m2 == pytest.approx(0.405626e-12, rel=1e-5)
+    assert "smartbuffer_SRAM" in again.component("GlobalBuffer").source_of("read_energy_J")
