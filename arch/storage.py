@@ -7,7 +7,16 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from einsim.arch.spec import Area, Bandwidth, Bytes, Capacity, Component, Energy, Fraction, Spec
+from einsim.arch.spec import Area, Bandwidth, Bytes, Capacity, Component, Energy, Fraction, Power, Spec
+
+
+class ModelChoice(Spec):
+    """Which component model ``einsim arch estimate`` evaluates for this component, and with
+    which extra attributes (hwcomponents parameter names; the size comes from the spec)."""
+
+    model: str
+    attributes: dict[str, int | float | str | bool] = Field(default_factory=dict)
+    source: str | None = None
 
 
 class ChannelEfficiency(Spec):
@@ -37,6 +46,7 @@ class DRAM(Component):
     efficiency: ChannelEfficiency | None = None
     access_bits: int | None = Field(default=None, gt=0)
     access_energy_J: Energy | None = None
+    estimate: ModelChoice | None = None
     bandwidth_by_engines: list[EngineMixBandwidth] = Field(default_factory=list)
     on_chip: ClassVar[bool] = False
 
@@ -64,8 +74,8 @@ class DRAM(Component):
 class Buffer(Component):
     """On-chip SRAM buffer or register file. Give ``capacity_B`` or ``entries`` (of width_bits).
 
-    Area is either ``area_m2`` per instance, or ``area_per_bit_m2`` x bits + ``area_fixed_m2``
-    (so that capacity sweeps are priced). ``per_pe`` makes one instance per PE of the parent
+    Area is either ``area_m2`` per instance, or ``area_per_bit_m2`` x bits, so that a capacity
+    sweep is priced and the area goes to zero with the capacity (no intercept). ``per_pe`` makes one instance per PE of the parent
     PE array.
     """
 
@@ -79,7 +89,8 @@ class Buffer(Component):
     read_energy_J: Energy | None = None
     write_energy_J: Energy | None = None
     area_per_bit_m2: Area | None = None
-    area_fixed_m2: Area | None = None
+    leakage_W: Power | None = None
+    estimate: ModelChoice | None = None
     partitions: dict[str, Bytes] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -99,8 +110,8 @@ class Buffer(Component):
                 f"partitions add up to {sum(self.partitions.values()):g} B, "
                 f"more than the capacity {self.capacity:g} B"
             )
-        if self.area_m2 is not None and (self.area_per_bit_m2 or self.area_fixed_m2):
-            raise ValueError("give area_m2 or area_per_bit_m2 (+ area_fixed_m2), not both")
+        if self.area_m2 is not None and self.area_per_bit_m2 is not None:
+            raise ValueError("give area_m2 or area_per_bit_m2, not both")
         return self
 
     @property
@@ -120,7 +131,7 @@ class Buffer(Component):
             return self.area_m2
         if self.area_per_bit_m2 is None:
             return None
-        return self.area_per_bit_m2 * self.capacity * 8 + (self.area_fixed_m2 or 0.0)
+        return self.area_per_bit_m2 * self.capacity * 8
 
 
 

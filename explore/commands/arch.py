@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from einsim import jsonout
@@ -54,6 +55,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     show.add_argument("--json", action="store_true", help="print one JSON object, SI units")
     show.set_defaults(handler=run_show)
+    est = sub.add_parser(
+        "estimate",
+        help="per-action energy, leakage and area of every memory from hwcomponents",
+        description=(
+            "Estimate the DRAM, SRAM and register-file numbers of a spec with hwcomponents "
+            "(CACTI, Aladdin, NeuroSim) at its technology node, each with its provenance. Needs "
+            "hwcomponents: in-process on Python >= 3.12 with einsim[components], otherwise in a "
+            "cached Python >= 3.12 environment einsim builds itself."
+        ),
+        epilog="example: einsim arch estimate designs/arch/fusemax.yaml --write",
+    )
+    est.add_argument("spec", help="architecture YAML file or bundled design name (e.g. fusemax)")
+    est.add_argument("--write", action="store_true",
+                     help="write the numbers and their sources into the YAML file")
+    est.add_argument("--json", action="store_true", help="print one JSON object, SI units")
+    est.set_defaults(handler=run_estimate)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -64,6 +81,34 @@ def run_show(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(data))
+    return 0
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    from einsim.arch.estimate import estimate_arch, write_estimate
+    from einsim.arch.load import bundled_dir
+
+    bundled = bundled_dir() / f"{args.spec}.yaml"
+    if not Path(args.spec).exists() and bundled.is_file():
+        args.spec = str(bundled)
+    arch = load_arch(args.spec)
+    est = estimate_arch(arch)
+    if args.write:
+        write_estimate(args.spec, est)
+    if args.json:
+        json.dump(est.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    lines = [f"{est.design}: hwcomponents at {est.technology_m * 1e9:g} nm, ran {est.ran}"]
+    for v in est.values:
+        unit = dimension_of_key(v.field) or ""
+        lines.append(f"  {v.component}.{v.field}: {format_quantity(v.value, unit)}")
+    sources = dict.fromkeys(v.source for v in est.values)
+    lines += ["sources:"] + [f"  {s}" for s in sources]
+    lines += [f"not estimated: {n}: {why}" for n, why in est.not_estimated.items()]
+    if args.write:
+        lines.append(f"wrote {len(est.values)} numbers into {args.spec}")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

@@ -112,6 +112,6 @@ def test_energy_table_and_breakdown():
     assert table["Array2D"]["exp"] == pytest.approx(6 * 17.1645e-12 + 8.3395e-12)
     breakdown = energy_breakdown(arch, {"Array2D": {"mac": 1e6}, "RF2D": {"read": 2e6}})
     assert breakdown["Array2D"]["mac"] == pytest.approx(17.1645e-6)
-    assert total_energy_J(breakdown) == pytest.approx(17.1645e-6 + 2e6 * 0.4467e-12)
+    assert total_energy_J(breakdown) == pytest.approx(17.1645e-6 + 2e6 * 0.440613e-12)
     with pytest.raises(EinsimError, match="no energy for action 'exp' of 'RF2D'"):
         energy_breakdown(arch, {"RF2D": {"exp": 1}})

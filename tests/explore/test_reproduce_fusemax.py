@@ -34,21 +34,22 @@ def test_headline_speedups_within_3_percent(grid, key: str) -> None:
     assert means[key] == pytest.approx(PAPER[key], rel=0.03)
 
 
-@pytest.mark.parametrize("key, model_value", [
-    ("attn_energy_vs_flat", 0.710), ("attn_energy_vs_unfused", 0.672),
-    ("e2e_energy_vs_flat", 0.777), ("e2e_energy_vs_unfused", 0.751),
-])
-def test_headline_energy_ratios(grid, key: str, model_value: float) -> None:
-    # MISS (paper 0.79 / 0.77 / 0.83 / 0.82): our baselines pay ~126 pJ per word for their ~8
-    # global-buffer word accesses per QK element (QK, SN, A written and re-read across the three
-    # softmax passes), from CACTI 7 energies for the 32 MiB, 4096-bit-row buffer. The artifact's
-    # run-time global-buffer energies are not stored (fusemax.md (c)); the missing mechanism is
-    # that per-row energy (and FuseMax's own buffer share: 92 % of its energy is MACs here, >= 95 %
-    # in the paper); the per-point ratios put the excess in the per-element softmax traffic, not in
-    # the E-proportional streams (docs/fusemax.md, gap 1). FuseMax stays cheaper than both.
+@pytest.mark.parametrize("key", ["attn_energy_vs_flat", "e2e_energy_vs_flat", "e2e_energy_vs_unfused"])
+def test_headline_energy_ratios_within_5_percent(grid, key: str) -> None:
+    # with the global buffers and register files from hwcomponents (einsim arch estimate, the
+    # artifact's smartbuffer_SRAM/RF attributes) instead of 32-bank CACTI points: 0.756 / 0.815 /
+    # 0.789 against the paper's 0.79 / 0.83 / 0.82 (they were 0.710 / 0.777 / 0.751)
     _, means = grid
-    assert means[key] == pytest.approx(model_value, abs=0.01)
-    assert means[key] < PAPER[key]
+    assert means[key] == pytest.approx(PAPER[key], rel=0.05)
+
+
+def test_regression_attention_energy_vs_unfused(grid) -> None:
+    # MISS (paper 0.77): 0.716 (was 0.672). Against FLAT the same FuseMax energies are within 4 %,
+    # so the remaining excess is in what Unfused pays beyond FLAT: its DRAM round trips of QK and
+    # A between the three phases at the artifact's 249.6 pJ per 64-bit access (docs/fusemax.md)
+    _, means = grid
+    assert means["attn_energy_vs_unfused"] == pytest.approx(0.7156, abs=0.002)
+    assert means["attn_energy_vs_unfused"] < PAPER["attn_energy_vs_unfused"]
 
 
 @pytest.mark.parametrize("config, seq, published", [
