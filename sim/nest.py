@@ -12,8 +12,10 @@ Access counting follows Timeloop's definitions (checked against its reference ou
   the innermost loop above the level fetches only the new part (sliding windows, and nothing at
   all when that loop does not index the tensor); loops inside the innermost loop that indexes
   the tensor never cause a refetch;
-- a parent reads the union of what its spatial children fill (multicast), and partial sums of
-  children that differ only in a reduced index are added on the way up (spatial reduction);
+- a parent sends each spatial child's fill once for all children that differ only in indices the
+  tensor does not depend on (multicast), and partial sums of children that differ only in a reduced
+  index are added on the way up (spatial reduction); children's partly overlapping tiles (a sliding
+  window spread over instances) are sent separately, as Timeloop counts them;
 - spatial factors run along the array axes of their level (``Level.axes``, as Timeloop's
   meshX/meshY); the factors along one axis must fit its side. ``multicast`` says, per axis, how
   many children share each word a tensor sends (or, for the output, how many partial sums one

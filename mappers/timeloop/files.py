@@ -83,6 +83,14 @@ def read_yaml(path: Path) -> Any:
         loader.dispose()
 
 
+def read_timeloop(path: Path) -> Any:
+    """``read_yaml``, refusing Sparseloop inputs: einsim models dense tensors only."""
+    data = read_yaml(path)
+    if isinstance(data, dict) and data.get("sparse_optimizations"):
+        raise EinsimError(f"{path}: sparse_optimizations is a Sparseloop (sparse) feature, which einsim does not model")
+    return data
+
+
 def section(data: Any, key: str, path: Path, kind: type = dict, within: str = "") -> Any:
     """``data[key]`` of a file's mapping (``within`` names the enclosing section), checked to be of ``kind``."""
     label = f"{within}.{key}" if within else key

@@ -16,7 +16,7 @@ from einsim.errors import EinsimError, did_you_mean
 from einsim.einsum import Cascade, parse_workload
 from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.timeloop.arch import Component, flatten
-from einsim.mappers.timeloop.files import read_yaml, section
+from einsim.mappers.timeloop.files import read_timeloop, read_yaml, section
 from einsim.mappers.timeloop.mapping import build_mapping, parse_factors
 from einsim.mappers.timeloop.problem import dimensions, workload_text
 from einsim.sim.nest import Hierarchy, Level, NestCounts, NestProblem, encode, evaluate_encoded
@@ -125,29 +125,13 @@ def _spatial_caps(container, space: dict[str, int], where: Path) -> dict[str, in
     return caps
 
 
-def _refuse_spatial_windows(mapping: Mapping, nest: NestProblem, where: Path) -> None:
-    """Timeloop counts the reads feeding a fan-out whose spatial dimensions meet in one tensor coordinate
-    (a sliding window spread over PEs, e.g. Eyeriss's H = 2q + s with q and s both spatial) differently
-    from the exact union einsim computes (eyeriss_like: 1,354,752 shared_glb Input reads, einsim 911,232);
-    until that is modelled such a mapping is refused rather than given a wrong count."""
-    for lm in mapping.levels:
-        spread = [d for d, n in lm.spatial.items() if n > 1]
-        for t, proj in zip(nest.tensors, nest.projections):
-            for row in proj:
-                meet = [d for d in spread if row[nest.dims.index(d)]]
-                if len(meet) > 1:
-                    raise EinsimError(f"{where}: spatial factors {' and '.join(m.upper() for m in meet)} at {lm.target} both "
-                                      f"index one coordinate of {t}; einsim does not reproduce Timeloop's count for a "
-                                      "sliding window spread over PEs")
-
-
 def load_timeloop(arch: Path, problem: Path, mapping: Path, ert: Path | None = None, name: str = "") -> TimeloopSet:
     """Read a Timeloop v0.4 architecture, problem, mapping (a file with a top-level ``mapping:``) and ERT summary."""
     arch, problem, mapping = Path(arch), Path(problem), Path(mapping)
-    nodes = section(section(read_yaml(arch), "architecture", arch), "nodes", arch, list, "architecture")
+    nodes = section(section(read_timeloop(arch), "architecture", arch), "nodes", arch, list, "architecture")
     components, containers = flatten(nodes, arch)
-    prob = section(read_yaml(problem), "problem", problem)
-    entries = section(read_yaml(mapping), "mapping", mapping, list)
+    prob = section(read_timeloop(problem), "problem", problem)
+    entries = section(read_timeloop(mapping), "mapping", mapping, list)
     energies = read_ert(Path(ert) if ert else None)
     storage = [c for c in components if not c.is_compute]
     compute = [c for c in components if c.is_compute]
@@ -188,7 +172,6 @@ def load_timeloop(arch: Path, problem: Path, mapping: Path, ert: Path | None = N
         validate_factors(mapped, dict(einsum.space), tensors)
     except EinsimError as exc:
         raise EinsimError(f"{mapping}: {exc}") from None
-    _refuse_spatial_windows(mapped, nest, mapping)
     return TimeloopSet(name or cascade.name, cascade, nest, hierarchy, mapped, spatial_allowed, fixed_ones,
                        {"arch": arch, "problem": problem, "mapping": mapping, **({"ert": Path(ert)} if ert else {})})
 

@@ -80,6 +80,14 @@ class _Level:
     seen: set[str] = field(default_factory=set)
 
 
+def _claim(level: _Level, kind: str, what: str, target: str) -> _Level:
+    """The level, once per kind of entry: a second entry of the same kind is an error, not a silent override."""
+    if kind in level.seen:
+        raise EinsimError(f"{what}: a second {kind} entry for {target}")
+    level.seen.add(kind)
+    return level
+
+
 def _fanout_check(container: Container, factors: dict[str, int], perm: list[str], split: Any, what: str) -> None:
     total = math.prod(factors.values())
     if total > container.fanout:
@@ -136,10 +144,7 @@ def build_mapping(entries: Any, storage: list[Component], containers: list[Conta
                 if keep:
                     raise EinsimError(f"{what}: a container stores nothing, it cannot keep {keep[0]}")
                 continue
-            level = per[target]
-            if "dataspace" in level.seen:
-                raise EinsimError(f"{what}: a second dataspace entry for {target}")
-            level.seen.add("dataspace")
+            level = _claim(per[target], "dataspace", what, target)
             level.keep = tuple(t for t in tensors if t not in bypass)
             continue
         if kind == "temporal":
@@ -147,10 +152,7 @@ def build_mapping(entries: Any, storage: list[Component], containers: list[Conta
                 if any(n > 1 for n in factors.values()):
                     raise EinsimError(f"{what}: a container has no temporal loops; put the factors on a storage level")
                 continue
-            level = per[target]
-            if "temporal" in level.seen:
-                raise EinsimError(f"{what}: a second temporal entry for {target}")
-            level.seen.add("temporal")
+            level = _claim(per[target], "temporal", what, target)
             level.temporal = {d.lower(): n for d, n in factors.items() if n > 1}
             inner_first = perm + [d for d in dims if d not in perm]  # unlisted dimensions sit outermost
             level.order = tuple(d.lower() for d in reversed(inner_first))

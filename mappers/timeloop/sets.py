@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from einsim.errors import EinsimError
-from einsim.mappers.timeloop.files import read_yaml
+from einsim.mappers.timeloop.files import read_timeloop, read_yaml
 
 MAX_DEPTH = 6  # exercise/ref-output/<set> is 2 deep; example_designs/<design>/ref_outputs/<problem> is 3
 MAX_ENTRIES = 5000
@@ -80,13 +80,10 @@ def _has_key(path: Path, key: str) -> bool:
 def _refuse_sparse(chain: list[Path]) -> None:
     for folder in chain:
         for name in ("sparse-opt", "sparse_opt", "sparse-opts"):
-            if (folder / name).exists():
+            if (folder / name).exists() or (folder / name).is_symlink():
                 raise EinsimError(f"{folder / name}: Sparseloop (sparse) optimizations are not modelled by einsim")
-    parsed = chain[0] / PARSED
-    if parsed.is_file():
-        data = read_yaml(parsed)
-        if isinstance(data, dict) and data.get("sparse_optimizations"):
-            raise EinsimError(f"{parsed}: sparse_optimizations is a Sparseloop (sparse) feature, which einsim does not model")
+    for parsed in _files(chain[0], PARSED):
+        read_timeloop(parsed)
 
 
 def _resolve(folder: Path, root: Path) -> SetFiles | str:
@@ -96,7 +93,7 @@ def _resolve(folder: Path, root: Path) -> SetFiles | str:
         chain.append(chain[-1].parent)
     _refuse_sparse(chain)
     ert = _one(_files(folder, "*ERT_summary.yaml"), "ERT summary", folder)
-    parsed = folder / PARSED if (folder / PARSED).is_file() else None
+    parsed = next(iter(_files(folder, PARSED)), None)
     mapping = _one(_files(folder, "*.map.yaml"), "mapping", folder)
     if mapping is None and parsed and _has_key(parsed, "mapping"):
         mapping = parsed

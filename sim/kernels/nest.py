@@ -2,8 +2,9 @@
 
 The rules are Timeloop's (see einsim.sim.nest); the slow twin is einsim.sim.reference.nest.
 Tiles are axis-aligned: a tensor dimension indexed by ``sum(c_d * i_d)`` spans
-``sum(|c_d| * (tile_d - 1)) + 1`` coordinates. That is exact for tiles and their spatial unions;
-the count of distinct output elements per instance over the whole run is exact when each output
+``sum(|c_d| * (tile_d - 1)) + 1`` coordinates. A parent sends each distinct child tile once
+(children that differ only in indices a tensor does not depend on share it); partly overlapping
+children's tiles are not merged, as in Timeloop. The count of distinct output elements per instance over the whole run is exact when each output
 dimension is indexed by one index (a sum there, as in a transposed convolution, over-counts
 when a temporal loop sits outside a spatial loop of the same index). A spatial split of an index
 is assumed to be the innermost split of that index above the level counted, as in mappings that
@@ -64,6 +65,20 @@ def _moved(coef, nnz, nz_dim, nz_coef, t, x, xrow, base, below, n_above, rel_las
     return outer * (vol + (loop_factor[star] - 1) * delta)
 
 
+@njit(inline="always")
+def _shared(relevant, spatial, n, t, parent, child):
+    """Distinct tiles of tensor ``t`` among the instances a ``parent`` instance feeds down to ``child``:
+    instances that differ in an index of ``t`` get their own words, those that differ only in other
+    indices share them (multicast, or spatial reduction for an output). As in Timeloop, partly
+    overlapping tiles (a sliding window spread over instances) are not merged."""
+    share = 1.0
+    for lv in range(parent, child):
+        for d in range(spatial.shape[2]):
+            if relevant[t, d]:
+                share *= spatial[n, lv, d]
+    return share
+
+
 @njit
 def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, e_update, leak, bw_read, bw_write,
                   op_energy, op_cycles, temporal, spatial, axis, order, keep,
@@ -97,7 +112,6 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
     tile = np.ones((L + 1, D), dtype=np.int64)  # per level: product of factors at levels >= it
     whole = np.ones((L + 1, D), dtype=np.int64)  # all temporal factors x spatial factors at levels >= it
     union = np.ones((L + 1, D), dtype=np.int64)  # spatial factors at levels >= it
-    x = np.ones((1, D), dtype=np.int64)
     for n in range(n_map):
         n_loops = 0
         for lv in range(L):
@@ -165,7 +179,7 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
                 if child < L and not keep[n, child, t]:
                     continue
                 if child == L:  # the compute units below the innermost keeper
-                    moved = steps * _volume(nnz, nz_dim, nz_coef, t, union, parent)
+                    moved = steps * _shared(relevant, spatial, n, t, parent, L)
                     if is_output[t]:
                         updates[n, parent, t] += moved
                         reads[n, parent, t] += moved - _volume(nnz, nz_dim, nz_coef, t, whole, parent)
@@ -174,12 +188,7 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
                     break
                 w_child = _moved(coef, nnz, nz_dim, nz_coef, t, tile, child, tile, child, n_above, rel_last,
                                  loop_level, loop_dim, loop_factor, prefix, spatial, n)
-                for d in range(D):
-                    x[0, d] = tile[child, d]
-                    for lv in range(parent, child):
-                        x[0, d] *= spatial[n, lv, d]
-                w_parent = _moved(coef, nnz, nz_dim, nz_coef, t, x, 0, tile, child, n_above, rel_last,
-                                  loop_level, loop_dim, loop_factor, prefix, spatial, n)
+                w_parent = w_child * _shared(relevant, spatial, n, t, parent, child)
                 if is_output[t]:
                     updates[n, parent, t] += w_parent
                     reads[n, parent, t] += w_parent - _volume(nnz, nz_dim, nz_coef, t, whole, parent)

@@ -69,9 +69,22 @@ class _Walker:
                 per_inst[where] = coords
             yield step, per_inst
 
-    def transfers(self, t: int, below: int, fixed: int) -> tuple[int, int, int]:
+    def _sender(self, t: int, fixed: int, sender: int | None):
+        """A function from an instance's spatial indices (loops of levels < ``fixed``) to the copy of
+        its words a ``sender`` instance sends: instances differing only in spatial indices of levels
+        >= ``sender`` that do not index ``t`` receive the same words once (multicast)."""
+        inst = [i for i, lp in enumerate(self.loops) if lp.spatial and lp.level < fixed]
+        if sender is None:
+            return lambda where: where
+        kept = [k for k, i in enumerate(inst)
+                if self.loops[i].level < sender or self.coef[t][:, self.loops[i].dim].any()]
+        return lambda where: tuple(where[k] for k in kept)
+
+    def transfers(self, t: int, below: int, fixed: int, sender: int | None = None) -> tuple[int, int, int]:
         """(entering words, entering words already touched before, distinct words ever), summed
-        over instances, for the tiles of level ``below`` seen per instance fixed above ``fixed``."""
+        over instances, for the tiles of level ``below`` seen per instance fixed above ``fixed``;
+        with ``sender``, summed over the distinct copies a ``sender`` instance sends (see _sender)."""
+        copy_of = self._sender(t, fixed, sender)
         steps = [i for i, lp in enumerate(self.loops) if not lp.spatial and lp.level < below]
         innermost = steps[-1] if steps else None
         relevant = {i for i in steps if self.coef[t][:, self.loops[i].dim].any()}
@@ -83,6 +96,7 @@ class _Walker:
             advancing = None
             if prev_step is not None:
                 advancing = next(steps[k] for k in range(len(steps)) if step[k] != prev_step[k])
+            sent = set()
             for where, tile in per_inst.items():
                 old = prev.get(where)
                 if old is None:
@@ -94,8 +108,10 @@ class _Walker:
                 else:
                     new = set()
                 seen = touched.setdefault(where, set())
-                entering += len(new)
-                retouch += len(new & seen)
+                if copy_of(where) not in sent:
+                    sent.add(copy_of(where))
+                    entering += len(new)
+                    retouch += len(new & seen)
                 seen |= tile
                 prev[where] = tile
             prev_step = step
@@ -104,12 +120,14 @@ class _Walker:
 
     def compute_accesses(self, t: int, keeper: int) -> tuple[int, int]:
         """(words moved between the innermost keeper and the compute units, distinct words):
-        every step reads (or writes) the distinct coordinates its compute units need."""
+        every step, each distinct copy (see _sender) of a compute unit's word is moved once."""
         total = 0
+        copy_of = self._sender(t, self.depth, keeper)
+        for _, per_inst in self.tiles(t, self.depth, self.depth):
+            total += sum(len(tile) for tile in {copy_of(where): tile for where, tile in per_inst.items()}.values())
         touched: dict = {}
         for _, per_inst in self.tiles(t, self.depth, keeper):
             for where, tile in per_inst.items():
-                total += len(tile)
                 touched.setdefault(where, set()).update(tile)
         return total, sum(len(s) for s in touched.values())
 
@@ -132,7 +150,7 @@ def walk(problem: NestProblem, hierarchy: Hierarchy, temporal: np.ndarray, spati
         out = t == problem.output
         for parent, child in zip(keepers, keepers[1:]):
             w_child, re_child, _ = walker.transfers(t, child, child)
-            w_par, re_par, _ = walker.transfers(t, child, parent)
+            w_par, re_par, _ = walker.transfers(t, child, child, sender=parent)
             if out:
                 updates[parent, t] += w_par
                 reads[parent, t] += re_par

@@ -12,7 +12,6 @@ from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop, read
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "timeloop"
 SETS, INCOMPLETE = find_sets(GOLDEN)
-REPRODUCED = [s for s in SETS if "eyeriss_like" not in s.name]
 
 
 def _id(s) -> str:
@@ -27,7 +26,7 @@ def test_all_reference_sets_are_found() -> None:
     assert sum(m == "parsed-processed-input.yaml" for m in by_source.values()) == 4  # 00, 02 x2, 03: mapping only there
 
 
-@pytest.mark.parametrize("ref", REPRODUCED, ids=[_id(s) for s in REPRODUCED])
+@pytest.mark.parametrize("ref", SETS, ids=[_id(s) for s in SETS])
 def test_reference_set_reproduces(ref) -> None:
     imported = load_timeloop(ref.arch, ref.problem, ref.mapping, ref.ert)
     stats = read_stats(ref.stats)
@@ -84,13 +83,24 @@ def test_nothing_nodes_and_parallel_groups_change_nothing(tmp_path) -> None:
     assert counts.energy_J.sum() == pytest.approx(360.0e-12, rel=0.001)
 
 
-def test_eyeriss_like_is_refused_with_the_mechanism_named() -> None:
+def test_eyeriss_like_row_stationary() -> None:
+    """Eyeriss-like (parallel per-PE scratchpads, 14 x 12 PEs): 86,016 cycles and 59.28 uJ as Timeloop
+    reports. Its shared_glb sends every PE its own Inputs rows (H = 2q + s with q and s both spread over
+    PEs): 1,354,752 reads, where merging the PEs' overlapping rows would give 911,232."""
     ref = next(s for s in SETS if "eyeriss_like" in s.name)
-    with pytest.raises(EinsimError, match="sliding window spread over PEs"):
-        load_timeloop(ref.arch, ref.problem, ref.mapping, ref.ert)
+    imported = load_timeloop(ref.arch, ref.problem, ref.mapping, ref.ert)
+    counts = evaluate_set(imported)
+    assert counts.cycles == 86016
+    assert counts.energy_J.sum() * 1e6 == pytest.approx(59.28, rel=0.001)
+    glb = imported.hierarchy.names().index("shared_glb")
+    assert counts.reads[glb, imported.problem.tensors.index("Inputs")] == 1354752
+    assert [lv.fanout for lv in imported.hierarchy.levels] == [1, 168, 1, 1, 1]
 
 
-MAPPER_SETS = [s for s in REPRODUCED if s.mapping.name.startswith("timeloop-mapper")]
+# Eyeriss-like is left out: its two fan-out containers under shared_glb (meshX 14 with one spatial
+# permutation, meshY 12 with another) are more than the mapspace's per-level spatial caps express,
+# so the search explores a different space than Timeloop's mapper did.
+MAPPER_SETS = [s for s in SETS if s.mapping.name.startswith("timeloop-mapper") and "eyeriss_like" not in s.name]
 
 
 @pytest.mark.parametrize("ref", MAPPER_SETS, ids=[s.name.split("/")[-3] for s in MAPPER_SETS])

@@ -17,22 +17,24 @@ ARCH, PROB, MAP = "arch/2level.arch.yaml", "prob/conv1d.prob.yaml", "map/conv1d-
 ERT = "ref-output/os/timeloop-model.ERT_summary.yaml"
 
 
+def one_set(tmp_path: Path, exercise: str, keep: str, drop: str, drop_map: str) -> Path:
+    """A copy of an exercise with only its ``keep`` set: the ``drop`` set and its mapping removed."""
+    root = tmp_path / exercise
+    shutil.copytree(EXERCISES / exercise, root)
+    shutil.rmtree(root / "ref-output" / drop)
+    (root / "map" / drop_map).unlink()
+    assert (root / "ref-output" / keep).is_dir()
+    return root
+
+
 def conv1d_os(tmp_path: Path) -> Path:
     """The 01-model-conv1d-2level exercise with only its output-stationary set."""
-    root = tmp_path / "conv1d"
-    shutil.copytree(EXERCISES / "01-model-conv1d-2level", root)
-    shutil.rmtree(root / "ref-output" / "ws")
-    (root / "map" / "conv1d-2level-ws.map.yaml").unlink()
-    return root
+    return one_set(tmp_path, "01-model-conv1d-2level", "os", "ws", "conv1d-2level-ws.map.yaml")
 
 
 def spatial_cp(tmp_path: Path) -> Path:
     """04-model-conv1d+oc-3levelspatial with only its C-parallel set (PE: meshX 16)."""
-    root = tmp_path / "spatial"
-    shutil.copytree(EXERCISES / "04-model-conv1d+oc-3levelspatial", root)
-    shutil.rmtree(root / "ref-output" / "kp")
-    (root / "map" / "conv1d+oc+ic-3levelspatial-kp-ws.map.yaml").unlink()
-    return root
+    return one_set(tmp_path, "04-model-conv1d+oc-3levelspatial", "cp", "kp", "conv1d+oc+ic-3levelspatial-kp-ws.map.yaml")
 
 
 def refused(capsys, argv: list[str]) -> str:
@@ -86,6 +88,7 @@ CASES: list[tuple[str, Callable[[Path], str], str]] = [
     ("size as text", _set(PROB, "P: 16", "P: sixteen"), "problem.instance.P"),
     ("fractional size", _set(PROB, "P: 16", "P: 16.5"), "problem.instance.P"),
     ("sparse densities", _set(PROB, "P: 16", "P: 16\n    densities: {Inputs: 0.5}"), "Sparseloop"),
+    ("sparse optimizations in the problem file", _set(PROB, "problem:", "sparse_optimizations: {targets: [{name: Buffer}]}\nproblem:"), "Sparseloop"),
     ("malformed projection term", _set(PROB, "- [ [P] ]", "- [ [P, 1, 2] ]"), "projection term"),
     ("no data spaces", _set(PROB, "data_spaces:", "spaces:"), "data_spaces"),
     ("dimension indexing nothing", _extra_dimension, "indexes no data space"),
