@@ -38,13 +38,14 @@ def resolve_confined(name: str, kind: str, root: Path) -> Path:
     return path
 
 
-def mapper_options(name: str) -> list[str] | None:
+@functools.lru_cache(maxsize=64)
+def mapper_options(name: str) -> tuple[str, ...] | None:
     """The keyword options a registered mapper takes (None: it takes any, through ``**options``)."""
     params = list(inspect.signature(registry.get(name)).parameters.values())[2:]
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return [p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-            and p.name != "progress"]
+    return tuple(p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            and p.name != "progress")
 
 
 def check_mapper_options(name: str, options: Mapping[str, Any] | Iterable[str]) -> None:

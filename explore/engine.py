@@ -10,7 +10,7 @@ import numpy as np
 
 from einsim.explore import nsga2
 from einsim.explore.backends import cap_workers, make_backend
-from einsim.explore.points import DEFAULT_MAX_POINTS, Point, check_size, point_chunks
+from einsim.explore.points import DEFAULT_MAX_POINTS, Point, check_size, parallel_points, point_chunks
 from einsim.explore.progress import Progress
 from einsim.explore.results import Results
 from einsim.explore.spec import NSGA2, SweepSpec, load_sweep
@@ -67,7 +67,7 @@ def sweep(spec: str | Path | SweepSpec, out: str | Path | None = None, jobs: int
     store = Store(run_dir, spec.digest, spec._text, inputs=input_digests(spec), force=force)
     try:
         bar = Progress(total, enabled=progress)
-        workers, _ = cap_workers(jobs, total)
+        workers, _ = cap_workers(jobs, parallel_points(spec))
         backend = make_backend(str(spec.root), workers, dask)
         try:
             runner = _Runner(store, backend, bar)

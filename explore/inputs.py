@@ -32,10 +32,9 @@ def _model_workloads(model: Path) -> set[Path]:
 def input_files(spec: SweepSpec) -> list[Path]:
     """Every file the sweep's points read, sorted and without repeats."""
     files: set[Path] = set()
-    for field, path in resolved_files(spec):
+    for kind, _, path in resolved_files(spec):
         files.add(path)
-        if field.startswith(("base.model", "base.set.model")) or (
-                field.startswith("axes.") and spec.axes[field.split(".")[1]].path == "model"):
+        if kind == "models":
             files |= _model_workloads(path)
     return sorted(files)
 

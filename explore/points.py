@@ -13,7 +13,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.explore import derive
-from einsim.explore.spec import Grid, Random, SweepSpec
+from einsim.explore.spec import NSGA2, Grid, Random, SweepSpec
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,11 @@ def planned_points(spec: SweepSpec) -> int:
     if isinstance(strategy, Random):
         return strategy.samples
     return strategy.population * strategy.generations
+
+
+def parallel_points(spec: SweepSpec) -> int:
+    """How many points can run at once: a generation of NSGA-II, every point otherwise."""
+    return spec.strategy.population if isinstance(spec.strategy, NSGA2) else planned_points(spec)
 
 
 def check_size(spec: SweepSpec, max_points: int = DEFAULT_MAX_POINTS) -> int:

@@ -261,8 +261,8 @@ def file_refs(spec: SweepSpec) -> list[tuple[str, Any, tuple]]:
     return refs
 
 
-def resolved_files(spec: SweepSpec, src: YamlSource | None = None) -> list[tuple[str, Path]]:
-    """``(spec field, file)`` of every input file the spec names, each checked to stay in bounds."""
+def resolved_files(spec: SweepSpec, src: YamlSource | None = None) -> list[tuple[str, str, Path]]:
+    """``(kind, spec field, file)`` of every input file the spec names, each checked to stay in bounds."""
     out = []
     for kind, value, where in file_refs(spec):
         field = ".".join(str(w) for w in where)
@@ -272,7 +272,7 @@ def resolved_files(spec: SweepSpec, src: YamlSource | None = None) -> list[tuple
             path = resolve_confined(value, kind, spec.root) if kind != "mapper" else _confined_option(spec.root, value)
         except EinsimError as exc:
             raise EinsimError(f"{field}: {exc.bare_message}", src.where(*where) if src else None) from None
-        out.append((field, path))
+        out.append((kind, field, path))
     return out
 
 
@@ -288,34 +288,30 @@ def _confined_option(root: Path, value: str) -> Path:
 
 def _check(spec: SweepSpec, src: YamlSource) -> None:
     base = spec.base
-    files = dict(resolved_files(spec, src))
-    for field, path in files.items():  # every architecture is loaded and checked, not only the base's
-        if field.startswith("base.arch") or field.startswith("base.set.arch") or (
-                field.startswith("axes.") and spec.axes[field.split(".")[1]].path == "arch"):
-            load_design_arch(path, {}, None)
+    refs = resolved_files(spec, src)
+    for kind, field, path in refs:  # every architecture a point may use is loaded and checked
+        if kind == "arch":
+            try:
+                load_design_arch(path, {}, None)
+            except EinsimError as exc:
+                raise EinsimError(f"{exc.bare_message} (the architecture {field} of {src.file} names)", exc.location) from None
+    files = {field: path for _, field, path in refs}
     arch_data = load_yaml_file(files["base.arch"]).data
-    mappers = [base.mapper] + [v for n, a in spec.axes.items() if a.path == "mapper" for v in a.values or []]
-    mappers += [base.set["mapper"]] if "mapper" in base.set else []
-    for i, mapper in enumerate(mappers):
+    mappers = [(base.mapper, src.where("base", "mapper"))]
+    mappers += [(base.set["mapper"], src.where("base", "set", "mapper"))] if "mapper" in base.set else []
+    mappers += [(v, src.where("axes", name, "values", i)) for name, axis in spec.axes.items() if axis.path == "mapper"
+                for i, v in enumerate(axis.values or [])]
+    options = [(key[7:], src.key_where("base", "set", key)) for key in base.set if key.startswith("mapper.")]
+    options += [(a.path[7:], src.where(part, name, "path")) for part, table in (("axes", spec.axes), ("derived", spec.derived))
+                for name, a in table.items() if a.path is not None and a.path.startswith("mapper.")]
+    for mapper, where in mappers:
         if mapper not in registry.names():
-            where = src.where("base", "mapper") if i == 0 else None
             raise EinsimError(f"unknown mapper {mapper!r}" + did_you_mean(str(mapper), registry.names()), where)
-    options = {}
-    for key in base.set:
-        if key.startswith("mapper."):
-            options[key[7:]] = src.key_where("base", "set", key)
-    for name, axis in spec.axes.items():
-        if axis.path is not None and axis.path.startswith("mapper."):
-            options[axis.path[7:]] = src.where("axes", name, "path")
-    for name, d in spec.derived.items():
-        if d.path is not None and d.path.startswith("mapper."):
-            options[d.path[7:]] = src.where("derived", name, "path")
-    for mapper in mappers:
-        for option, where in options.items():
+        for option, at in options:
             try:
                 check_mapper_options(mapper, [option])
             except EinsimError as exc:
-                raise EinsimError(exc.bare_message, where) from None
+                raise EinsimError(exc.bare_message, at) from None
     ranks: set[str] = set()
     if base.workload is not None:
         try:

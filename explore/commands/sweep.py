@@ -10,7 +10,7 @@ from einsim.errors import EinsimError
 from einsim.explore.backends import cap_workers, machine_cores
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.engine import default_out, sweep
-from einsim.explore.points import DEFAULT_MAX_POINTS, check_size
+from einsim.explore.points import DEFAULT_MAX_POINTS, check_size, parallel_points
 from einsim.explore.report import front_rows, spec_pareto, write_report
 from einsim.explore.spec import load_sweep
 
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("html", "csv", "parquet"):
         _check_output_file(f"--{flag}", getattr(args, flag))
     spec = load_sweep(args.spec)
-    workers, note = cap_workers(args.jobs, check_size(spec, args.max_points))
+    check_size(spec, args.max_points)
+    workers, note = cap_workers(args.jobs, parallel_points(spec))
     if note and args.jobs != machine_cores() and not (args.dask and args.dask != "local"):
         sys.stderr.write(f"einsim: {note}\n")
     out = args.out or str(default_out(spec))
