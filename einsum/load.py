@@ -19,6 +19,7 @@ A workload file::
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -114,8 +115,8 @@ def cascade_from_source(src: YamlSource, overrides: Mapping[str, Any] | None = N
     for name, value in check.items():
         if name not in ranks_raw and name not in params_raw:
             raise EinsimError(f"check: {name!r} is no rank or parameter" + did_you_mean(name, list(ranks_raw) + list(params_raw)), src.where("check", name))
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise EinsimError(f"check: {name} must be a number", src.where("check", name))
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise EinsimError(f"check: {name} must be a finite number, got {value!r}", src.where("check", name))
     reference = src.data.get("reference")
     if reference is not None and not isinstance(reference, str):
         raise EinsimError("reference: names a registered numpy reference", src.where("reference"))

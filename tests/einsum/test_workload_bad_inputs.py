@@ -44,6 +44,7 @@ FILE_CASES = [
     ("log of a tiny number", size('"log(1e-400)"'), "w.yaml:3:"),
     ("product beyond floats", size('"1e300 * 1e300"'), "w.yaml:3:"),
     ("iteration space beyond floats", size('"1e300"').replace("  N: 5\n", '  N: "1e300"\n'), "w.yaml:11:3: Z's iteration space"),
+    ("infinite check size", GEMM + "check: {M: .inf}\n", "w.yaml:12:"),
     ("duplicated rank", GEMM.replace("  M: 4\n", "  M: 4\n  M: 8\n"), "w.yaml:4:3: duplicate key 'M'"),
     ("alias bomb", GEMM + 'l0: &l0 ["a", "a", "a", "a", "a", "a", "a", "a", "a"]\n' + BOMB, "w.yaml:13:"),
     ("recursive alias", GEMM + "x: &x [*x]\n", "w.yaml:12:"),
