@@ -32,10 +32,10 @@ def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
 def is_causal(cascade: Cascade, mapper: str) -> bool:
     """Whether the attention cascade carries the causal mask (key position m <= query p); any other
     filter is refused, since the configurations model that mask only."""
+    key_positions = [{"m": 1}, {"m0": 1, "m1": cascade.ranks.get("M0")}]  # m, or m1*M0 + m0
     for e in cascade.einsums:
         for c in e.filters:
-            if not (c.op == "<=" and c.right.is_var == "p" and c.left.const == 0
-                    and set(c.left.vars) <= {"m", "m0", "m1"}):
+            if not (c.op == "<=" and c.right.is_var == "p" and c.left.const == 0 and dict(c.left.terms) in key_positions):
                 raise EinsimError(f"mapper {mapper} models the causal mask m <= p only; "
                                   f"{cascade.name} {e.name} has the filter {c}", e.location)
     return any(e.filters for e in cascade.einsums)

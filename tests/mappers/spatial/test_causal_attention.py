@@ -68,9 +68,13 @@ def test_the_registered_mappers_read_the_mask_from_the_cascade_and_say_so() -> N
     assert causal.to_dict()["notes"] == causal.notes
 
 
-def test_a_mask_other_than_causal_is_refused(tmp_path: Path) -> None:
-    text = designs_path("workloads", "attention_3pass_causal.yaml").read_text()
-    path = tmp_path / "anticausal.yaml"
-    path.write_text(text.replace("m <= p", "m >= p"))
-    with pytest.raises(EinsimError, match=r"models the causal mask m <= p only; .* has the filter m >= p"):
-        evaluate("flat", str(path), "flat", M=1024)
+@pytest.mark.parametrize("workload, mask, wrong", [("attention_3pass_causal", "m <= p", "m >= p"),
+                                                   ("attention_3pass_causal", "m <= p", "2*m <= p"),
+                                                   ("attention_1pass_causal", "m1*M0 + m0 <= p", "m1 + m0 <= p")])
+def test_a_mask_other_than_causal_is_refused(tmp_path: Path, workload: str, mask: str, wrong: str) -> None:
+    text = designs_path("workloads", f"{workload}.yaml").read_text()
+    assert mask in text
+    path = tmp_path / "other_mask.yaml"
+    path.write_text(text.replace(mask, wrong))
+    with pytest.raises(EinsimError, match=r"models the causal mask m <= p only; .* has the filter"):
+        evaluate("fusemax", str(path), "fusemax" if "1pass" in workload else "flat", M=1024)
