@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping as TMapping, Sequence
+from typing import Callable, Iterator, Mapping as TMapping, Sequence
 
 import numpy as np
 
@@ -311,8 +311,9 @@ class Mapspace:
 
     # ------------------------------------------------------------------ enumeration
 
-    def _prefix(self) -> np.ndarray:
-        """[P, D-1] fan-out-legal factorization indices of every index but the last."""
+    def _prefix(self) -> tuple[np.ndarray, np.ndarray]:
+        """[P, D-1] fan-out-legal factorization indices of every index but the last, and [P, S] their
+        spatial use per (level, axis) slot."""
         rows = np.zeros((1, 0), dtype=np.int64)
         use = np.ones((1, len(self.fan_slots)), dtype=np.int64)
         for d in range(self.D - 1):
@@ -321,20 +322,36 @@ class Mapspace:
             use = np.repeat(use, f, axis=0) * np.tile(self._ss[d, :f], (len(use), 1))
             ok = np.all(use <= self.slot_cap, axis=1)
             rows, use = rows[ok], use[ok]
-        return rows
+        return rows, use
 
-    def genomes(self, chunk: int = 1 << 16) -> Iterator[Genome]:
-        """Every point once, in a fixed order, as genome chunks of exactly ``chunk`` rows (the last shorter)."""
-        prefix = self._prefix()
+    def factorizations(self, block: int = 1 << 14) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every fan-out-legal factorization choice ``fidx`` [n, D], in a fixed order, in blocks, with
+        the compute instances each uses ([n], the product of its spatial factors)."""
+        prefix, prefix_use = self._prefix()
         last = self.D - 1
         F = self.n_factorizations[last]
-        block = max(1, chunk // (F * 4))
+        step = max(1, block // F)
+        for start in range(0, len(prefix), step):
+            p = prefix[start:start + step]
+            use = (prefix_use[start:start + step, None, :] * self._ss[last, :F][None, :, :]).reshape(len(p) * F, -1)
+            ok = np.all(use <= self.slot_cap, axis=1)
+            fidx = np.concatenate([np.repeat(p, F, axis=0), np.tile(np.arange(F), len(p))[:, None]], axis=1)
+            yield fidx[ok], use[ok].prod(axis=1)
+
+    def points_of(self, fidx: np.ndarray) -> np.ndarray:
+        """[n] the number of points (loop orders x keep choices) of each factorization."""
+        return self.orders_of(fidx).prod(axis=1) * self.n_keeps
+
+    def genomes(self, chunk: int = 1 << 16,
+                where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Iterator[Genome]:
+        """Every point once, in a fixed order, as genome chunks of exactly ``chunk`` rows (the last shorter);
+        ``where(fidx, instances)`` (a [n] bool mask) restricts the enumeration to some factorizations."""
+        F = self.n_factorizations[self.D - 1]
         pending: list[Genome] = []
         held = 0
-        for start in range(0, len(prefix), block):
-            p = prefix[start:start + block]
-            fidx = np.concatenate([np.repeat(p, F, axis=0), np.tile(np.arange(F), len(p))[:, None]], axis=1)
-            fidx = fidx[self.fits(fidx)]
+        for fidx, inst in self.factorizations(max(F, chunk // 4)):
+            if where is not None:
+                fidx = fidx[where(fidx, inst)]
             counts = self.orders_of(fidx)  # [n, L]
             per_row = counts.prod(axis=1) * self.n_keeps
             rows = np.repeat(np.arange(len(fidx)), per_row)

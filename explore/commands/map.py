@@ -5,7 +5,7 @@ tables, intermediates fused where that pays, optimal when every per-Einsum space
 budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
 
     {"workload", "objective", "latency_s", "energy_J", "score", "mapping": {cascade mapping},
-     "mapspace_size", "evaluated", "seconds", "optimal", "einsums": [{"einsum", "unit", "latency_s",
+     "mapspace_size", "evaluated", "seconds", "optimal", "front_exact", "einsums": [{"einsum", "unit", "latency_s",
      "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
      "pareto": [{"latency_s", "energy_J", "mapping"}]}
 
@@ -178,7 +178,8 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
     report = {
         "workload": cascade.name, "objective": res.objective, "latency_s": res.latency_s, "energy_J": res.energy_J,
         "score": res.score, "mapping": res.best.to_dict(), "mapspace_size": res.mapspace_size,
-        "evaluated": res.evaluated, "seconds": res.seconds, "optimal": res.optimal, "einsums": per,
+        "evaluated": res.evaluated, "seconds": res.seconds, "optimal": res.optimal, "front_exact": res.front_exact,
+        "einsums": per,
         "search": res.per_einsum,
         "pareto": [{"latency_s": lat, "energy_J": en, "mapping": cm.to_dict()} for lat, en, cm in res.pareto],
     }
@@ -187,7 +188,8 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
         return 0
     what = f"Einsum {args.einsum}" if args.einsum else f"cascade {cascade.name} ({len(res.best.mappings)} Einsums)"
     print(f"{what} on {arch.name}: mapspace {res.mapspace_size:,} mappings; {res.evaluated:,} partial mappings "
-          f"evaluated in {res.seconds:.3g} s; {'optimal' if res.optimal else 'not proven optimal (a space exceeded --budget)'}")
+          f"evaluated in {res.seconds:.3g} s; {'optimal' if res.optimal else 'not proven optimal (a space exceeded --budget)'}"
+          + ("" if res.front_exact or not res.optimal else " (front of the evaluated mappings; the rest were bounded out)"))
     print(f"best by {res.objective}: latency {res.latency_s:.6g} s, energy {res.energy_J:.6g} J")
     print(table([[r["einsum"], r["unit"], f"{r['latency_s']:.6g}", f"{r['energy_J']:.6g}"] for r in per],
                 ["einsum", "unit", "latency s", "energy J"]))

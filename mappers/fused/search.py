@@ -88,7 +88,8 @@ class CascadeSearchResult:
     mapspace_size: int  # full mappings of the searched space
     evaluated: int  # partial mappings scored by the kernel
     seconds: float
-    optimal: bool  # every per-Einsum space was enumerated: best and front are exact
+    optimal: bool  # the best is optimal within the mapspace (every point enumerated or bounded out)
+    front_exact: bool = True  # the front is the mapspace's (False: the front of the evaluated mappings)
     per_einsum: dict[str, dict] = field(default_factory=dict)  # statistics per Einsum
 
 
@@ -142,10 +143,39 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
     return inverse.reshape(-1), keys
 
 
+def _lower_bounds(space: Mapspace, objective: str) -> Callable[[np.ndarray], np.ndarray]:
+    """An admissible lower bound on the objective of every point of a factorization: the kernel's
+    cycles are at least the compute steps (points / instances used) x cycles per point, and its
+    energy at least the compute energy (points x energy per point), whatever the order and keeps."""
+    hier = space.hierarchy
+    points = float(space.problem.points)
+    energy = points * hier.op_energy_J
+
+    def bound(instances: np.ndarray) -> np.ndarray:
+        lat = points / instances * hier.op_cycles / hier.clock_Hz
+        return _score(objective, lat, np.full(len(lat), energy))
+
+    return bound
+
+
+def _bounded(space: Mapspace, objective: str, incumbent: float, cap: int) -> tuple[Callable | None, int]:
+    """(mask of the factorizations whose lower bound does not exceed ``incumbent``, their points);
+    (None, points) when they have more than ``cap`` points."""
+    bound = _lower_bounds(space, objective)
+    limit = incumbent * (1 + 1e-9)  # generous: a float tie must not prune the optimum
+    total = 0
+    for fidx, instances in space.factorizations():
+        total += int(space.points_of(fidx[bound(instances) <= limit]).sum())
+        if total > cap:
+            return None, total
+    return (lambda _fidx, instances: bound(instances) <= limit), total
+
+
 def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
-               progress: Callable[[int], None] | None, chunk: int = 1 << 15,
-               move_first: int | None = None) -> tuple[dict[Key, Front], dict[Key, int], int]:
-    """Every point of ``space`` with ``homes``: per key, its Pareto front and its number of points."""
+               progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
+               where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> tuple[dict[Key, Front], dict[Key, int], int]:
+    """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per key, its
+    Pareto front and its number of points."""
     problem, hier = space.problem, space.hierarchy
     names = hier.names()
     home_idx = {problem.tensors.index(t): names.index(lv) for t, lv in homes.items() if t in problem.tensors}
@@ -174,7 +204,8 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
     sizes: dict[Key, int] = {}
     evaluated = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = map(task, space.genomes(chunk)) if workers == 1 else pool.map(task, space.genomes(chunk))
+        genomes = space.genomes(chunk, where)
+        parts = map(task, genomes) if workers == 1 else pool.map(task, genomes)
         for n, part in parts:  # in enumeration order: deterministic for any number of workers
             evaluated += n
             if progress is not None:
@@ -215,6 +246,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     order = list(cascade) if einsum is None else [cascade.einsum(einsum)]
     fusable = _fusable(cascade, order) if fuse and einsum is None else [None] * len(order)
     optimal = True
+    front_exact = True
     evaluated = 0
     stats: dict[str, dict] = {}
     # the join: state (home of the outgoing fused tensor, key) -> Front of choice tuples
@@ -230,6 +262,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
         stats[e.name] = {"units": units, "evaluated": 0, "partial_pareto": 0}
+        einsum_best = math.inf
         for unit in units:
             hier = hierarchy_for(arch, unit, e)
             names = hier.names()
@@ -254,13 +287,33 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
                                                       workers, progress, move_first=move)
                     elif v.home is None:
-                        optimal = False
                         res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
                                      progress=progress)
                         pts = res.pareto
-                        fronts = {(): Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
-                                            [p.mapping for p in pts])}
+                        front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
+                                      [p.mapping for p in pts])
                         sizes, n = {(): size}, res.evaluations
+                        # branch and bound: with the climb's best as incumbent, enumerate every factorization
+                        # whose lower bound does not exceed it (safe for a separable objective)
+                        # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
+                        where, todo = (None, 0)
+                        einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
+                        if math.isfinite(einsum_best) and method == "auto" and (objective == "latency" or len(order) == 1):
+                            where, todo = _bounded(space, objective, einsum_best, 4 * budget)
+                        if where is None:
+                            optimal = False
+                        else:
+                            if status is not None:
+                                status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
+                            got, _, m = _enumerate(space, {}, 0, workers, progress, where=where)
+                            n += m
+                            if () in got:
+                                einsum_best = min(einsum_best, float(_score(objective, got[()].latency, got[()].energy).min()))
+                                front = Front(np.concatenate([front.latency, got[()].latency]),
+                                              np.concatenate([front.energy, got[()].energy]),
+                                              front.items + got[()].items).pruned()
+                        front_exact = False
+                        fronts = {(): front}
                     else:
                         optimal = False  # fusion is searched only where the space is enumerated
                         continue
@@ -290,14 +343,15 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     size = counts.get((None, ()), 0)
     if final is None or not final.items:
         return CascadeSearchResult(objective, None, math.inf, math.inf, math.inf, [], size, evaluated, seconds, optimal,
-                                   stats)
+                                   front_exact and optimal, stats)
     score = _score(objective, final.latency, final.energy)
     b = int(np.lexsort((np.arange(len(score)), score))[0])
     name = cascade.name
     pareto = [(float(final.latency[j]), float(final.energy[j]), _assemble(name, final.items[j]))
               for j in range(len(final.items))]
     return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
-                               float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal, stats)
+                               float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal,
+                               front_exact and optimal, stats)
 
 
 def _assemble(name: str, choices: tuple) -> CascadeMapping:

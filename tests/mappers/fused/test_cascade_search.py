@@ -95,3 +95,19 @@ def test_one_or_two_workers_give_the_same_answer() -> None:
     two = map_cascade(CHAIN, ARCH, "edp", workers=2)
     assert one.best == two.best and one.score == two.score
     assert [(a, b) for a, b, _ in one.pareto] == [(a, b) for a, b, _ in two.pareto]
+
+
+@pytest.mark.parametrize("objective,einsum", [("latency", None), ("latency", "H"), ("latency", "Y")])
+def test_branch_and_bound_returns_the_exhaustive_optimum(objective, einsum) -> None:
+    """A budget below the space size: the climb's best bounds out the factorizations whose compute
+    time alone exceeds it, the rest are enumerated, and the optimum equals full enumeration."""
+    full = map_cascade(CHAIN, ARCH, objective, einsum=einsum, fuse=False)
+    bounded = map_cascade(CHAIN, ARCH, objective, einsum=einsum, fuse=False, budget=60)
+    assert full.optimal and bounded.optimal and not bounded.front_exact
+    assert bounded.evaluated < full.evaluated  # the climb plus what the bound left is less than everything
+    assert bounded.score == pytest.approx(full.score, rel=1e-12)
+
+
+def test_energy_is_not_bounded_and_says_so() -> None:
+    res = map_cascade(CHAIN, ARCH, "energy", fuse=False, budget=60)
+    assert not res.optimal and not res.front_exact
