@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print an architecture with every number's source, its area and peaks.",
         epilog="example: einsim arch show designs/arch/fusemax.yaml --set GlobalBuffer.capacity_B=8MiB",
     )
-    show.add_argument("spec", help="architecture YAML file")
+    show.add_argument("spec", help="architecture YAML file, or a bundled design name (see einsim list designs)")
     show.add_argument(
         "--set",
         dest="overrides",
