@@ -66,7 +66,7 @@ def test_cli_text_fits_100_columns_and_explains_the_utilization_above_1(capsys: 
     headers = {word for line in text.splitlines() for word in line.split()}
     assert {k for r in rows for k in r if k not in ("kind", "source")} <= headers
     vhk = next(r for r in rows if r["kind"] == "hbm" and r["device"] == "VHK158")
-    d = fl.VHK158.device
+    d = fl.TARGETS["VHK158"].device
     implied = d.ld_channels / d.channels * d.same_eff * d.speedup
     assert vhk["hbm_utilization_while_loading"] == pytest.approx(implied, rel=1e-3) and implied > 1
     assert f"{d.ld_channels}/{d.channels} x {d.same_eff:g} x {d.speedup:g} = {implied:.3g}" in " ".join(text.split())
