@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from einsim.sim.fpga_program import QUEUES, Program
-from einsim.sim.kernels.fpga_queues import run_queues
+from einsim.sim.kernels.fpga_queues import run_queues, run_queues_batch
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,24 @@ def simulate(program: Program, peak_hbm_Bps: float, hbm_bytes: float | None = No
     return summarise(program, queue, seconds, end, peak_hbm_Bps, hbm_bytes)
 
 
+def latencies(program: Program, seconds: np.ndarray) -> np.ndarray:
+    """The program's latency at each row of ``seconds[b, i]`` (same instructions, other times), in one kernel call."""
+    queue, _, wait, release = program.arrays()
+    latency, ok = run_queues_batch(queue, np.ascontiguousarray(seconds, dtype=np.float64), wait, release)
+    if not ok.all():
+        raise RuntimeError("the instruction stream deadlocked: a token is never released")
+    return latency
+
+
 def summarise(program: Program, queue: np.ndarray, seconds: np.ndarray, end: np.ndarray, peak_hbm_Bps: float,
               hbm_bytes: float | None = None) -> QueueRun:
     """The QueueRun of a program whose instruction end times are known."""
     busy = {name: float(seconds[queue == q].sum()) for q, name in enumerate(QUEUES)}
-    tags: dict[str, float] = {}
     compute = np.isin(queue, [QUEUES.index(q) for q in ("MM", "MV", "MISC")])
-    for i in np.flatnonzero(compute):
-        key = program.tag[i].split(".")[0]
-        tags[key] = tags.get(key, 0.0) + float(seconds[i])
+    ops = [program.tag[i].split(".")[0] for i in np.flatnonzero(compute)]
+    names, codes = np.unique(np.asarray(ops, dtype=object), return_inverse=True) if ops else ([], np.zeros(0, int))
+    sums = np.bincount(codes, weights=seconds[compute], minlength=len(names))
+    tags = {str(n): float(v) for n, v in zip(names, sums)}
     moved = float(sum(program.hbm_bytes)) if hbm_bytes is None else hbm_bytes
     return QueueRun(float(end.max()) if len(end) else 0.0, busy, tags, moved, peak_hbm_Bps,
                     busy["LD"] + busy["ST"], len(queue))

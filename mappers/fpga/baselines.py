@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from einsim.arch import DRAM, GPU, Architecture
-from einsim.einsum.models import Model, expand, load_model
-from einsim.mappers.fpga.lower import linear_ops
+from einsim.einsum.models import Model, expand
+from einsim.mappers.fpga.lower import linear_ops, model_named
 
 GPU_DECODE_BW_UTILIZATION = (0.29, 0.43)  # source: FlightLLM intro [P]: GPU decode uses 29-43% of its bandwidth
 
@@ -38,7 +38,7 @@ class GPURoofline:
     def step_s(self, model: Model | str, phase: str, bw_utilization: float, *, context_len: int | None = None,
                seq_len: int | None = None, weight_bytes: float = 1.0, kv_bytes: float = 2.0) -> float:
         """One decode step or one prefill: max(bytes / achieved bandwidth, MACs × 2 / INT8 peak)."""
-        m = model if not isinstance(model, str) else load_model(model)
+        m = model if not isinstance(model, str) else model_named(model)
         plan = expand(m, phase, context_len=context_len, seq_len=seq_len)
         ops = linear_ops(plan)
         macs = sum(times * mm * k * n for _, mm, k, n, times in ops)

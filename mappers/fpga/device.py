@@ -64,12 +64,17 @@ class FPGADevice:
 
 
 def device_from_arch(arch: Architecture, semantics: Semantics, ld_channels: int | None = None,
-                     engine: str = "MPE", hbm: str = "HBM") -> FPGADevice:
-    """Read a FlightLLM device from an architecture with a ``dsp_engine`` and an HBM ``dram``.
+                     engine: str | None = None, hbm: str | None = None) -> FPGADevice:
+    """Read a FlightLLM device from an architecture with a ``dsp_engine`` and a ``dram`` with
+    channel efficiencies (by default the first of each in the file).
 
     ``ld_channels`` (artifact semantics) is how many channels one LD spreads over; in board
     semantics each core owns ``channels // cores`` of them.
     """
+    if engine is None:
+        engine = next((c.name for c in arch.components.values() if isinstance(c, DSPEngine)), "MPE")
+    if hbm is None:
+        hbm = next((c.name for c in arch.components.values() if isinstance(c, DRAM) and c.efficiency), "HBM")
     mpe = arch.component(engine)
     mem = arch.component(hbm)
     if not isinstance(mpe, DSPEngine) or not isinstance(mem, DRAM):

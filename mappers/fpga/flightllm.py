@@ -11,6 +11,8 @@ for every generated token, one decode program at that token's context rounded up
 from __future__ import annotations
 
 import functools
+
+import numpy as np
 from dataclasses import dataclass
 
 from einsim.arch import bundled_dir, load_arch
@@ -74,7 +76,21 @@ def contexts(prefill_len: int, decode_len: int) -> dict[int, int]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def decode_latency_table(target: str, model: str, max_context: int) -> dict[int, float]:
+    """Decode-step latency at every bucket up to ``max_context``: one lowering (at the largest, so the
+    HBM check covers them all), re-priced per bucket and simulated in one batched kernel call."""
+    from einsim.sim.fpga import latencies
+
+    t = TARGETS[target]
+    buckets = np.arange(DECODE_BUCKET, bucket(max_context, DECODE_BUCKET) + 1, DECODE_BUCKET)
+    low = lower(model, t.device, t.fmt, "decode", context_len=int(buckets[-1]))
+    return dict(zip(buckets.tolist(), latencies(low.program, low.decode_seconds(buckets)).tolist()))
+
+
 def end_to_end(target: str, model: str, prefill_len: int, decode_len: int) -> dict[str, float]:
     p = prefill(target, model, prefill_len).latency_s
-    d = sum(n * decode_step(target, model, ctx).latency_s for ctx, n in contexts(prefill_len, decode_len).items())
+    span = contexts(prefill_len, decode_len)
+    table = decode_latency_table(target, model, max(2048, 1 << (max(span) - 1).bit_length()))
+    d = sum(n * table[ctx] for ctx, n in span.items())
     return {"prefill_s": p, "decode_s": d, "total_s": p + d, "decode_tokens_per_s": decode_len / d}

@@ -51,7 +51,7 @@ FORMATS = {"W4A4": W4A4, "W8A8": W8A8}
 
 @functools.cache
 def vck190() -> FPGADevice:
-    return device_from_arch(load_arch(bundled_dir() / "vck190.yaml"), "board", engine="MMU", hbm="LPDDR4")
+    return device_from_arch(load_arch(bundled_dir() / "vck190.yaml"), "board")
 
 
 def weight_tile(device: FPGADevice, k: int, fmt: WeightFormat) -> int:

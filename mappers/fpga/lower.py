@@ -16,9 +16,12 @@ in order, so the next operator's weight prefetch also waits behind that read.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from pydantic import BaseModel
 
@@ -37,6 +40,12 @@ DECODE_BUCKET = 16  # source: artifact profile/run.py align_token_length: decode
 PREFILL_BUCKET = 128  # source: same, prefill programs per 128 tokens
 
 
+@functools.lru_cache(maxsize=None)
+def model_named(name: str) -> Model:
+    """A model preset, parsed once per process (the lowering and the baselines ask for it per step)."""
+    return load_model(name)
+
+
 def bucket(length: int, size: int) -> int:
     """A length rounded up to its compiled bucket."""
     return size * math.ceil(length / size)
@@ -50,6 +59,19 @@ class Lowered:
     kv_bytes: float
     act_bytes: float
     mv_chains: int
+    lowering: _Lowering | None = None  # the builder, for re-pricing the context-dependent instructions
+
+    def decode_seconds(self, contexts: np.ndarray) -> np.ndarray:
+        """``seconds[b, i]``: every instruction's time at decode context ``contexts[b]``. The program's
+        shape does not depend on the context (one attention loop per head), only the times of the
+        KV loads, QK, softmax and AV do."""
+        assert self.lowering is not None and hasattr(self.lowering, "attention_dims")
+        base = np.asarray(self.program.seconds, dtype=np.float64)
+        out = np.repeat(base[None, :], len(contexts), axis=0)
+        tags = np.asarray(self.program.tag)
+        for tag, times in self.lowering.attention_times(np.asarray(contexts)[:, None], *self.lowering.attention_dims).items():
+            out[:, tags == tag] = times
+        return out
 
     def run(self, device: FPGADevice) -> QueueRun:
         """The program through the queue simulator, with the whole device's HBM bytes."""
@@ -143,21 +165,34 @@ class _Lowering:
         assert last is not None
         return last
 
+    def attention_times(self, keys: Any, e: int, f: int) -> dict[str, Any]:
+        """Seconds of the five instructions of one head's decode attention over ``keys`` keys (an int
+        or an array of them): LD K, QK, softmax, LD V, AV."""
+        chain, keys = self.d.chain, np.asarray(keys, dtype=np.float64)
+        return {
+            "attention.k": ld_seconds(keys * e * KV_BYTES, self.d),
+            "attention.qk": self._s(chain.mv_cycles(math.ceil(e / chain.length), TILE_N * np.ceil(keys / TILE_N), self.pn)),
+            "attention.softmax": self._s(np.ceil(keys / self.d.sfu_lanes) * self.d.sfu_passes.get("softmax", 2)),
+            "attention.v": ld_seconds(keys * f * KV_BYTES, self.d),
+            "attention.av": self._s(chain.mv_cycles(np.ceil(keys / chain.length), TILE_N * math.ceil(f / TILE_N), self.pn)),
+        }
+
     def attention_decode(self, heads: int, kv_heads: int, e: int, f: int, keys: int, after: tuple) -> int:
         """Per head: LD K, QK (MV), softmax (MISC), LD V, AV (MV). The KV buffer holds one head, so
-        the next head's K load waits for this head's AV to release it."""
+        the next head's K load waits for this head's AV to release it. Only these instructions'
+        times depend on the context: :meth:`Lowered.decode_seconds` re-prices them."""
         after = self.boundary("attention", heads * e, after)
         self.kv_bytes += kv_heads * keys * (e + f) * KV_BYTES
-        chain = self.d.chain
-        qk_cycles = chain.mv_cycles(math.ceil(e / chain.length), TILE_N * math.ceil(keys / TILE_N), self.pn)
-        av_cycles = chain.mv_cycles(math.ceil(keys / chain.length), TILE_N * math.ceil(f / TILE_N), self.pn)
+        t = {k: float(v) for k, v in self.attention_times(keys, e, f).items()}
+        self.attention_dims = (e, f)
         last = None
         for i in range(self._share(heads)):
-            ldk = self.load("attention.k", keys * e * KV_BYTES, self._credit([] if last is None else [last]))
-            qk = self.p.add(MV, self._s(qk_cycles), "attention.qk", (ldk,) + (after if i == 0 else ()))
-            sm = self._softmax(keys, qk)
-            ldv = self.load("attention.v", keys * f * KV_BYTES)
-            last = self.p.add(MV, self._s(av_cycles), "attention.av", (ldv, sm))
+            ldk = self.p.add(LD, t["attention.k"], "attention.k", self._credit([] if last is None else [last]),
+                             hbm_bytes=keys * e * KV_BYTES)
+            qk = self.p.add(MV, t["attention.qk"], "attention.qk", (ldk,) + (after if i == 0 else ()))
+            sm = self.p.add(MISC, t["attention.softmax"], "attention.softmax", (qk,))
+            ldv = self.p.add(LD, t["attention.v"], "attention.v", (), hbm_bytes=keys * f * KV_BYTES)
+            last = self.p.add(MV, t["attention.av"], "attention.av", (ldv, sm))
         return last
 
     def _softmax(self, elements: int, after: int) -> int:
@@ -186,7 +221,7 @@ class _Lowering:
 def lower(model: Model | str, device: FPGADevice, fmt: WeightFormat, phase: str, *, context_len: int | None = None,
           seq_len: int | None = None, on_chip: bool = True) -> Lowered:
     """The instruction stream of one decode step (``context_len`` keys) or one prefill (``seq_len`` tokens)."""
-    m = model if isinstance(model, BaseModel) else load_model(model)
+    m = model if isinstance(model, BaseModel) else model_named(model)
     plan = expand(m, phase, context_len=context_len, seq_len=seq_len)
     if not isinstance(m, Decoder):
         raise ValueError(f"FlightLLM's decoder lowering takes decoder LLMs, not {type(m).__name__} "
@@ -199,7 +234,7 @@ def lower(model: Model | str, device: FPGADevice, fmt: WeightFormat, phase: str,
     low = _Lowering(device, fmt, on_chip, pn)
     _lower_plan(low, plan, m)
     total = low.weight_bytes + low.kv_bytes + low.act_bytes + _kv_write(plan, m)
-    lowered = Lowered(low.p, total, low.weight_bytes, low.kv_bytes, low.act_bytes, pn)
+    lowered = Lowered(low.p, total, low.weight_bytes, low.kv_bytes, low.act_bytes, pn, low)
     check_capacity(m.name, lowered, device)
     return lowered
 

@@ -79,3 +79,17 @@ def run_queues(queue, seconds, wait, release):
         pos[q] += 1
         issued += 1
     return start, end, True
+
+
+@njit
+def run_queues_batch(queue, seconds, wait, release):
+    """``(latency, ok)`` of one program at each row of ``seconds[b, i]`` (the same instructions and
+    tokens, other times: a decode step at several contexts)."""
+    rows = seconds.shape[0]
+    latency = np.zeros(rows)
+    ok = np.ones(rows, dtype=np.bool_)
+    for b in range(rows):
+        start, end, fine = run_queues(queue, seconds[b], wait, release)
+        latency[b] = end.max() if end.shape[0] else 0.0
+        ok[b] = fine
+    return latency, ok

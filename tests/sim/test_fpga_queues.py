@@ -86,3 +86,26 @@ def test_any_dependency_graph_keeps_fifo_tokens_and_every_edge(seed: int) -> Non
     assert ok
     np.testing.assert_allclose(end, e2, rtol=1e-12)
     assert all(start[c] >= end[a] - 1e-12 for a, c in wanted)
+
+
+def test_batched_kernel_matches_its_rows_and_the_twin() -> None:
+    queue, seconds, wait, release = _random_program(3, 60).arrays()
+    rows = np.stack([seconds, seconds * 2, np.random.default_rng(1).exponential(1.0, len(seconds))])
+    from einsim.sim.kernels.fpga_queues import run_queues_batch
+    from einsim.sim.reference.fpga_queues import run_queues_batch as twin_batch
+
+    latency, ok = run_queues_batch(queue, rows, wait, release)
+    assert ok.all()
+    np.testing.assert_allclose(latency, [run_queues(queue, r, wait, release)[1].max() for r in rows], rtol=1e-12)
+    np.testing.assert_allclose(latency, twin_batch(queue, rows, wait, release), rtol=1e-12)
+    assert latency[1] == pytest.approx(2 * latency[0])  # every time doubled: the schedule scales
+
+
+def test_decode_steps_batched_over_contexts_equal_one_lowering_each() -> None:
+    """One lowering re-priced per bucket (the reproduction's fast path) gives each bucket's own step."""
+    from einsim.mappers.fpga.flightllm import decode_latency_table
+
+    table = decode_latency_table("VHK158", "llama2_7b", 256)
+    assert sorted(table) == list(range(16, 257, 16))
+    for ctx in (16, 144, 256):
+        assert table[ctx] == decode_step.__wrapped__("VHK158", "llama2_7b", ctx).latency_s

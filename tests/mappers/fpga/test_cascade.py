@@ -124,3 +124,10 @@ def test_a_design_whose_modes_need_more_dsps_than_it_has_is_refused() -> None:
     with pytest.raises(ValueError, match="need 6144 DSPs"):
         device_from_arch(arch, "board")
     assert math.isclose(device_from_arch(load_arch(bundled_dir() / "u280.yaml"), "board").chain.length, 16)
+
+
+def test_the_engine_and_memory_are_found_by_kind() -> None:
+    """The VCK190 names them MMU and LPDDR4: a GEMV streams its 4096 x 4096 INT8 weights at 12 GB/s,
+    plus the last 512-column tile's MV (512 x 4096 / 64 MAC per cycle at 400 MHz) after the stream."""
+    r = evaluate("vck190", "gemv", "fpga", K=4096, N=4096)
+    assert r.latency_s == pytest.approx(4096 * 4096 / 12e9 + 512 * 4096 / 64 / 400e6, rel=0.001)
