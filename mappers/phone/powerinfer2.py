@@ -39,6 +39,8 @@ from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
+from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALLS_PER_LAYER,
+                                            NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.sim.phone import cache_hits, cluster_pipeline
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
@@ -154,6 +156,11 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     bw_both = device.bandwidth(["CPU", "NPU"]) if f.xpu else bw_cpu
     bw_npu = device.bandwidth(["NPU"])
     per_thread_bw = bw_cpu / n_compute
+    core_macs = device.cpu_macs_per_s({COMPUTE_CLUSTER: 1}, "int8") * INT4_GEMV_EFFICIENCY * SPARSE_GEMV_EFFICIENCY
+    row_s = max(row_B / per_thread_bw, d / core_macs)  # one cold row on one compute thread
+    # per layer with the NPU: its graph executions, their activation copies, and the CPU threads' barrier
+    t_xpu = (NPU_CALLS_PER_LAYER * (NPU_INVOCATION_S + 2 * d * ACTIVATION_B / bw_cpu) + CPU_BARRIER_S
+             if f.xpu else 0.0)
     io_range = fp.top_k * fp.ffn_dim * 2 * READ_B  # one layer's routed bundles on flash
     io_stream = dict(range_B=io_range, core=IO_CORE if f.pipeline else COMPUTE_CLUSTER,
                      issuers=1 if f.pipeline else n_compute)
@@ -186,7 +193,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             routed = routed_per_token[t]
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             t_pref = hot_missing * t_pref_neuron
-            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, per_thread_bw,
+            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, row_s, per_thread_bw,
                                                            n_compute, routed * pred_in_B,
                                                            routed * (fp.ffn_dim - n_hot) * pred_col_B)
             npu_B = n_hot * routed * fp.matrices * row_B
@@ -194,7 +201,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             t_shared = (cpu_B + npu_B) / bw_both
             t_ffn = max(t_cpu, t_npu, t_shared)
             exposed = max(0.0, t_pref - t_attn)
-            layer_s.append(t_attn + exposed + t_ffn)
+            layer_s.append(t_attn + exposed + t_ffn + t_xpu)
             io_crit.append(exposed + t_ffn - max(t_cpu_no_io, t_npu, t_shared))
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + cpu_B + npu_B
@@ -216,14 +223,15 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
 
 def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
-               per_thread_bw: float, n_compute: int, pred_in_B: float,
+               row_s: float, per_thread_bw: float, n_compute: int, pred_in_B: float,
                pred_cols_B: float) -> tuple[float, float, float, int]:
     """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
     same without I/O, DRAM bytes read by compute (predictors included), flash reads.
 
     ``pred_in_B``: the predictors' input factors, run on all ``n_compute`` threads before the
     pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over the clusters'
-    predict stages. Every stage streams at ``per_thread_bw``."""
+    predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes ``row_s`` on one
+    compute thread (the slower of its bytes and its MACs at the core's sparse INT4 GEMV rate)."""
     n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
     durations = np.zeros((n_clusters, 5))
     t_pred_in = pred_in_B / (n_compute * per_thread_bw)
@@ -235,10 +243,10 @@ def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features
             gate_reads, ud_reads = int(np.count_nonzero(miss)), int(np.count_nonzero(miss & act))
         else:  # gate, up and down rows as separate reads, all needed before compute
             gate_reads, ud_reads = 3 * int(np.count_nonzero(miss)), 0
-        gate_B = len(act) * row_B
-        ud_B = int(np.count_nonzero(act)) * 2 * row_B
-        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, gate_B / per_thread_bw,
-                        ud_reads * t_read, ud_B / per_thread_bw)
+        n_ud = int(np.count_nonzero(act)) * 2
+        gate_B, ud_B = len(act) * row_B, n_ud * row_B
+        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, len(act) * row_s,
+                        ud_reads * t_read, n_ud * row_s)
         cpu_B += gate_B + ud_B
         reads += gate_reads + ud_reads
     compute = durations * ~_IO_COLS
