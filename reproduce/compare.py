@@ -27,13 +27,18 @@ class CompareRow:
     source: str = ""  # the reference the published value is read from
     missing: str = ""  # why the model misses it (the mechanism it lacks), on a MISS
 
+    def __post_init__(self) -> None:  # plain floats (a numpy scalar would not serialise as JSON)
+        if self.model_value is not None:
+            object.__setattr__(self, "model_value", float(self.model_value))
+        object.__setattr__(self, "paper_value", float(self.paper_value))
+
     @property
     def ratio(self) -> float | None:
         return None if self.model_value is None else self.model_value / self.paper_value
 
     @property
     def within(self) -> bool:
-        return self.ratio is not None and abs(self.ratio - 1.0) <= self.tolerance + 1e-12
+        return self.ratio is not None and bool(abs(self.ratio - 1.0) <= self.tolerance + 1e-12)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio, "within": self.within}

@@ -72,6 +72,12 @@ def test_compare_json_has_one_object_per_published_number(capsys):
     assert speedup[0]["ratio"] == pytest.approx(speedup[0]["model_value"] / speedup[0]["paper_value"])
 
 
+def test_powerinfer2_compare_json_serialises_every_row(capsys):
+    rows = _run(capsys, "powerinfer2", "--compare")
+    assert len(rows) > 100 and all(set(r) == COMPARE_KEYS for r in rows)
+    assert all(isinstance(r["within"], bool) for r in rows)
+
+
 def test_compare_text_says_the_fraction_within_tolerance(capsys):
     assert main(["reproduce", "llmcad", "--compare"]) == 0
     out = capsys.readouterr().out

@@ -11,8 +11,10 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from einsim import jsonout
 from einsim.reproduce import compare, llm_in_a_flash, llmcad, powerinfer2
 from einsim.reproduce.compare import CompareRow, published_range
 
@@ -47,6 +49,11 @@ def test_a_row_passes_only_within_its_tolerance():
     assert CompareRow("p", "f", "m", "c", 4.66, value, "x", tol).within
     assert not CompareRow("p", "f", "m", "c", 3.46, value, "x", tol).within
     assert not CompareRow("p", "f", "m", "c", 4.68, value, "x", tol).within
+
+
+def test_a_row_of_numpy_values_serialises_as_json():
+    row = CompareRow("p", "f", "m", "c", np.float64(1.1), np.float64(1.0), "x")
+    assert json.loads(jsonout.dumps(row.to_dict()))["within"] is True
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
