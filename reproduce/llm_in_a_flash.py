@@ -42,7 +42,10 @@ OVER_PREDICTION = 3.0  # the predictor over-predicts ~3x (OPT)
 PERSISTENCE_SHARES = {"attention": 0.323, "embeddings": 0.03, "FFN": 0.646}  # of the OPT-6.7B model
 DRAM_BUDGET_SHARE = 0.521  # 3 + 32.3 + 1.25 + 15.5 %
 FIG7_MS = {"~35% resident": 40.0, "~80% resident": 10.0}  # OPT-6.7B on the GPU machine, read off a figure [U]
-PUBLISHED = ("TABLE2_IO_MS", "TABLE2_FLASH_GB", "TABLE2_THROUGHPUT_GBPS", "TABLE2_DRAM_GB", "TABLE3_MS",
+PREDICTOR_ERRORS = {"false negatives": 0.05, "false positives": 0.07}  # OPT, inputs of the trace generator
+PREDICTOR_MEMORY_SHARE = 0.0125  # of the model (OPT), an input (designs/models/phone/opt_6p7b.yaml)
+PREDICTOR_OVERHEAD = {"M1 CPU": 0.0275, "RTX 4090": 0.048}  # predictor runtime share of the token
+PUBLISHED = ("PREDICTOR_ERRORS", "PREDICTOR_MEMORY_SHARE", "PREDICTOR_OVERHEAD", "TABLE2_IO_MS", "TABLE2_FLASH_GB", "TABLE2_THROUGHPUT_GBPS", "TABLE2_DRAM_GB", "TABLE3_MS",
              "SPEEDUP_OVER_NAIVE", "SPEEDUP_METAL", "WINDOW_SHARE", "LOADED_SHARE", "OVER_PREDICTION",
              "PERSISTENCE_SHARES", "DRAM_BUDGET_SHARE", "FIG7_MS")  # the constants above that hold published values
 
@@ -121,6 +124,17 @@ def compare() -> list[CompareRow]:
     add("3(a) predictor", "over-prediction (predicted / active)", "OPT-6.7B",
         float(trace.predicted.sum() / trace.active.sum()), OVER_PREDICTION, "x",
         "predictor false positives are an input (7 % of inactive neurons); 97 % sparsity leaves ~1.2x")
+    active, pred = trace.active, trace.predicted
+    measured = {"false negatives": float((active & ~pred).sum() / active.sum()),
+                "false positives": float((pred & ~active).sum() / (~active).sum())}
+    for kind, value in PREDICTOR_ERRORS.items():
+        add("3(a) predictor", f"predictor {kind} (an input of the trace generator, as measured on it)", "OPT-6.7B",
+            measured[kind], value, "fraction")
+    add("3(a) predictor", "predictor memory share of the model (an input)", "OPT-6.7B",
+        fp.facts.predictor_B.value / (fp.params * Run().weight_B), PREDICTOR_MEMORY_SHARE, "fraction")
+    for machine, value in PREDICTOR_OVERHEAD.items():
+        add("3(a) predictor", "predictor runtime share of the token", f"OPT-6.7B, {machine}", None, value, "fraction",
+            NO_4090 if machine == "RTX 4090" else "the roofline compute does not report the predictors' share")
     model_shares = {"attention": fp.attn_params / fp.params, "embeddings": fp.embed_params / fp.params,
                     "FFN": fp.ffn_params / fp.params}
     for part, value in PERSISTENCE_SHARES.items():

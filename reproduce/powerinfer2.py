@@ -83,7 +83,15 @@ SILU_SPEEDUP = {"mistral_7b": 2.4, "bamboo_7b": 4.6}  # PowerInfer-2 over LLM in
 # at 0.4), so the rows compare Bamboo-7B in memory [D]
 ENERGY_J_PER_TOKEN = {"powerinfer2": 0.257, "QNN": 0.373, "llama.cpp": 0.672}
 PEAK_POWER_W = {"powerinfer2": 5.095, "QNN": 5.133, "llama.cpp": 4.065}
-PUBLISHED = ("FIG7_ONEPLUS12", "FIG7_ONEPLUS12_AVG", "FIG7_ACE2_BARS", "FIG7_ACE2_AVG", "CURVE", "CURVE_RATIOS",
+# 2(a): hardware and planner facts that are outputs of the model (inputs of it are marked in the rows)
+PREFILL_7B_TOKENS_PER_S = {"NPU": 770.0, "GPU": 37.0, "CPU": 8.0}  # 7B INT4 prefill; NPU and GPU rates derive from them
+NPU_SHARE_BATCH1 = 0.5  # a 14336 x 4096 FFN matrix split 7168 / 7168 between NPU and CPU at batch 1
+HIGHLY_ACTIVATED = {"batch 1": 0.01, "batch 32": 0.75}  # Bamboo-7B layer 10: < 1 % ... ~75 %
+COACTIVATION = {"gate/up/down of one neuron": 0.80, "after removing hot neurons (upper bound)": 0.20}
+ACE2_MIXTRAL_OFFLOAD = 0.75  # Mixtral-47B needs >= 75 % of its FFN offloaded on the Ace 2
+MIXTRAL_ACTIVE_PARAMS = 3e9  # about 3 B parameters active per token
+PUBLISHED = ("PREFILL_7B_TOKENS_PER_S", "NPU_SHARE_BATCH1", "HIGHLY_ACTIVATED", "COACTIVATION", "ACE2_MIXTRAL_OFFLOAD",
+             "MIXTRAL_ACTIVE_PARAMS", "FIG7_ONEPLUS12", "FIG7_ONEPLUS12_AVG", "FIG7_ACE2_BARS", "FIG7_ACE2_AVG", "CURVE", "CURVE_RATIOS",
              "BREAKDOWN_7GB_GB", "BREAKDOWN_INPUTS_GB", "CACHE_SHARE_7GB", "PER_TASK_19GB", "LATENCY_50_MS",
              "MIXTRAL_MISS_50", "SILU_VS_RELU", "CRITICAL_PATH_IO", "PREFILL", "IN_MEMORY_BAMBOO", "OFFLOAD_SAVING",
              "BEST_OF_4", "ABLATION_PAPER", "ABLATION_HIT_RATE", "MOTIVATION", "SILU_SPEEDUP", "ENERGY_J_PER_TOKEN",
@@ -290,9 +298,35 @@ def compare() -> list[CompareRow]:
                                                      if system == "powerinfer2" else ""),
             system, device_W if system == "powerinfer2" else None, value, "W",
             "" if system == "powerinfer2" else NO_ENGINE_POWER)
+    for engine, value in PREFILL_7B_TOKENS_PER_S.items():
+        add("2(a) engines", f"7B INT4 prefill on the {engine} (the {engine} rate is derived from it)"
+            if engine != "CPU" else "7B INT4 prefill on the CPU", "7B INT4, OnePlus 12", None, value, "tokens/s",
+            NO_PREFILL)
+    (bamboo_in_memory,) = [c for case, c, _, _ in costs if case == "in_memory" and c.policy == "powerinfer2"]
+    add("2(a) planner", "NPU (hot) share of an FFN matrix at batch 1", "Bamboo-7B in memory, planner's choice",
+        bamboo_in_memory.extra["hot_fraction"], NPU_SHARE_BATCH1, "fraction",
+        "the planner's hot fractions are a grid up to 1/2 (mappers/phone/powerinfer2.py HOT_GRID)")
+    for batch, value in HIGHLY_ACTIVATED.items():
+        add("2(a) dynamic sparsity", "share of highly activated neurons", f"Bamboo-7B layer 10, {batch}", None, value,
+            "fraction", "'highly activated' has no published threshold, and decode at batch > 1 is not modelled")
+    add("2(a) bundles", "gate/up/down co-activation (an input: the predictor's precision)", "Bamboo-7B",
+        footprint("bamboo_7b").facts.activation.coactivation.value, COACTIVATION["gate/up/down of one neuron"],
+        "fraction")
+    add("2(a) bundles", "co-activation after removing hot neurons", "Bamboo-7B", None,
+        COACTIVATION["after removing hot neurons (upper bound)"], "fraction",
+        "the trace draws gate/up/down together (one activation per neuron); no per-matrix co-activation")
+    ace2 = load_device("oneplus_ace2")
+    plan11 = memory_plan(fp, ace2.available_B)
+    add("Fig. 7 (Ace 2)", "FFN share offloaded at the app budget (paper: at least)", "TurboSparse-Mixtral-47B, 11 GB",
+        1.0 - plan11.cache_B / (fp.ffn_params * 0.5), ACE2_MIXTRAL_OFFLOAD, "fraction",
+        "the Mixtral shape preset is unverified (assumed Mixtral-8x7B's)")
+    active = fp.attn_params + fp.head_params + fp.active_fraction * fp.layers * fp.top_k * fp.ffn_dim * fp.matrices * fp.d_model
+    add("2(c)", "parameters active per token (an input: the preset's active_params)", "TurboSparse-Mixtral-47B",
+        active, MIXTRAL_ACTIVE_PARAMS, "params")
     return out
 
 
 def notes() -> list[str]:
     return ["memory rows 8 ... 18 GB are predictions: only the 7 and 19 GB endpoints are published (v3 Fig. 10).",
+            "v1's Fig. 7 bars (Llama-7B, TurboSparse-Mistral-7B) are not compared: the model follows v3 (fpga_phone.md 5).",
             "einsim reproduce powerinfer2 --compare prints every published number beside the model's."]
