@@ -16,7 +16,8 @@ import networkx as nx
 import pytest
 
 PACKAGES = ("einsum", "arch", "sim", "mappers", "explore", "reproduce")
-# what each package may import besides the base layer (einsim/) and itself
+# what each package may import besides the base layer (einsim/), the bundled data (einsim.designs)
+# and itself; nothing may import reproduce (the CLI reaches it through entry points)
 ALLOWED = {
     "einsum": set(),
     "arch": set(),
@@ -94,6 +95,16 @@ def test_every_import_runs_with_the_flow(edges: dict[tuple[str, str], list[str]]
     assert not bad, f"imports against DESIGN §1: {bad}"
 
 
+def test_nothing_imports_reproduce(edges: dict[tuple[str, str], list[str]]) -> None:
+    bad = {k: v for k, v in edges.items() if k[1] == "reproduce"}
+    assert not bad, f"reproduce is a leaf (DESIGN §1): {bad}"
+
+
+def test_reproduce_is_read_and_imports_the_layers_below(edges: dict[tuple[str, str], list[str]]) -> None:
+    assert {("reproduce", "mappers"), ("reproduce", "sim")} & set(edges)
+    assert "reproduce" in _package_dirs()
+
+
 def test_no_cycle_between_packages(edges: dict[tuple[str, str], list[str]]) -> None:
     cycles = list(itertools.islice(nx.simple_cycles(nx.DiGraph(list(edges))), 5))
     assert not cycles, f"import cycles between packages: {cycles}"
@@ -108,3 +119,8 @@ def test_a_cycle_and_a_backward_import_are_caught(tmp_path: Path) -> None:
     edges = import_edges({"sim": tmp_path / "sim", "mappers": tmp_path / "mappers"})
     assert set(edges) == {("sim", "mappers"), ("mappers", "sim")}
     assert list(nx.simple_cycles(nx.DiGraph(list(edges))))
+    (tmp_path / "explore").mkdir()
+    (tmp_path / "explore" / "__init__.py").write_text("import einsim.reproduce.powerinfer2\n")
+    (tmp_path / "reproduce").mkdir()
+    (tmp_path / "reproduce" / "__init__.py").write_text("")
+    assert ("explore", "reproduce") in import_edges({"explore": tmp_path / "explore", "reproduce": tmp_path / "reproduce"})

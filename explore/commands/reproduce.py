@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import textwrap
 import sys
+import textwrap
+from importlib.metadata import entry_points
 
 from einsim.explore.commands._common import print_json, table
+from einsim.errors import EinsimError
 from einsim.explore.progress import status_line
 from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
@@ -20,9 +22,15 @@ WIDTH = 100  # columns of the text view
 NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
 
 # targets served by another back-end: name -> module with run(name) -> list of row dicts
-TARGETS = {"powerinfer2": "einsim.mappers.phone.reproduce", "llm-in-a-flash": "einsim.mappers.phone.reproduce",
-           "llmcad": "einsim.mappers.phone.reproduce", "flightllm": "einsim.mappers.fpga.reproduce_flightllm",
+TARGETS = {"flightllm": "einsim.mappers.fpga.reproduce_flightllm",
            "lightmamba": "einsim.mappers.fpga.reproduce_lightmamba"}
+PLUGIN_GROUP = "einsim.reproduce"  # entry points: paper name -> module with run(name) and compare()
+
+
+def plugin_targets() -> dict[str, str]:
+    """Paper modules registered under the entry-point group ``einsim.reproduce`` (pyproject.toml):
+    the package ``einsim.reproduce`` is reached through them, never imported by ``explore``."""
+    return {ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP)}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,18 +41,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and print per-point results and the mean speedups/energy ratios beside the paper's.",
         epilog="example: einsim reproduce fusemax --json > fusemax.json",
     )
-    p.add_argument("paper", choices=["fusemax", *TARGETS], help="which paper")
+    p.add_argument("paper", choices=["fusemax", *TARGETS, *plugin_targets()], help="which paper")
     p.add_argument("--json", action="store_true", help="print the 120 points as a JSON list")
+    p.add_argument("--compare", action="store_true",
+                   help="one row per published number: model, paper, ratio, tolerance, PASS/MISS")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.paper in TARGETS:
-        rows = importlib.import_module(TARGETS[args.paper]).run(args.paper)
+    targets = {**TARGETS, **plugin_targets()}
+    if args.compare:
+        module = importlib.import_module(targets[args.paper]) if args.paper in targets else None
+        if module is None or not hasattr(module, "compare"):
+            with_compare = [n for n, m in targets.items() if hasattr(importlib.import_module(m), "compare")]
+            raise EinsimError(f"--compare: {args.paper} has no comparison table yet (have: {', '.join(with_compare)})")
+        compared = module.compare()
+        if args.json:
+            print_json([r.to_dict() for r in compared])
+        else:
+            print(module.compare_table(compared))
+        return 0
+    if args.paper in targets:
+        module = importlib.import_module(targets[args.paper])
+        rows = module.run(args.paper)
         if args.json:
             print_json(rows)
         else:
-            module = importlib.import_module(TARGETS[args.paper])
             print(tables(rows))
             for note in getattr(module, "notes", lambda: [])():
                 print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))

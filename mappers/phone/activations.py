@@ -23,6 +23,7 @@ probability is the predictor's precision (the statistic ``coactivation`` of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,8 @@ def frequencies(n: int, mean: float, zipf: float, rng: np.random.Generator) -> n
     lo, hi = 0.0, 1.0 / w[-1]
     for _ in range(100):  # bisection on the scale: mean(min(1, c w)) is monotone in c
         c = 0.5 * (lo + hi)
+        if c in (lo, hi):  # converged to adjacent floats: further steps change nothing
+            break
         lo, hi = (c, hi) if np.minimum(1.0, c * w).mean() < mean else (lo, c)
     return rng.permutation(np.minimum(1.0, 0.5 * (lo + hi) * w))
 
@@ -85,14 +88,21 @@ def layer_frequencies(fp: Footprint, layers: int, model_seed: int = 0) -> np.nda
 
 
 def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int = 0, model_seed: int = 0) -> Trace:
-    """A seeded synthetic trace for ``layers`` sampled layers (layers are statistically alike)."""
+    """A seeded synthetic trace for ``layers`` sampled layers (layers are statistically alike).
+
+    A trace is a pure function of its arguments, so it is generated once per process and shared
+    (read-only arrays): the reproductions evaluate one model's trace at many budgets and phones."""
     if min(layers, tokens, batch) < 1:
         raise EinsimError("a trace needs at least one layer, token and sequence")
+    return _generate(fp, int(layers), int(tokens), int(batch), int(seed), int(model_seed))
+
+
+@lru_cache(maxsize=32)
+def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, model_seed: int) -> Trace:
     rng = np.random.default_rng(seed)
     st = fp.facts.activation
     n_exp, per = fp.experts, fp.ffn_dim
-    p = layer_frequencies(fp, layers, model_seed)
-    q = _false_positive_frequencies(p, st.predictor_fp.value)
+    p, q = _chain_frequencies(fp, layers, model_seed)
     rho = st.persistence.value
     active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
     predicted = np.zeros_like(active)
@@ -106,7 +116,16 @@ def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int 
             a, pred = a & mask, pred & mask
         active |= a
         predicted |= pred
+    active.flags.writeable = False
+    predicted.flags.writeable = False
     return Trace(active, predicted)
+
+
+@lru_cache(maxsize=32)
+def _chain_frequencies(fp: Footprint, layers: int, model_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The activation chains' frequencies p and the false-positive chains' q (model properties)."""
+    p = layer_frequencies(fp, layers, model_seed)
+    return p, _false_positive_frequencies(p, fp.facts.activation.predictor_fp.value)
 
 
 def _false_positive_frequencies(p: np.ndarray, fp_rate: float) -> np.ndarray:
@@ -116,6 +135,8 @@ def _false_positive_frequencies(p: np.ndarray, fp_rate: float) -> np.ndarray:
     lo, hi = np.zeros_like(inactive), np.full_like(inactive, 1.0 / max(p[p > 0].min(), 1e-12))
     for _ in range(100):
         c = 0.5 * (lo + hi)
+        if np.all((c == lo) | (c == hi)):  # every layer converged to adjacent floats
+            break
         low = (np.minimum(1.0, c * p) * (1.0 - p)).sum(axis=1, keepdims=True) < fp_rate * inactive
         lo, hi = np.where(low, c, lo), np.where(low, hi, c)
     return np.minimum(1.0, 0.5 * (lo + hi) * p)

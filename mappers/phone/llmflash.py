@@ -62,6 +62,7 @@ def llm_in_a_flash(device: Device, fp: Footprint, config: str = "bundling", run:
     ffn_macs = fp.ffn_params / fp.experts * fp.top_k
     if step <= 1:
         streamed = model_B if step == 0 else model_B * (1.0 - run.dram_fraction)
+        resident_B = model_B - streamed
         layer_B = model_B / fp.layers
         io_s = device.stream_time(Stream(streamed / layer_B, layer_B, "sequential"))
         flash_B = streamed
@@ -76,6 +77,7 @@ def llm_in_a_flash(device: Device, fp: Footprint, config: str = "bundling", run:
                 break
             k -= 1
         static = _static_share(fp, run, memory_B, window_B)
+        resident_B = _resident_B(fp, run, window_B) - RUNTIME_B + static * fp.ffn_params * run.weight_B
         loaded = counts.loaded * scale * (1.0 - static)
         per_req = fp.matrices if step < 4 else 1
         block = row_B * fp.matrices / per_req
@@ -90,7 +92,8 @@ def llm_in_a_flash(device: Device, fp: Footprint, config: str = "bundling", run:
     total = io_s + mem_s + compute_s
     return TokenCost("llm-in-a-flash", fp.model_id, device.name, total, compute_s, io_s, mem_s, flash_B, dram_B,
                      device_energy(device.power_W, total), {"config": config, "engine": run.engine,
-                                                            "memory_B": memory_B, "window": k if step >= 2 else None})
+                                                            "memory_B": memory_B, "window": k if step >= 2 else None,
+                                                            "resident_B": resident_B})
 
 
 def _resident_B(fp: Footprint, run: Run, window_B: float) -> float:

@@ -28,15 +28,19 @@ Per layer and token (fpga_phone.md 2(a)-(b)):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
 from einsim.mappers.phone.activations import Trace, generate
 from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
+from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALLS_PER_LAYER,
+                                            NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.sim.phone import cache_hits, cluster_pipeline
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
@@ -101,13 +105,31 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     """Mean per-token decode cost at batch 1 with ``memory_B`` of DRAM; the planner's best hot fraction."""
     mem = memory_plan(fp, memory_B, context_len)
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
-    profile = generate(fp, trace.layers, max(tokens, 16), seed=seed + 1)
-    rank = _profiled_rank(fp, profile)
+    rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    costs = [_evaluate(device, fp, mem, features, trace, rank, h, context_len) for h in grid]
+    costs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
     best = min(costs, key=lambda c: c.latency_s)
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.compute_s, best.io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
+
+
+@lru_cache(maxsize=32)
+def _profile_order(fp: Footprint, layers: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The offline profile's per-layer rank of each neuron within its expert, and the order in which
+    the cold region is warmed (hottest first over all experts), from a profiling trace of ``seed``."""
+    rank = _profiled_rank(fp, generate(fp, layers, tokens, seed=seed))
+    offset = np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
+    return rank, np.argsort(rank + offset[None, :], axis=1, kind="stable")
+
+
+@by_identity(maxsize=64)
+def _predicted(trace: Trace, ffn_dim: int) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """Per layer and token, the ids of the predicted neurons (ascending), and per layer and token
+    the number of routed experts (experts with a predicted neuron): hot-fraction independent."""
+    ids = [[np.flatnonzero(trace.predicted[t, layer]) for t in range(trace.tokens)] for layer in range(trace.layers)]
+    experts = trace.neurons // ffn_dim
+    routed = trace.predicted.reshape(trace.tokens, trace.layers, experts, ffn_dim).any(axis=3).sum(axis=2)
+    return ids, routed.T.copy()
 
 
 def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
@@ -120,7 +142,7 @@ def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              hot: float, context_len: int) -> TokenCost:
+              warm_order: np.ndarray, hot: float, context_len: int) -> TokenCost:
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -134,6 +156,11 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     bw_both = device.bandwidth(["CPU", "NPU"]) if f.xpu else bw_cpu
     bw_npu = device.bandwidth(["NPU"])
     per_thread_bw = bw_cpu / n_compute
+    core_macs = device.cpu_macs_per_s({COMPUTE_CLUSTER: 1}, "int8") * INT4_GEMV_EFFICIENCY * SPARSE_GEMV_EFFICIENCY
+    row_s = max(row_B / per_thread_bw, d / core_macs)  # one cold row on one compute thread
+    # per layer with the NPU: its graph executions, their activation copies, and the CPU threads' barrier
+    t_xpu = (NPU_CALLS_PER_LAYER * (NPU_INVOCATION_S + 2 * d * ACTIVATION_B / bw_cpu) + CPU_BARRIER_S
+             if f.xpu else 0.0)
     io_range = fp.top_k * fp.ffn_dim * 2 * READ_B  # one layer's routed bundles on flash
     io_stream = dict(range_B=io_range, core=IO_CORE if f.pipeline else COMPUTE_CLUSTER,
                      issuers=1 if f.pipeline else n_compute)
@@ -148,23 +175,25 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     pred_col_B = pred_B_expert / (d + fp.ffn_dim)
 
     layer_s, io_crit, flash_B, dram_B, misses, accesses, rows = [], [], 0.0, 0.0, 0, 0, 0
+    t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    predicted_ids, routed_experts = _predicted(trace, fp.ffn_dim)
     for layer in range(trace.layers):
-        pred = trace.predicted[:, layer]
         act = trace.active[:, layer]
-        cold_ids = [np.flatnonzero(pred[t] & ~hot_mask[layer]) for t in range(trace.tokens)]
+        is_hot = hot_mask[layer]
+        cold_ids = [ids[~is_hot[ids]] for ids in predicted_ids[layer]]
+        routed_per_token = routed_experts[layer]
+        hot_pred_per_token = [len(ids) - len(cold) for ids, cold in zip(predicted_ids[layer], cold_ids)]
         if f.cache:
-            hot_rank = rank[layer] + np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
-            warm = np.argsort(hot_rank, kind="stable")
-            warm = warm[~hot_mask[layer][warm]]
+            warm = warm_order[layer][~hot_mask[layer][warm_order[layer]]]
             hits = cache_hits(cold_ids, trace.neurons, cold_capacity, warm)
         else:
             hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
         for t in range(trace.tokens):
             ids, hit = cold_ids[t], hits[t]
-            routed = pred[t].reshape(fp.experts, fp.ffn_dim).any(axis=1).sum()
+            routed = routed_per_token[t]
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
-            t_pref = device.stream_time(Stream(hot_missing * neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
-            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, per_thread_bw,
+            t_pref = hot_missing * t_pref_neuron
+            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, row_s, per_thread_bw,
                                                            n_compute, routed * pred_in_B,
                                                            routed * (fp.ffn_dim - n_hot) * pred_col_B)
             npu_B = n_hot * routed * fp.matrices * row_B
@@ -172,12 +201,12 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             t_shared = (cpu_B + npu_B) / bw_both
             t_ffn = max(t_cpu, t_npu, t_shared)
             exposed = max(0.0, t_pref - t_attn)
-            layer_s.append(t_attn + exposed + t_ffn)
+            layer_s.append(t_attn + exposed + t_ffn + t_xpu)
             io_crit.append(exposed + t_ffn - max(t_cpu_no_io, t_npu, t_shared))
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + cpu_B + npu_B
-            hot_pred = int((pred[t] & hot_mask[layer]).sum())
-            misses += int((~hit).sum()) + (hot_pred * hot_missing // max(1, n_hot * routed))
+            hot_pred = int(hot_pred_per_token[t])
+            misses += len(hit) - int(np.count_nonzero(hit)) + (hot_pred * hot_missing // max(1, n_hot * routed))
             accesses += len(ids) + hot_pred
             rows += len(ids) + n_hot * routed
     n = trace.tokens * trace.layers
@@ -194,14 +223,15 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
 
 def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
-               per_thread_bw: float, n_compute: int, pred_in_B: float,
+               row_s: float, per_thread_bw: float, n_compute: int, pred_in_B: float,
                pred_cols_B: float) -> tuple[float, float, float, int]:
     """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
     same without I/O, DRAM bytes read by compute (predictors included), flash reads.
 
     ``pred_in_B``: the predictors' input factors, run on all ``n_compute`` threads before the
     pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over the clusters'
-    predict stages. Every stage streams at ``per_thread_bw``."""
+    predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes ``row_s`` on one
+    compute thread (the slower of its bytes and its MACs at the core's sparse INT4 GEMV rate)."""
     n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
     durations = np.zeros((n_clusters, 5))
     t_pred_in = pred_in_B / (n_compute * per_thread_bw)
@@ -210,13 +240,13 @@ def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features
         sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
         miss, act = ~hit[sl], active[sl]
         if f.bundle:  # gate first, then up+down only where the gate fired
-            gate_reads, ud_reads = int(miss.sum()), int((miss & act).sum())
+            gate_reads, ud_reads = int(np.count_nonzero(miss)), int(np.count_nonzero(miss & act))
         else:  # gate, up and down rows as separate reads, all needed before compute
-            gate_reads, ud_reads = 3 * int(miss.sum()), 0
-        gate_B = len(act) * row_B
-        ud_B = int(act.sum()) * 2 * row_B
-        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, gate_B / per_thread_bw,
-                        ud_reads * t_read, ud_B / per_thread_bw)
+            gate_reads, ud_reads = 3 * int(np.count_nonzero(miss)), 0
+        n_ud = int(np.count_nonzero(act)) * 2
+        gate_B, ud_B = len(act) * row_B, n_ud * row_B
+        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, len(act) * row_s,
+                        ud_reads * t_read, n_ud * row_s)
         cpu_B += gate_B + ud_B
         reads += gate_reads + ud_reads
     compute = durations * ~_IO_COLS

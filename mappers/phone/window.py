@@ -33,8 +33,8 @@ def window_counts(trace: Trace, k: int) -> WindowCounts:
     for t in range(k, trace.tokens):
         before = pred[t - k:t].any(axis=0)
         after = pred[t - k + 1:t + 1].any(axis=0)
-        loaded.append((pred[t] & ~before).sum(axis=1).mean())
-        evicted.append((before & ~after).sum(axis=1).mean())
-        resident.append(after.sum(axis=1).mean())
+        loaded.append(np.count_nonzero(pred[t] & ~before, axis=1).mean())
+        evicted.append(np.count_nonzero(before & ~after, axis=1).mean())
+        resident.append(np.count_nonzero(after, axis=1).mean())
     return WindowCounts(float(pred[k:].sum(axis=2).mean()), float(np.mean(loaded)), float(np.mean(evicted)),
                         float(np.mean(resident)))

@@ -12,7 +12,7 @@ def _work(n_ids: int, pred_in_B: float, pred_cols_B: float, pipeline: bool = Tru
     ids = np.arange(n_ids)
     hit = np.ones(n_ids, bool)  # all resident: no I/O
     active = np.zeros(n_ids, bool)  # no up/down work
-    return _cold_work(ids, hit, active, Features(pipeline=pipeline), t_read=1e-5, row_B=0.0, per_thread_bw=1e9,
+    return _cold_work(ids, hit, active, Features(pipeline=pipeline), t_read=1e-5, row_B=0.0, row_s=0.0, per_thread_bw=1e9,
                       n_compute=5, pred_in_B=pred_in_B, pred_cols_B=pred_cols_B)
 
 

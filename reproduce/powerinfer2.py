@@ -1,0 +1,332 @@
+"""PowerInfer-2 (Xue et al., arXiv 2406.06282v3): its published numbers beside the phone model's.
+
+Sources: ../shared/reference/fpga_phone.md §2(c) (v3 unless noted; tags [P] full text, [D] derived
+there). ``run`` gives the rows of ``einsim reproduce powerinfer2 --json``: TurboSparse-Mixtral-47B
+at every DRAM budget of v3 Fig. 10's range (7 ... 19 GB, 1 GB steps; only the endpoints are
+published, so the inner points are predictions), the Fig. 7 models at 50 % FFN offload on both
+phones, and the Bamboo-7B ablation. ``compare`` gives one row per published number.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from einsim.mappers.phone.cost import TokenCost
+from einsim.mappers.phone.footprint import footprint
+from einsim.mappers.phone.formats import INT4_B
+from einsim.mappers.phone.hardware import load_device
+from einsim.mappers.phone.llmflash import Run, llm_in_a_flash
+from einsim.mappers.phone.naive import llama_cpp
+from einsim.mappers.phone.powerinfer2 import ABLATION, ffn_offload_budget, memory_plan, powerinfer2
+from einsim.reproduce.compare import CompareRow, compare_table
+
+PAPER_NAME = "PowerInfer-2"
+SRC = "fpga_phone.md 2(c), PowerInfer-2 v3"
+MIXTRAL = "turbosparse_mixtral_47b"
+BUDGETS_GB = tuple(range(7, 20))  # v3 Fig. 10 spans 7 ... 19 GB; 1 GB steps
+FIG7_MODELS = ("llama2_13b", "qwen2_7b", "bamboo_7b", MIXTRAL)
+# Fig. 7: 50 % of the FFN weights offloaded; where that does not fit the phone's app budget (Mixtral
+# on the Ace 2, which the paper says needs >= 75 % offloaded) the budget is the whole app budget
+PHONES = ("oneplus12", "oneplus_ace2")
+OFFLOAD = 0.5
+POLICIES = ("powerinfer2", "llama.cpp", "llm-in-a-flash")
+
+# --- published values (fpga_phone.md 2(c)) -------------------------------------------------------
+# Fig. 7, OnePlus 12, tokens/s: (PowerInfer-2, llama.cpp, LLM in a flash re-implementation)
+FIG7_ONEPLUS12 = {"llama2_13b": (5.4, 0.2, 1.7), "qwen2_7b": (9.5, 0.4, 2.8), "bamboo_7b": (11.1, 0.4, 2.4),
+                  MIXTRAL: (9.96, 0.5, 2.4)}
+FIG7_ONEPLUS12_AVG = {"vs llama.cpp mean": 24.6, "vs llama.cpp max": 27.8, "vs llm-in-a-flash mean": 3.84,
+                      "vs llm-in-a-flash max": 4.63}
+# Fig. 7, OnePlus Ace 2: the bar values per policy, model assignment unknown [U]: compared rank by rank
+FIG7_ACE2_BARS = {"powerinfer2": (7.0, 4.9, 4.7, 3.1), "llm-in-a-flash": (2.1, 1.9, 1.5, 1.3),
+                  "llama.cpp": (0.2, 0.4, 0.4, 0.5)}
+FIG7_ACE2_AVG = {"vs llama.cpp mean": 14.1, "vs llm-in-a-flash mean": 2.93}
+# Fig. 10, TurboSparse-Mixtral-47B on the OnePlus 12 vs DRAM budget, tokens/s and ratios
+CURVE = {("powerinfer2", 7): 2.13, ("powerinfer2", 19): 11.68, ("llm-in-a-flash", 19): 3.74,
+         ("llama.cpp", 19): 0.55}
+CURVE_RATIOS = {("llm-in-a-flash", 7): 1.84, ("llm-in-a-flash", 19): 3.12, ("llama.cpp", 19): 21.2}
+BREAKDOWN_7GB_GB = {"non-FFN (embeddings, attention, KV, LM head)": 1.0, "FFN quantization scales": 2.7,
+                    "neuron cache": 0.4}
+BREAKDOWN_INPUTS_GB = {"predictors": 2.6, "runtime": 0.3}  # inputs of the memory plan (sidecar, formats.py)
+CACHE_SHARE_7GB = 0.018  # neuron cache = 1.8 % of the FFN weights
+PER_TASK_19GB = {"powerinfer2": (11.8, 11.4, 11.5, 11.7), "llama.cpp": (0.6, 0.5, 0.5, 0.5),
+                 "llm-in-a-flash": (3.6, 3.5, 3.6, 3.9)}
+TASKS = ("role-play", "dialog", "math", "coding")
+LATENCY_50_MS = {MIXTRAL: {"mean": 99.76, "P50": 97.42, "P90": 116.16, "P99": 140.56},
+                 "bamboo_7b": {"mean": 90.32, "P50": 86.88, "P90": 115.02, "P99": 162.02}}
+MIXTRAL_MISS_50 = {"mean": 0.035, "P99": 0.189}
+SILU_VS_RELU = {("mistral_7b", "powerinfer2"): 5.3, ("mistral_7b", "llm-in-a-flash"): 2.18}
+CRITICAL_PATH_IO = {"powerinfer2": 0.137, "llm-in-a-flash": 0.767}  # Bamboo-7B, I/O share of the critical path
+PREFILL = {"512-token prompt vs LLM in a flash, OnePlus 12": 48.97, "512-token prompt vs llama.cpp, OnePlus 12": 44.23,
+           "512-token prompt vs QNN, OnePlus 12": 1.99, "512-token prompt vs LLM in a flash, Ace 2": 29.98,
+           "512-token prompt vs llama.cpp, Ace 2": 16.67, "128-token prompt vs LLM in a flash (max)": 22.47,
+           "Bamboo-7B in memory, tokens/s": 721.0, "QNN Bamboo-7B in memory, tokens/s": 772.0,
+           "Bamboo-7B at 50% offload, tokens/s": 404.6}
+IN_MEMORY_BAMBOO = {"vs llama.cpp": 2.24, "vs MLC-LLM": 2.48, "vs QNN": 1.86}
+OFFLOAD_SAVING = {"GB": 1.5, "share": 0.40}  # Bamboo-7B at 50 % offload saves 1.5 GB (40 %)
+BEST_OF_4 = {"vs QNN, N=4": 1.84, "vs CPU-only, N=4": 1.28, "vs CPU-only, N=1": 1.1, "vs QNN, N=1": 1.77}
+ABLATION_PAPER = {"baseline": 0.40, "+bundle": 1.09, "+neuron cache": 4.18, "+pipeline": 9.60, "+xpu": 11.07}
+ABLATION_HIT_RATE = 0.95  # +neuron cache
+MOTIVATION = {("PowerInfer", "in memory", "tokens/s"): 12.4, ("PowerInfer", "in memory", "GB/s"): 41.1,
+              ("LLM in a flash", "in memory", "tokens/s"): 12.9, ("LLM in a flash", "in memory", "GB/s"): 43.9,
+              ("PowerInfer", "50% offload", "tokens/s"): 1.4, ("PowerInfer", "50% offload", "I/O share"): 0.819,
+              ("PowerInfer", "50% offload", "CPU utilization"): 0.31,
+              ("LLM in a flash", "50% offload", "tokens/s"): 2.3,
+              ("LLM in a flash", "50% offload", "I/O share"): 0.767,
+              ("LLM in a flash", "50% offload", "CPU utilization"): 0.41}
+SILU_SPEEDUP = {"mistral_7b": 2.4, "bamboo_7b": 4.6}  # PowerInfer-2 over LLM in a flash, 50 % offload
+# Table 8, decode; the model and setting are not in this copy: 0.257 J at 5.095 W is 19.8 tokens/s and
+# 0.672 J at 4.065 W is 6.0 tokens/s, in-memory 7B rates (fpga_phone.md 2(c): llama.cpp offloaded runs
+# at 0.4), so the rows compare Bamboo-7B in memory [D]
+ENERGY_J_PER_TOKEN = {"powerinfer2": 0.257, "QNN": 0.373, "llama.cpp": 0.672}
+PEAK_POWER_W = {"powerinfer2": 5.095, "QNN": 5.133, "llama.cpp": 4.065}
+# 2(a): hardware and planner facts that are outputs of the model (inputs of it are marked in the rows)
+PREFILL_7B_TOKENS_PER_S = {"NPU": 770.0, "GPU": 37.0, "CPU": 8.0}  # 7B INT4 prefill; NPU and GPU rates derive from them
+NPU_SHARE_BATCH1 = 0.5  # a 14336 x 4096 FFN matrix split 7168 / 7168 between NPU and CPU at batch 1
+HIGHLY_ACTIVATED = {"batch 1": 0.01, "batch 32": 0.75}  # Bamboo-7B layer 10: < 1 % ... ~75 %
+COACTIVATION = {"gate/up/down of one neuron": 0.80, "after removing hot neurons (upper bound)": 0.20}
+ACE2_MIXTRAL_OFFLOAD = 0.75  # Mixtral-47B needs >= 75 % of its FFN offloaded on the Ace 2
+MIXTRAL_ACTIVE_PARAMS = 3e9  # about 3 B parameters active per token
+PUBLISHED = ("PREFILL_7B_TOKENS_PER_S", "NPU_SHARE_BATCH1", "HIGHLY_ACTIVATED", "COACTIVATION", "ACE2_MIXTRAL_OFFLOAD",
+             "MIXTRAL_ACTIVE_PARAMS", "FIG7_ONEPLUS12", "FIG7_ONEPLUS12_AVG", "FIG7_ACE2_BARS", "FIG7_ACE2_AVG", "CURVE", "CURVE_RATIOS",
+             "BREAKDOWN_7GB_GB", "BREAKDOWN_INPUTS_GB", "CACHE_SHARE_7GB", "PER_TASK_19GB", "LATENCY_50_MS",
+             "MIXTRAL_MISS_50", "SILU_VS_RELU", "CRITICAL_PATH_IO", "PREFILL", "IN_MEMORY_BAMBOO", "OFFLOAD_SAVING",
+             "BEST_OF_4", "ABLATION_PAPER", "ABLATION_HIT_RATE", "MOTIVATION", "SILU_SPEEDUP", "ENERGY_J_PER_TOKEN",
+             "PEAK_POWER_W")  # the constants above that hold published values
+
+# --- what the model lacks, named on each MISS -----------------------------------------------------
+NO_PREFILL = "no prefill path yet (NPU dense layer per cluster + sequential layer prefetch on a big core)"
+NO_DISTRIBUTION = "per-token latency distribution: the model reports the mean over its trace's tokens only"
+NO_SILU_FACTS = "no activation facts for dense-SiLU Mistral-7B (designs/models/phone/mistral_7b.yaml)"
+NO_BASELINE = "no policy for this baseline (QNN, MLC-LLM, CPU-only PowerInfer-2)"
+NO_BATCH = "decode at batch > 1 (best-of-N) is not modelled by the phone policies"
+NO_POWERINFER1 = "no PowerInfer (v1, CPU-only) policy and no CPU-utilization output"
+NO_ENGINE_POWER = "per-engine power (NPU, CPU clusters, DRAM, UFS) is not modelled, only the device's peak power"
+NO_TASK_TRACES = "one synthetic trace for every task: per-task activation statistics are not published"
+COMPUTE_OVERHEAD = ("the offloaded compute has no cache-bookkeeping cost and a per-layer NPU invocation estimate "
+                    "(mappers/phone/overheads.py); the Bamboo activation head is not constrained (docs/phone.md, Gaps 1)")
+MIXTRAL_19GB = ("the cold pipeline at 19 GB is I/O bound and clusters are formed from predicted neurons, not "
+                "static bundles (docs/phone.md, Gaps 2)")
+LLMFLASH_RESIDENCY = ("LLM in a flash's re-implementation fills DRAM beyond its window in an undescribed way; the "
+                      "model keeps a random fixed share (docs/phone.md, Gaps 3)")
+LLAMA_CPP = "llama.cpp's page cache: 128 KiB readahead, 8 faulting threads (estimates, mappers/phone/naive.py)"
+ACE2_UFS = "the Ace 2's UFS 3.1 table is an estimate (designs/arch/oneplus_ace2.yaml)"
+
+
+def _three(dev, fp, budget_B: float) -> list:
+    """PowerInfer-2, LLM in a flash (bundling, INT4 as in the paper's comparison) and llama.cpp."""
+    return [powerinfer2(dev, fp, budget_B),
+            llm_in_a_flash(dev, fp, "bundling", Run(weight_B=INT4_B), memory_B=budget_B),
+            llama_cpp(dev, fp, budget_B)]
+
+
+@lru_cache(maxsize=1)
+def _costs() -> tuple[tuple[str, TokenCost, float, dict[str, Any]], ...]:
+    """(case, cost, memory budget, extra row fields) of every case, computed once per process."""
+    out = []
+    op12 = load_device("oneplus12")
+    fp = footprint(MIXTRAL)
+    for gb in BUDGETS_GB:
+        out += [("memory", c, gb * 1e9, {}) for c in _three(op12, fp, gb * 1e9)]
+    for phone in PHONES:
+        dev = op12 if phone == "oneplus12" else load_device(phone)
+        for mid in FIG7_MODELS:
+            fp = footprint(mid)
+            b = min(ffn_offload_budget(fp, OFFLOAD), dev.available_B)
+            out += [("offload50", c, b, {}) for c in _three(dev, fp, b)]
+    fp = footprint("bamboo_7b")
+    b = ffn_offload_budget(fp, OFFLOAD)
+    out.append(("ablation", llama_cpp(op12, fp, b), b, {"step": "baseline"}))
+    out += [("ablation", powerinfer2(op12, fp, b, feats), b, {"step": step}) for step, feats in ABLATION]
+    b = ffn_offload_budget(fp, 0.0)
+    out += [("in_memory", c, b, {}) for c in (powerinfer2(op12, fp, b), llama_cpp(op12, fp, b))]
+    return tuple(out)
+
+
+def _row(case: str, cost: TokenCost, memory_B: float, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"case": case, "model": cost.model, "device": cost.device, "policy": cost.policy,
+            "memory_GB": memory_B / 1e9, "tokens_per_s": cost.tokens_per_s, "latency_s": cost.latency_s,
+            "io_s": cost.io_s, "compute_s": cost.compute_s, "mem_s": cost.mem_s, "energy_J": cost.energy_J, **extra}
+
+
+def run(name: str = "powerinfer2") -> list[dict[str, Any]]:
+    """The rows of ``einsim reproduce powerinfer2 --json``."""
+    return [_row(*c) for c in _costs()]
+
+
+def compare() -> list[CompareRow]:
+    """One row per published PowerInfer-2 number (fpga_phone.md 2(c))."""
+    rs = run()
+    costs = _costs()
+    out: list[CompareRow] = []
+
+    def add(figure: str, metric: str, config: str, model: float | None, paper: float, unit: str,
+            missing: str = "", tolerance: float = 0.25) -> None:
+        out.append(CompareRow(PAPER_NAME, figure, metric, config, model, paper, unit, tolerance, SRC, missing))
+
+    op12 = {(r["model"], r["policy"]): r for r in rs if r["device"] == "OnePlus12" and r["case"] == "offload50"}
+    miss7 = {"powerinfer2": COMPUTE_OVERHEAD, "llm-in-a-flash": LLMFLASH_RESIDENCY, "llama.cpp": LLAMA_CPP}
+    for mid, paper in FIG7_ONEPLUS12.items():
+        for policy, value in zip(POLICIES, paper):
+            add("Fig. 7", "decode tokens/s", f"{mid}, {policy}, OnePlus 12, 50% FFN offload",
+                op12[(mid, policy)]["tokens_per_s"], value, "tokens/s", miss7[policy])
+    ratios = {base: [op12[(m, "powerinfer2")]["tokens_per_s"] / op12[(m, base)]["tokens_per_s"] for m in FIG7_MODELS]
+              for base in ("llama.cpp", "llm-in-a-flash")}
+    for key, value in FIG7_ONEPLUS12_AVG.items():
+        base, stat = key[3:].rsplit(" ", 1)
+        model = float(np.mean(ratios[base])) if stat == "mean" else max(ratios[base])
+        add("Fig. 7", f"PowerInfer-2 speedup {key}", "4 models, OnePlus 12, 50% FFN offload", model, value, "x",
+            f"{COMPUTE_OVERHEAD}; {miss7[base]}")
+
+    ace2 = {(r["model"], r["policy"]): r for r in rs if r["device"] == "OnePlusAce2"}
+    for policy, bars in FIG7_ACE2_BARS.items():
+        model = sorted((ace2[(m, policy)]["tokens_per_s"] for m in FIG7_MODELS), reverse=True)
+        for rank, (mv, pv) in enumerate(zip(model, sorted(bars, reverse=True)), 1):
+            add("Fig. 7 (Ace 2)", f"decode tokens/s, rank {rank} of 4 (bar-model assignment unpublished)",
+                f"{policy}, OnePlus Ace 2, 50% offload (Mixtral 75%)", mv, pv, "tokens/s",
+                f"{miss7[policy]}; {ACE2_UFS}")
+    for key, value in FIG7_ACE2_AVG.items():
+        base = key[3:].rsplit(" ", 1)[0]
+        model = float(np.mean([ace2[(m, "powerinfer2")]["tokens_per_s"] / ace2[(m, base)]["tokens_per_s"]
+                               for m in FIG7_MODELS]))
+        add("Fig. 7 (Ace 2)", f"PowerInfer-2 speedup {key}", "4 models, OnePlus Ace 2", model, value, "x",
+            f"{COMPUTE_OVERHEAD}; {miss7[base]}; {ACE2_UFS}")
+
+    mem = {(r["policy"], r["memory_GB"]): r["tokens_per_s"] for r in rs if r["case"] == "memory"}
+    for (policy, gb), value in CURVE.items():
+        add("Fig. 10", "decode tokens/s", f"TurboSparse-Mixtral-47B, {policy}, {gb} GB", mem[(policy, gb)], value,
+            "tokens/s", MIXTRAL_19GB if policy == "powerinfer2" else miss7[policy])
+    for (base, gb), value in CURVE_RATIOS.items():
+        add("Fig. 10", f"PowerInfer-2 speedup vs {base}", f"TurboSparse-Mixtral-47B, {gb} GB",
+            mem[("powerinfer2", gb)] / mem[(base, gb)], value, "x", MIXTRAL_19GB)
+    plan = memory_plan(footprint(MIXTRAL), 7e9)
+    model_gb = {"non-FFN (embeddings, attention, KV, LM head)": plan.fixed_B / 1e9,
+                "FFN quantization scales": plan.scales_B / 1e9, "neuron cache": plan.cache_B / 1e9}
+    for part, value in BREAKDOWN_7GB_GB.items():
+        add("Fig. 10 (7 GB breakdown)", f"DRAM for {part}", "TurboSparse-Mixtral-47B, 7 GB", model_gb[part], value,
+            "GB", "the Mixtral shape preset is unverified (assumed Mixtral-8x7B's)")
+    for part, value in BREAKDOWN_INPUTS_GB.items():
+        add("Fig. 10 (7 GB breakdown)", f"DRAM for {part} (an input of the plan)", "TurboSparse-Mixtral-47B, 7 GB",
+            {"predictors": plan.predictor_B, "runtime": plan.runtime_B}[part] / 1e9, value, "GB")
+    fp = footprint(MIXTRAL)
+    add("Fig. 10 (7 GB breakdown)", "neuron cache share of the FFN weights", "TurboSparse-Mixtral-47B, 7 GB",
+        plan.cache_B / (fp.ffn_params * 0.5), CACHE_SHARE_7GB, "fraction",
+        "the Mixtral shape preset is unverified (assumed Mixtral-8x7B's)")
+
+    for policy, values in PER_TASK_19GB.items():
+        for task, value in zip(TASKS, values):
+            add("per-task decode", "decode tokens/s", f"TurboSparse-Mixtral-47B, {policy}, 19 GB, {task}",
+                mem[(policy, 19)], value, "tokens/s",
+                f"{miss7[policy] if policy != 'powerinfer2' else MIXTRAL_19GB}; {NO_TASK_TRACES}")
+
+    for mid, stats in LATENCY_50_MS.items():
+        r = op12[(mid, "powerinfer2")]
+        for stat, value in stats.items():
+            model = r["latency_s"] * 1e3 if stat == "mean" else None
+            add("decode latency", f"{stat} latency per token", f"{mid}, PowerInfer-2, 50% FFN offload", model, value,
+                "ms", COMPUTE_OVERHEAD if stat == "mean" else NO_DISTRIBUTION)
+    (mixtral50,) = [c for case, c, _, _ in costs if case == "offload50" and c.model == MIXTRAL
+                    and c.device == "OnePlus12" and c.policy == "powerinfer2"]
+    add("decode latency", "cache miss rate, mean (calibration target of the Mixtral trace)",
+        "TurboSparse-Mixtral-47B, PowerInfer-2, 50% FFN offload", mixtral50.extra["miss_rate_of_rows"],
+        MIXTRAL_MISS_50["mean"], "fraction", "the generator's exponent is solved for this statistic")
+    add("decode latency", "cache miss rate, P99", "TurboSparse-Mixtral-47B, PowerInfer-2, 50% FFN offload", None,
+        MIXTRAL_MISS_50["P99"], "fraction", NO_DISTRIBUTION)
+
+    for (mid, policy), value in SILU_VS_RELU.items():
+        add("SiLU vs ReLU", "decode tokens/s", f"Mistral-7B (SiLU), {policy}, 50% FFN offload", None, value,
+            "tokens/s", NO_SILU_FACTS)
+    add("SiLU vs ReLU", "PowerInfer-2 speedup vs llm-in-a-flash", "Mistral-7B (SiLU), 50% FFN offload", None,
+        SILU_SPEEDUP["mistral_7b"], "x", NO_SILU_FACTS)
+    add("SiLU vs ReLU", "PowerInfer-2 speedup vs llm-in-a-flash", "Bamboo-7B (ReLU), 50% FFN offload",
+        op12[("bamboo_7b", "powerinfer2")]["tokens_per_s"] / op12[("bamboo_7b", "llm-in-a-flash")]["tokens_per_s"],
+        SILU_SPEEDUP["bamboo_7b"], "x", f"{COMPUTE_OVERHEAD}; {LLMFLASH_RESIDENCY}")
+
+    for policy, value in CRITICAL_PATH_IO.items():
+        r = op12[("bamboo_7b", policy)]
+        add("critical path", "I/O share of the token's critical path", f"Bamboo-7B, {policy}, 50% FFN offload",
+            r["io_s"] / r["latency_s"], value, "fraction", COMPUTE_OVERHEAD if policy == "powerinfer2" else
+            "LLM in a flash's I/O, memory management and compute add; its re-implementation's overlap is unstated")
+        add("critical path", "compute share of the token's critical path", f"Bamboo-7B, {policy}, 50% FFN offload",
+            1.0 - r["io_s"] / r["latency_s"], 1.0 - value, "fraction", COMPUTE_OVERHEAD)
+
+    for metric, value in PREFILL.items():
+        add("prefill (Fig. 8)", metric, "PowerInfer-2 prefill", None, value,
+            "tokens/s" if "tokens/s" in metric else "x", NO_PREFILL)
+
+    ab = {r["step"]: r for r in rs if r["case"] == "ablation"}
+    for step, value in ABLATION_PAPER.items():
+        add("ablation (Fig. 11)", "decode tokens/s", f"Bamboo-7B, OnePlus 12, 50% FFN offload, {step}",
+            ab[step]["tokens_per_s"], value, "tokens/s", COMPUTE_OVERHEAD)
+    add("ablation (Fig. 11)", "neuron-cache hit rate (calibration target of the Bamboo trace)",
+        "Bamboo-7B, +neuron cache",
+        1.0 - [c for _, c, _, x in costs if x.get("step") == "+neuron cache"][0].extra["miss_rate"], ABLATION_HIT_RATE, "fraction",
+        "the generator's exponent is solved for this statistic")
+
+    inmem = {r["policy"]: r for r in rs if r["case"] == "in_memory"}
+    add("in-memory decode", "PowerInfer-2 speedup vs llama.cpp", "Bamboo-7B, in memory",
+        inmem["powerinfer2"]["tokens_per_s"] / inmem["llama.cpp"]["tokens_per_s"], IN_MEMORY_BAMBOO["vs llama.cpp"],
+        "x", COMPUTE_OVERHEAD)
+    for key in ("vs MLC-LLM", "vs QNN"):
+        add("in-memory decode", f"PowerInfer-2 speedup {key}", "Bamboo-7B, in memory", None, IN_MEMORY_BAMBOO[key],
+            "x", NO_BASELINE)
+    bamboo = footprint("bamboo_7b")
+    full, half = ffn_offload_budget(bamboo, 0.0), ffn_offload_budget(bamboo, 0.5)
+    add("offload saving", "DRAM saved by 50% FFN offload", "Bamboo-7B", (full - half) / 1e9, OFFLOAD_SAVING["GB"], "GB",
+        "the Bamboo shape preset is unverified (assumed Mistral-7B's)")
+    add("offload saving", "share of DRAM saved by 50% FFN offload", "Bamboo-7B", (full - half) / full,
+        OFFLOAD_SAVING["share"], "fraction", "the Bamboo shape preset is unverified (assumed Mistral-7B's)")
+    for key, value in BEST_OF_4.items():
+        add("best-of-N", f"PowerInfer-2 speedup {key}", "Bamboo-7B", None, value, "x", NO_BATCH)
+
+    for (system, setting, metric), value in MOTIVATION.items():
+        unit = {"tokens/s": "tokens/s", "GB/s": "GB/s"}.get(metric, "fraction")
+        add("Table 2 (motivation)", metric, f"Mistral-7B, {system}, {setting}", None, value, unit,
+            NO_SILU_FACTS if system == "LLM in a flash" else NO_POWERINFER1)
+
+    for policy in ("powerinfer2", "llama.cpp"):  # not from the peak power: the row waits for per-engine power
+        add("Table 8 (energy)", "energy per token", f"{policy} (decode; model: Bamboo-7B in memory)", None,
+            ENERGY_J_PER_TOKEN[policy], "J",
+            f"{NO_ENGINE_POWER}; peak power x time would give {inmem[policy]['energy_J']:.3g} J")
+    add("Table 8 (energy)", "energy per token", "QNN", None, ENERGY_J_PER_TOKEN["QNN"], "J", NO_BASELINE)
+    device_W = load_device("oneplus12").power_W
+    for system, value in PEAK_POWER_W.items():
+        add("Table 8 (energy)", "peak device power" + (" (an input: oneplus12.yaml power_W)"
+                                                     if system == "powerinfer2" else ""),
+            system, device_W if system == "powerinfer2" else None, value, "W",
+            "" if system == "powerinfer2" else NO_ENGINE_POWER)
+    for engine, value in PREFILL_7B_TOKENS_PER_S.items():
+        add("2(a) engines", f"7B INT4 prefill on the {engine} (the {engine} rate is derived from it)"
+            if engine != "CPU" else "7B INT4 prefill on the CPU", "7B INT4, OnePlus 12", None, value, "tokens/s",
+            NO_PREFILL)
+    (bamboo_in_memory,) = [c for case, c, _, _ in costs if case == "in_memory" and c.policy == "powerinfer2"]
+    add("2(a) planner", "NPU (hot) share of an FFN matrix at batch 1", "Bamboo-7B in memory, planner's choice",
+        bamboo_in_memory.extra["hot_fraction"], NPU_SHARE_BATCH1, "fraction",
+        "the planner's hot fractions are a grid up to 1/2 (mappers/phone/powerinfer2.py HOT_GRID)")
+    for batch, value in HIGHLY_ACTIVATED.items():
+        add("2(a) dynamic sparsity", "share of highly activated neurons", f"Bamboo-7B layer 10, {batch}", None, value,
+            "fraction", "'highly activated' has no published threshold, and decode at batch > 1 is not modelled")
+    add("2(a) bundles", "gate/up/down co-activation (an input: the predictor's precision)", "Bamboo-7B",
+        footprint("bamboo_7b").facts.activation.coactivation.value, COACTIVATION["gate/up/down of one neuron"],
+        "fraction")
+    add("2(a) bundles", "co-activation after removing hot neurons", "Bamboo-7B", None,
+        COACTIVATION["after removing hot neurons (upper bound)"], "fraction",
+        "the trace draws gate/up/down together (one activation per neuron); no per-matrix co-activation")
+    ace2 = load_device("oneplus_ace2")
+    plan11 = memory_plan(fp, ace2.available_B)
+    add("Fig. 7 (Ace 2)", "FFN share offloaded at the app budget (paper: at least)", "TurboSparse-Mixtral-47B, 11 GB",
+        1.0 - plan11.cache_B / (fp.ffn_params * 0.5), ACE2_MIXTRAL_OFFLOAD, "fraction",
+        "the Mixtral shape preset is unverified (assumed Mixtral-8x7B's)")
+    active = fp.attn_params + fp.head_params + fp.active_fraction * fp.layers * fp.top_k * fp.ffn_dim * fp.matrices * fp.d_model
+    add("2(c)", "parameters active per token (an input: the preset's active_params)", "TurboSparse-Mixtral-47B",
+        active, MIXTRAL_ACTIVE_PARAMS, "params")
+    return out
+
+
+def notes() -> list[str]:
+    return ["memory rows 8 ... 18 GB are predictions: only the 7 and 19 GB endpoints are published (v3 Fig. 10).",
+            "v1's Fig. 7 bars (Llama-7B, TurboSparse-Mistral-7B) are not compared: the model follows v3 (fpga_phone.md 5).",
+            "einsim reproduce powerinfer2 --compare prints every published number beside the model's."]

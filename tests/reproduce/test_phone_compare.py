@@ -1,0 +1,109 @@
+"""The phone papers' comparison rows: one per published number, PASS only within tolerance, every
+MISS naming what the model lacks, and the verdicts pinned (a regression test against the golden file).
+
+Regenerate the golden verdicts after a deliberate model change (and explain each change in the
+commit): ``python tests/reproduce/test_phone_compare.py``
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from einsim import jsonout
+from einsim.reproduce import compare, llm_in_a_flash, llmcad, powerinfer2
+from einsim.reproduce.compare import CompareRow, published_range
+
+MODULES = (powerinfer2, llm_in_a_flash, llmcad)
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "phone_compare_verdicts.json"
+
+
+def _leaves(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _leaves(v)
+    elif isinstance(obj, (tuple, list)):
+        for v in obj:
+            yield from _leaves(v)
+    else:
+        yield float(obj)
+
+
+@pytest.fixture(scope="module")
+def compared() -> dict[str, list[CompareRow]]:
+    return {m.__name__: m.compare() for m in MODULES}
+
+
+def test_a_row_passes_only_within_its_tolerance():
+    row = CompareRow("p", "f", "m", "c", 1.25, 1.0, "x")
+    assert row.within and row.ratio == 1.25
+    assert not CompareRow("p", "f", "m", "c", 1.26, 1.0, "x").within
+    assert not CompareRow("p", "f", "m", "c", 0.74, 1.0, "x").within
+    assert not CompareRow("p", "f", "m", "c", None, 1.0, "x", missing="no mechanism").within
+    value, tol = published_range(3.47, 4.67)
+    assert CompareRow("p", "f", "m", "c", 3.48, value, "x", tol).within
+    assert CompareRow("p", "f", "m", "c", 4.66, value, "x", tol).within
+    assert not CompareRow("p", "f", "m", "c", 3.46, value, "x", tol).within
+    assert not CompareRow("p", "f", "m", "c", 4.68, value, "x", tol).within
+
+
+def test_a_row_of_numpy_values_serialises_as_json():
+    row = CompareRow("p", "f", "m", "c", np.float64(1.1), np.float64(1.0), "x")
+    assert json.loads(jsonout.dumps(row.to_dict()))["within"] is True
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_every_published_value_has_a_row(module, compared):
+    rows = compared[module.__name__]
+    for name in module.PUBLISHED:
+        for v in _leaves(getattr(module, name)):
+            found = any(math.isclose(v, r.paper_value, rel_tol=1e-9) or
+                        math.isclose(v, r.paper_value * (1 - r.tolerance), rel_tol=1e-9) or
+                        math.isclose(v, r.paper_value * (1 + r.tolerance), rel_tol=1e-9) for r in rows)
+            assert found, f"{module.__name__}.{name}: published {v} has no comparison row"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_pass_rows_are_within_and_miss_rows_name_the_missing_mechanism(module, compared):
+    for r in compared[module.__name__]:
+        if r.within:
+            assert r.model_value is not None and abs(r.model_value / r.paper_value - 1) <= r.tolerance + 1e-12, r
+        else:
+            assert r.missing, f"a MISS without its missing mechanism: {r}"
+        assert math.isfinite(r.paper_value) and r.paper_value > 0 and r.source
+
+
+def test_fig7_has_every_bar_on_both_phones(compared):
+    rows = compared[powerinfer2.__name__]
+    assert len([r for r in rows if r.figure == "Fig. 7" and r.unit == "tokens/s"]) == 12
+    assert len([r for r in rows if r.figure == "Fig. 7 (Ace 2)" and r.unit == "tokens/s"]) == 12
+    assert len([r for r in rows if r.figure.startswith("Fig. 7") and r.unit == "x"]) == 6
+
+
+def _verdicts(compared: dict[str, list[CompareRow]]) -> list[dict[str, str]]:
+    return [{"paper": r.paper, "figure": r.figure, "metric": r.metric, "config": r.config,
+             "result": "PASS" if r.within else "MISS"} for rows in compared.values() for r in rows]
+
+
+def test_verdicts_regression(compared):
+    """Pins which published numbers the model reaches today (the MISS rows are recorded here)."""
+    golden = json.loads(GOLDEN.read_text())["verdicts"]
+    assert _verdicts(compared) == golden
+
+
+def test_the_phone_fraction_within_tolerance_regression(compared):
+    rows = [r for rs in compared.values() for r in rs]
+    assert compare.fraction_within(rows) == pytest.approx(
+        sum(v["result"] == "PASS" for v in json.loads(GOLDEN.read_text())["verdicts"]) / len(rows))
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(json.dumps({
+        "description": "PASS/MISS of every published PowerInfer-2, LLM in a flash and LLMCad number "
+                       "(einsim reproduce NAME --compare); a regression pin of the model, not a target",
+        "regenerate": "python tests/reproduce/test_phone_compare.py",
+        "verdicts": _verdicts({m.__name__: m.compare() for m in MODULES})}, indent=1) + "\n")
