@@ -1,11 +1,14 @@
-"""The cost of a CascadeMapping: each Einsum on its unit, fused intermediates kept off DRAM.
+"""The cost of a CascadeMapping: each Einsum on its unit, fused intermediates kept off DRAM, timed
+by the tile pipeline.
 
 Each Einsum is scored by the loop-nest kernel (einsim.sim.nest) with its fusion group's homes: a
 fused tensor is kept at its home and at no level above it, so it is never read from or written to
-DRAM, and its tile under the shared loops counts against the home's capacity. Einsums run one
-after another: the cascade's latency is the sum of the Einsums' latencies and its energy the sum
-of their energies. (Overlap of Einsums on different units across shared-loop iterations is the
-tile-pipeline model, not this one.)
+DRAM, and its tile under the shared loops counts against the home's capacity. The energy is the
+sum of the Einsums' energies. The latency is the pipeline model's (einsim.mappers.fused.schedule,
+einsim.sim.pipeline): each fusion group's Einsums overlap across the iterations of their shared
+loops as far as units, ports and buffers allow, and the groups run one after another; a group's
+time is the closed-form bound the search uses (an upper bound of the event simulation, exact
+where its lower bound meets it).
 """
 
 from __future__ import annotations
@@ -15,17 +18,19 @@ from dataclasses import dataclass
 from einsim.arch import Architecture
 from einsim.einsum.cascade import Cascade, Einsum
 from einsim.mappers.cascade_mapping import CascadeMapping, validate
+from einsim.mappers.fused.schedule import schedules
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
 from einsim.sim.nest import NestCounts, NestProblem, encode, evaluate_encoded
-from einsim.sim.result import Result, from_counts, seq
+from einsim.sim.pipeline import ScheduleRun, TileSchedule, bound, run
+from einsim.sim.result import Result, from_counts, retimed, seq
 
 
 @dataclass
 class EinsumCost:
     einsum: str
     unit: str
-    latency_s: float
+    latency_s: float  # alone, all its tiles one after another
     energy_J: float
     counts: NestCounts
 
@@ -36,6 +41,8 @@ class CascadeCost:
     energy_J: float
     valid: bool
     einsums: list[EinsumCost]
+    schedules: list[TileSchedule]
+    group_latency_s: list[float]  # the closed form of each schedule (they run one after another)
 
 
 def homes_for(einsum: Einsum, homes: dict[str, str]) -> dict[str, str]:
@@ -56,15 +63,27 @@ def evaluate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -
     validate(cm, cascade, arch)
     homes = cm.fused_tensors()
     costs = [einsum_cost(arch, e, cm.mapping(e.name), homes) for e in cascade]
-    return CascadeCost(sum(c.latency_s for c in costs), sum(c.energy_J for c in costs),
-                       all(c.counts.valid for c in costs), costs)
+    scheds = schedules(cm, cascade, arch, {c.einsum: c for c in costs})
+    groups = [bound(s)[0] for s in scheds]
+    return CascadeCost(sum(groups), sum(c.energy_J for c in costs), all(c.counts.valid for c in costs), costs,
+                       scheds, groups)
+
+
+def simulate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> list[ScheduleRun]:
+    """The event simulation of each of ``cm``'s tile schedules (they run one after another)."""
+    return [run(s) for s in evaluate_mapping(cm, cascade, arch).schedules]
 
 
 def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> Result:
-    """The einsim Result of ``cm``: the Einsums' Results one after another (fused tensors off DRAM)."""
-    homes = cm.fused_tensors()
+    """The einsim Result of ``cm``: per tile schedule its Einsums' work over the schedule's pipelined
+    time, the schedules one after another (fused tensors off DRAM)."""
+    cost = evaluate_mapping(cm, cascade, arch)
+    by_name = {c.einsum: c for c in cost.einsums}
     parts = []
-    for e in cascade:
-        cost = einsum_cost(arch, e, cm.mapping(e.name), homes)
-        parts.append(from_counts(NestProblem.from_einsum(e), hierarchy_for(arch, cost.unit, e), cost.counts, e.name))
+    for sched, latency in zip(cost.schedules, cost.group_latency_s):
+        rs = []
+        for st in sched.stages:
+            e, c = cascade.einsum(st.einsum), by_name[st.einsum]
+            rs.append(from_counts(NestProblem.from_einsum(e), hierarchy_for(arch, c.unit, e), c.counts, e.name))
+        parts.append(rs[0] if len(rs) == 1 else retimed(seq(*rs), latency, "+".join(st.einsum for st in sched.stages)))
     return seq(*parts, name=cascade.name)
