@@ -50,7 +50,7 @@ class TileSchedule:
 def bound(schedule: TileSchedule) -> tuple[float, float]:
     """(upper, lower) closed-form bounds of the schedule's makespan; exact where they meet."""
     unit, t, m, slots, _, _ = schedule.arrays()
-    return (float(kernel.latency_bound(schedule.tiles, unit, t, m > 0, slots)),
+    return (float(kernel.latency_bound(schedule.tiles, unit, t, m, slots)),
             float(kernel.latency_lower(schedule.tiles, unit, t, m, slots)))
 
 

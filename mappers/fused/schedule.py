@@ -107,9 +107,10 @@ def _slots(arch: Architecture, cascade: Cascade, cm: CascadeMapping, costs: dict
 
 
 def signatures(problem: NestProblem, hier: Hierarchy, shared: list[str], enc: Encoded, counts,
-               homes: dict[str, str]) -> tuple[np.ndarray, list[tuple]]:
-    """(per row a signature id, the signatures) of N mappings of one fused stage: the shared ports it
-    uses (sorted) and, per fused tensor (sorted), whether its home has room for a second tile."""
+               homes: dict[str, str]) -> tuple[np.ndarray, list[tuple], dict[str, np.ndarray]]:
+    """(per row a signature id, the signatures, port -> [N] transfer seconds) of N mappings of one
+    fused stage: a signature is the shared ports it uses (sorted) and, per fused tensor (sorted),
+    whether its home has room for a second tile."""
     ports = port_seconds(hier, shared, counts.reads, counts.fills, counts.updates)
     names = sorted(ports)
     rooms = sorted(homes)
@@ -121,4 +122,4 @@ def signatures(problem: NestProblem, hier: Hierarchy, shared: list[str], enc: En
     uniq, inverse = np.unique(bits, axis=0, return_inverse=True)
     sigs = [(tuple(p for p, b in zip(names, row) if b), tuple((t, bool(b)) for t, b in zip(rooms, row[len(names):])))
             for row in uniq]
-    return inverse.reshape(-1), sigs
+    return inverse.reshape(-1), sigs, ports

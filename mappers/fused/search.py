@@ -77,6 +77,7 @@ class Choice:
     mapping: Mapping
     signature: tuple | None  # (shared ports it uses, per fused tensor: room for a second tile); None unfused
     latency_s: float  # alone: all its tiles one after another
+    ports_s: tuple[float, ...] = ()  # transfer seconds on each port of signature[0], all tiles
 
 
 @dataclass
@@ -86,10 +87,27 @@ class Front:
     latency: np.ndarray
     energy: np.ndarray
     items: list  # per row: a Mapping (partial) or a tuple of choices (joined)
+    ports: np.ndarray | None = None  # [rows, ports] transfer seconds of a fused stage: pruned on them too
 
     def pruned(self) -> "Front":
-        keep = pareto_rows(self.latency, self.energy, np.arange(len(self.items)))
-        return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep])
+        if self.ports is None or self.ports.shape[1] == 0:
+            keep = pareto_rows(self.latency, self.energy, np.arange(len(self.items)))
+            return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep], self.ports)
+        keep = pareto_nd(np.column_stack([self.latency, self.energy, self.ports]))
+        return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep], self.ports[keep])
+
+
+def pareto_nd(cols: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows of ``cols`` [n, k] no other row is at most in every column
+    (of equal rows, the first). In lexicographic order the first remaining row is never beaten by a
+    later one: keep it and drop every row it beats, until none remain."""
+    rest = np.lexsort(cols.T[::-1])
+    kept = []
+    while len(rest):
+        i = rest[0]
+        kept.append(i)
+        rest = rest[1:][~np.all(cols[rest[1:]] >= cols[i], axis=1)]
+    return np.sort(np.array(kept, dtype=np.int64))
 
 
 @dataclass
@@ -210,17 +228,22 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
         lat = counts.cycles / hier.clock_Hz
         en = counts.energy_J.sum(axis=1)
         kid, keys = _keys(enc, depth, names, problem.dims)
-        sid, sigs = signatures(problem, hier, shared or [], enc, counts, homes) if depth > 0 else (np.zeros(len(kid), np.int64), [None])
+        if depth > 0:
+            sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
+        else:
+            sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
         out = {}
         for k, key in enumerate(keys):
             rows = np.flatnonzero(kid == k)
             for j, sig in enumerate(sigs):
                 part = rows[sid[rows] == j]
+                if not len(part):
+                    continue
                 good = part[counts.valid[part]]
-                keep = good[pareto_rows(lat[good], en[good], good)]
-                if len(part):
-                    out[(key, sig)] = (len(part), lat[keep], en[keep],
-                                       [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in keep])
+                ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
+                front = Front(lat[good], en[good], list(good), ports).pruned()
+                front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
+                out[(key, sig)] = (len(part), front)
         return len(genome), out
 
     fronts: dict[Key, Front] = {}
@@ -233,14 +256,10 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
             evaluated += n
             if progress is not None:
                 progress(n)
-            for key, (count, lat, en, maps) in part.items():
+            for key, (count, front) in part.items():
                 sizes[key[0]] = sizes.get(key[0], 0) + count
                 old = fronts.get(key)
-                if old is None:
-                    fronts[key] = Front(lat, en, maps)
-                else:
-                    fronts[key] = Front(np.concatenate([old.latency, lat]), np.concatenate([old.energy, en]),
-                                        old.items + maps).pruned()
+                fronts[key] = front if old is None else _merged([old, front], prune=True)
     return fronts, sizes, evaluated
 
 
@@ -360,8 +379,9 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                             if not front.items or not prev.items:
                                 continue
                             en = (prev.energy[:, None] + front.energy[None, :]).ravel()
-                            items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t)),)
-                                     for p in prev.items for m, t in zip(front.items, front.latency)]
+                            ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
+                            items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
+                                     for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
                             if h_out:  # the group stays open: its latency is not known yet, nothing is pruned
                                 lat = np.repeat(prev.latency, len(front.items))
                                 new_states.setdefault(nxt, []).append(Front(lat, en, items))
@@ -390,8 +410,9 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
 
 
 def _merged(fronts: list[Front], prune: bool) -> Front:
+    ports = None if any(f.ports is None for f in fronts) else np.concatenate([f.ports for f in fronts])
     out = Front(np.concatenate([f.latency for f in fronts]), np.concatenate([f.energy for f in fronts]),
-                [x for f in fronts for x in f.items])
+                [x for f in fronts for x in f.items], ports)
     return out.pruned() if prune else out
 
 
@@ -412,7 +433,7 @@ def group_latency(groups: list[list["Choice"]]) -> np.ndarray:
     P = np.ones(n, dtype=np.int64)
     unit = np.zeros((n, S), dtype=np.int64)
     t = np.zeros((n, S))
-    uses = np.zeros((n, S, len(ports)), dtype=np.bool_)
+    m = np.zeros((n, S, len(ports)))
     slots = np.zeros((n, S, S), dtype=np.int64)
     for k, g in enumerate(groups):
         P[k] = math.prod(lp.factor for lp in g[0].key)
@@ -420,15 +441,15 @@ def group_latency(groups: list[list["Choice"]]) -> np.ndarray:
         for s, c in enumerate(g):
             unit[k, s] = units.index(c.variant.unit)
             t[k, s] = c.latency_s / P[k]
-            for p in c.signature[0]:
-                uses[k, s, ports.index(p)] = True
+            for p, v in zip(c.signature[0], c.ports_s):
+                m[k, s, ports.index(p)] = v / P[k]
             if s > 0:
                 both = dict(g[s - 1].signature[1]).get(g[s - 1].output) and dict(c.signature[1]).get(g[s - 1].output)
                 slots[k, s - 1, s] = 2 if both else 1
         for s in range(len(g), S):  # padding: empty stages after the last, on a unit of their own
             unit[k, s] = S + s
     out = np.zeros(n)
-    latency_bound_batch(P, unit, t, uses, slots, out)
+    latency_bound_batch(P, unit, t, m, slots, out)
     return out
 
 

@@ -18,8 +18,8 @@ an upper bound of the simulated makespan (see docs/mapper.md for the proof)::
 
     U = W + (P - 1) * max(spans),  W = sum of t over the stages
 
-where a span is, for each unit and each port, the sum of t over the stages from its first user to
-its last; for each single-buffered edge q -> c the sum of t from q to c; for a double-buffered one
+where a span is, for each unit, the sum of t over the stages from its first to its last; for each
+port the same but with the last user's transfer time in place of its t; for each single-buffered edge q -> c the sum of t from q to c; for a double-buffered one
 half of it. ``latency_lower`` is a lower bound (every unit and port must serve P tiles after its
 first user can start and before its last user's successors end); where the two meet the closed
 form is exact.
@@ -72,10 +72,10 @@ def _span(prefix, first, last):
 
 
 @njit
-def latency_bound(P, unit, t, uses, slots):
-    """The closed-form upper bound U of one group (``uses[s, r]``: stage s uses port r)."""
+def latency_bound(P, unit, t, m, slots):
+    """The closed-form upper bound U of one group."""
     S = t.shape[0]
-    R = uses.shape[1]
+    R = m.shape[1]
     prefix = np.zeros(S + 1)
     for s in range(S):
         prefix[s + 1] = prefix[s] + t[s]
@@ -95,12 +95,12 @@ def latency_bound(P, unit, t, uses, slots):
         a = -1
         b = -1
         for s in range(S):
-            if uses[s, r]:
+            if m[s, r] > 0.0:
                 if a < 0:
                     a = s
                 b = s
-        if a >= 0:
-            period = max(period, _span(prefix, a, b))
+        if a >= 0:  # the last user's node weighs its transfer, not its whole time
+            period = max(period, _span(prefix, a, b) - t[b] + m[b, r])
     for q in range(S):
         for c in range(q + 1, S):
             k = slots[q, c]
@@ -110,10 +110,10 @@ def latency_bound(P, unit, t, uses, slots):
 
 
 @njit
-def latency_bound_batch(P, unit, t, uses, slots, out):
-    """``latency_bound`` of N groups of S stages: P [N], unit/t [N, S], uses [N, S, R], slots [N, S, S]."""
+def latency_bound_batch(P, unit, t, m, slots, out):
+    """``latency_bound`` of N groups of S stages: P [N], unit/t [N, S], m [N, S, R], slots [N, S, S]."""
     for n in range(P.shape[0]):
-        out[n] = latency_bound(P[n], unit[n], t[n], uses[n], slots[n])
+        out[n] = latency_bound(P[n], unit[n], t[n], m[n], slots[n])
 
 
 @njit

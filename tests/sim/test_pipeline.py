@@ -49,7 +49,7 @@ def test_closed_form_bounds_the_event_simulation(case) -> None:
     P, unit, t, m, slots = case
     start, end = np.zeros((P, len(t))), np.zeros((P, len(t)))
     makespan = simulate(P, unit, t, m, slots, start, end)
-    upper = latency_bound(P, unit, t, m > 0, slots)
+    upper = latency_bound(P, unit, t, m, slots)
     lower = latency_lower(P, unit, t, m, slots)
     assert lower <= makespan + 1e-9
     assert makespan <= upper + 1e-9  # never below the simulation

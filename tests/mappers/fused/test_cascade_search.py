@@ -32,24 +32,25 @@ def _all_mappings(arch, unit, einsum):
     return [space.to_mapping(enc, k) for enc in space.chunks(4096) for k in range(len(enc.keep))]
 
 
-def _stage(arch, einsum, mapping, cost, tiles, fused):
-    """The pipeline stage of one Einsum, from its cost: time per tile, the shared ports it uses and
-    whether the buffer holds a second tile of the fused tensor H beside its own tiles."""
+def _stage(arch, einsum, mapping, cost, fused):
+    """What the pipeline needs of one Einsum besides its time: the seconds it moves on each shared
+    port (the buffer's and DRAM's read and write sides with a finite bandwidth) and whether the
+    buffer holds a second tile of the fused tensor H beside its own tiles."""
     hier = hierarchy_for(arch, mapping.unit, einsum)
     names = hier.names()
-    uses = set()
+    ports = {}
     for lv, level in enumerate(hier.levels):
         if level.name in ("DRAM", HOME):
-            if level.read_bw_words < np.inf and cost.counts.reads[lv].sum() > 0:
-                uses.add(level.name + ".read")
-            if level.write_bw_words < np.inf and (cost.counts.fills[lv] + cost.counts.updates[lv]).sum() > 0:
-                uses.add(level.name + ".write")
+            for side, words, bw in (("read", cost.counts.reads[lv].sum(), level.read_bw_words),
+                                    ("write", (cost.counts.fills[lv] + cost.counts.updates[lv]).sum(), level.write_bw_words)):
+                if bw < np.inf and words > 0:
+                    ports[f"{level.name}.{side}"] = words / bw / hier.clock_Hz
     room = True
     if fused:
         tile = [math.prod(lm.temporal.get(d, 1) * lm.spatial.get(d, 1) for lm in mapping.levels
                           if names.index(lm.target) >= names.index(HOME)) for d in ("m", "i")]
         room = cost.counts.tile_words[names.index(HOME)] + math.prod(tile) <= hier.levels[names.index(HOME)].capacity_words
-    return cost.latency_s / tiles, uses, room
+    return ports, room
 
 
 def _brute_force(arch):
@@ -59,27 +60,29 @@ def _brute_force(arch):
     None if invalid) per mapping."""
     e1, e2 = CHAIN.einsum("H"), CHAIN.einsum("Y")
     units = [u.name for u in arch.compute_units()]
+    above = lambda m, e: tuple(lp for lp in nest_loops(m, tuple(e.space)) if lp.level == "DRAM")  # noqa: E731
     out = []
     for u1, u2 in itertools.product(units, units):
         m1, m2 = _all_mappings(arch, u1, e1), _all_mappings(arch, u2, e2)
         for homes in ({}, {"H": HOME}):
-            c1 = [einsum_cost(arch, e1, m, homes) for m in m1]
-            c2 = [einsum_cost(arch, e2, m, homes) for m in m2]
-            above = lambda m, e: [lp for lp in nest_loops(m, tuple(e.space)) if lp.level == "DRAM"]  # noqa: E731
-            for (a, ca), (b, cb) in itertools.product(zip(m1, c1), zip(m2, c2)):
-                if homes and above(a, e1) != above(b, e2):
+            c1 = [(m, einsum_cost(arch, e1, m, homes)) for m in m1]
+            c2 = [(m, einsum_cost(arch, e2, m, homes)) for m in m2]
+            s1 = [(m, c, above(m, e1), *_stage(arch, e1, m, c, bool(homes))) for m, c in c1]
+            s2 = [(m, c, above(m, e2), *_stage(arch, e2, m, c, bool(homes))) for m, c in c2]
+            for (a, ca, ka, pa, ra), (b, cb, kb, pb, rb) in itertools.product(s1, s2):
+                if homes and ka != kb:
                     continue
                 valid = ca.counts.valid and cb.counts.valid
                 if homes:
-                    tiles = math.prod(lp.factor for lp in above(a, e1))
-                    (t1, p1, r1), (t2, p2, r2) = _stage(arch, e1, a, ca, tiles, True), _stage(arch, e2, b, cb, tiles, True)
-                    ports = sorted(p1 | p2) or ["none"]
-                    uses = np.array([[p in p1 for p in ports], [p in p2 for p in ports]])
-                    slots = np.array([[0, 2 if r1 and r2 else 1], [0, 0]], dtype=np.int64)
-                    latency = latency_bound(tiles, np.array([0, 0 if u1 == u2 else 1]), np.array([t1, t2]), uses, slots)
+                    tiles = math.prod(lp.factor for lp in ka)
+                    ports = sorted(set(pa) | set(pb)) or ["none"]
+                    m = np.array([[pa.get(p, 0.0) / tiles for p in ports], [pb.get(p, 0.0) / tiles for p in ports]])
+                    slots = np.array([[0, 2 if ra and rb else 1], [0, 0]], dtype=np.int64)
+                    unit = np.array([0, 0 if u1 == u2 else 1])
+                    latency = latency_bound(tiles, unit, np.array([ca.latency_s, cb.latency_s]) / tiles, m, slots)
                 else:
                     latency = ca.latency_s + cb.latency_s
-                groups = (FusionGroup(("H", "Y"), tuple(above(a, e1)), dict(homes)),) if homes else ()
+                groups = (FusionGroup(("H", "Y"), ka, dict(homes)),) if homes else ()
                 out.append((latency, ca.energy_J + cb.energy_J, CascadeMapping("chain2", (a, b), groups) if valid else None))
     return out
 
