@@ -69,9 +69,19 @@ def evaluate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -
                        scheds, groups)
 
 
-def simulate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> list[ScheduleRun]:
-    """The event simulation of each of ``cm``'s tile schedules (they run one after another)."""
-    return [run(s) for s in evaluate_mapping(cm, cascade, arch).schedules]
+def simulate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> list[dict]:
+    """The event simulation of each of ``cm``'s tile schedules (they run one after another) beside
+    the closed form: per schedule its Einsums, tiles, closed-form upper and lower bounds, simulated
+    makespan, and per unit busy, compute, memory and stall seconds and what bounds it."""
+    out = []
+    for sched in evaluate_mapping(cm, cascade, arch).schedules:
+        upper, lower = bound(sched)
+        sim: ScheduleRun = run(sched)
+        out.append({"einsums": [st.einsum for st in sched.stages], "tiles": sched.tiles,
+                    "buffers": {f"{sched.stages[q].einsum}->{sched.stages[c].einsum}": k for (q, c), k in sched.slots.items()},
+                    "closed_form_s": upper, "lower_bound_s": lower, "simulated_s": sim.makespan_s,
+                    "exact": upper <= lower * (1 + 1e-12), "units": [u.to_dict() for u in sim.units]})
+    return out
 
 
 def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> Result:
