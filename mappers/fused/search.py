@@ -11,15 +11,18 @@ is scored by the loop-nest kernel with the fused tensors kept off DRAM. A point'
 *compatibility key* is what a fused neighbour must agree on: its loops above the home (level,
 index, factor, in order); unfused variants have no key.
 
-**Pruning (why it is safe).** The cascade's latency and energy are sums over its Einsums
-(einsim.mappers.fused.evaluate), and the objectives (latency, energy, latency x energy) are
-non-decreasing in both sums. Two partial mappings with the same Einsum, variant and key are
-interchangeable in any full mapping; if one is no worse in latency and energy, replacing the
-other by it never makes a full mapping worse. So only the Pareto set per (Einsum, variant, key)
-is kept, and the join — a dynamic programme along the chain whose state is (home of the
-outgoing fused tensor, key) — keeps only the Pareto set per state. The best full mapping and the
-latency-energy front of the whole mapspace survive: the answer equals brute force
-(tests/mappers/fused/test_cascade_search.py checks it on small cases).
+**Pruning (why it is safe).** Energy is a sum over Einsums; latency a sum over tile schedules
+(einsim.mappers.fused.schedule), each the pipeline's closed form U, non-decreasing in every
+stage's time and port transfer times (einsim.sim.kernels.pipeline). The objectives (latency,
+energy, latency x energy) are non-decreasing in both. Two partial mappings with the same Einsum,
+variant, key and stage signature (shared ports used, room for a second tile of each fused
+tensor: the discrete inputs of U) are interchangeable in any full mapping; if one is no worse in
+latency, energy and (fused) each port's seconds, replacing the other by it never makes a full
+mapping worse. So only that Pareto set is kept. The join — a dynamic programme along the chain
+whose state is (home of the outgoing fused tensor, key) — keeps every combination while a fusion
+group is open and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
+per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
+answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
 larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
