@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     cascade = load_workload(args.workload, parse_sets(args.set))
     if args.unit is None:
         return run_cascade(args, arch, cascade)
+    if args.simulate:
+        raise EinsimError("--simulate times a whole-cascade mapping; drop --unit")
     einsum = pick_einsum(cascade, args.einsum)
     unit = pick_unit(arch, einsum, args.unit)
     space = Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, unit, einsum))
@@ -144,23 +146,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Pareto set (latency vs energy): {len(res.pareto)} mapping(s)")
     print("mapping:")
     print(res.best.to_yaml().rstrip())
-    if args.simulate:
-        print(simulation_text(report["simulation"]))
     return 0
-
-
-def simulation_text(rows: list[dict]) -> str:
-    """The event simulation of a mapping's tile schedules as text (rows: simulate_mapping's)."""
-    lines = ["tile pipeline (event simulation; schedules run one after another):"]
-    for r in rows:
-        buffers = ", ".join(f"{k}: {v} tile(s)" for k, v in r["buffers"].items())
-        lines.append(f"  [{', '.join(r['einsums'])}] {r['tiles']} tile(s){'; buffers ' + buffers if buffers else ''}: "
-                     f"simulated {r['simulated_s']:.6g} s, closed form {r['closed_form_s']:.6g} s "
-                     f"({'exact' if r['exact'] else 'upper bound; lower bound ' + format(r['lower_bound_s'], '.6g') + ' s'})")
-        lines.append(table([[u["unit"], f"{u['busy_s']:.6g}", f"{u['compute_s']:.6g}", f"{u['memory_s']:.6g}",
-                             f"{u['stall_s']:.6g}", u["bound"]] for u in r["units"]],
-                           ["unit", "busy s", "compute s", "memory s", "stall s", "bound"]))
-    return "\n".join(lines)
 
 
 def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
