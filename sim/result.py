@@ -87,6 +87,15 @@ def par(*results: Result, name: str = "par") -> Result:
     return _merge(results, name, max(r.latency_s for r in results), max(r.cycles for r in results))
 
 
+def retimed(result: Result, latency_s: float, name: str | None = None) -> Result:
+    """``result``'s work over ``latency_s`` instead (a pipeline overlapped its parts): the same counts,
+    energy and busy time; each unit's capacity over the new latency."""
+    k = latency_s / result.latency_s if result.latency_s else 0.0
+    return Result(name or result.name, latency_s, result.energy_J, result.cycles * k, dict(result.bytes_per_level),
+                  dict(result.busy_s), {u: s * k for u, s in result.capacity_s.items()},
+                  [dict(b) for b in result.breakdown], list(result.notes))
+
+
 def scaled(result: Result, k: float, name: str | None = None) -> Result:
     """``k`` copies of ``result`` one after another (k may be fractional: the share of a mapping's
     tiles that run when the rest are masked)."""

@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="bind a rank size (M=4096) or set an arch field by dotted path (repeatable)")
     p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop set inside DIR instead (files above DIR are never read)")
     p.add_argument("--timeloop-set", metavar="NAME", help="which set inside --timeloop DIR, when it holds several")
+    p.add_argument("--simulate", action="store_true",
+                   help="--mapping is a whole-cascade mapping: run the event simulation of its tile schedule and "
+                        "report per unit busy time, bound and stalls")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
@@ -136,7 +139,37 @@ def show(result: Result) -> None:
     print(table(rows, ["component", "action", "count", f"energy ({unit[0]})"]))
 
 
+def simulate_cascade_mapping(args: argparse.Namespace) -> int:
+    """``--mapping FILE --simulate``: the whole-cascade mapping's cost and the event simulation of its tile schedule."""
+    from einsim.explore.commands.map import simulation_text
+    from einsim.mappers.cascade_mapping import CascadeMapping
+    from einsim.mappers.fused import evaluate_mapping as evaluate_cascade_mapping, simulate_mapping
+
+    missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]
+    if missing or not args.mapping:
+        raise EinsimError(f"--simulate needs {', '.join(missing + ([] if args.mapping else ['--mapping']))}")
+    try:
+        text = Path(args.mapping).read_text()
+    except OSError as exc:
+        raise EinsimError(f"cannot read {args.mapping}: {exc}") from None
+    cm = CascadeMapping.from_yaml(text, args.mapping)
+    arch, cascade = load_arch(args.arch), load_workload(args.workload, parse_sets(args.set))
+    cost = evaluate_cascade_mapping(cm, cascade, arch)
+    rows = simulate_mapping(cm, cascade, arch)
+    report = {"workload": cascade.name, "latency_s": cost.latency_s, "energy_J": cost.energy_J,
+              "valid": cost.valid, "simulation": rows}
+    if args.json:
+        print_json(report)
+    else:
+        print(f"{cascade.name} on {arch.name}: latency {cost.latency_s:.6g} s (closed form), energy {cost.energy_J:.6g} J"
+              + ("" if cost.valid else " (does not fit: a tile exceeds a level's capacity)"))
+        print(simulation_text(rows))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.simulate:
+        return simulate_cascade_mapping(args)
     if args.timeloop_set and not args.timeloop:
         raise EinsimError("--timeloop-set needs --timeloop DIR")
     if args.timeloop:

@@ -9,6 +9,10 @@ budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
      "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
      "pareto": [{"latency_s", "energy_J", "mapping"}]}
 
+``--simulate`` adds ``simulation``: per tile schedule of the best mapping (einsim.mappers.fused.
+simulate_mapping) its Einsums, tiles, buffers, ``closed_form_s``, ``lower_bound_s``, ``simulated_s``,
+``exact`` and per unit ``busy_s``, ``compute_s``, ``memory_s``, ``stall_s`` and ``bound``.
+
 With ``--unit`` one Einsum is searched on that unit (einsim.mappers.search)::
 
     {"einsum", "unit", "objective", "method", "mapspace_size", "evaluations", "evaluated",
@@ -29,7 +33,7 @@ from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.explore.progress import Progress
 from einsim.mappers.cascade_mapping import validate
-from einsim.mappers.fused import map_cascade
+from einsim.mappers.fused import map_cascade, simulate_mapping
 from einsim.mappers.fused.evaluate import einsum_cost
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapspace import Mapspace
@@ -63,6 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=1_000_000, help="evaluations for random/hill (default 1e6)")
     p.add_argument("--seed", type=int, default=0, help="seed of random and hill (default 0)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker threads (same answer for any count)")
+    p.add_argument("--simulate", action="store_true",
+                   help="run the event simulation of the best mapping's tile schedule (per-unit busy, bound, stalls)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
@@ -100,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     cascade = load_workload(args.workload, parse_sets(args.set))
     if args.unit is None:
         return run_cascade(args, arch, cascade)
+    if args.simulate:
+        raise EinsimError("--simulate times a whole-cascade mapping; drop --unit")
     einsum = pick_einsum(cascade, args.einsum)
     unit = pick_unit(arch, einsum, args.unit)
     space = Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, unit, einsum))
@@ -183,6 +191,10 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
         "search": res.per_einsum,
         "pareto": [{"latency_s": lat, "energy_J": en, "mapping": cm.to_dict()} for lat, en, cm in res.pareto],
     }
+    if args.simulate:
+        if args.einsum is not None:
+            raise EinsimError("--simulate times a whole-cascade mapping; drop --einsum")
+        report["simulation"] = simulate_mapping(res.best, cascade, arch)
     if args.json:
         print_json(report)
         return 0
@@ -199,5 +211,21 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
     print(table([[f"{lat:.6g}", f"{en:.6g}"] for lat, en, _ in res.pareto], ["latency s", "energy J"]))
     print("mapping:")
     print(res.best.to_yaml().rstrip())
+    if args.simulate:
+        print(simulation_text(report["simulation"]))
     return 0
+
+
+def simulation_text(rows: list[dict]) -> str:
+    """The event simulation of a mapping's tile schedules as text (rows: simulate_mapping's)."""
+    lines = ["tile pipeline (event simulation; schedules run one after another):"]
+    for r in rows:
+        buffers = ", ".join(f"{k}: {v} tile(s)" for k, v in r["buffers"].items())
+        lines.append(f"  [{', '.join(r['einsums'])}] {r['tiles']} tile(s){'; buffers ' + buffers if buffers else ''}: "
+                     f"simulated {r['simulated_s']:.6g} s, closed form {r['closed_form_s']:.6g} s "
+                     f"({'exact' if r['exact'] else 'upper bound; lower bound ' + format(r['lower_bound_s'], '.6g') + ' s'})")
+        lines.append(table([[u["unit"], f"{u['busy_s']:.6g}", f"{u['compute_s']:.6g}", f"{u['memory_s']:.6g}",
+                             f"{u['stall_s']:.6g}", u["bound"]] for u in r["units"]],
+                           ["unit", "busy s", "compute s", "memory s", "stall s", "bound"]))
+    return "\n".join(lines)
 

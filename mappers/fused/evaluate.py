@@ -1,11 +1,14 @@
-"""The cost of a CascadeMapping: each Einsum on its unit, fused intermediates kept off DRAM.
+"""The cost of a CascadeMapping: each Einsum on its unit, fused intermediates kept off DRAM, timed
+by the tile pipeline.
 
 Each Einsum is scored by the loop-nest kernel (einsim.sim.nest) with its fusion group's homes: a
 fused tensor is kept at its home and at no level above it, so it is never read from or written to
-DRAM, and its tile under the shared loops counts against the home's capacity. Einsums run one
-after another: the cascade's latency is the sum of the Einsums' latencies and its energy the sum
-of their energies. (Overlap of Einsums on different units across shared-loop iterations is the
-tile-pipeline model, not this one.) A masked Einsum (a causal filter) skips the array steps its mask
+DRAM, and its tile under the shared loops counts against the home's capacity. The energy is the
+sum of the Einsums' energies. The latency is the pipeline model's (einsim.mappers.fused.schedule,
+einsim.sim.pipeline): each fusion group's Einsums overlap across the iterations of their shared
+loops as far as units, ports and buffers allow, and the groups run one after another; a group's
+time is the closed-form bound the search uses (an upper bound of the event simulation, exact
+where its lower bound meets it). A masked Einsum (a causal filter) skips the array steps its mask
 wholly covers (einsim.mappers.masking): its time, traffic and energy scale by the share of steps
 that run, and its Result says so.
 """
@@ -17,18 +20,20 @@ from dataclasses import dataclass
 from einsim.arch import Architecture
 from einsim.einsum.cascade import Cascade, Einsum
 from einsim.mappers.cascade_mapping import CascadeMapping, validate
+from einsim.mappers.fused.schedule import schedules
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.masking import mask_fraction, mask_note
 from einsim.sim.nest import NestCounts, NestProblem, encode, evaluate_encoded
-from einsim.sim.result import Result, from_counts, scaled, seq
+from einsim.sim.pipeline import ScheduleRun, TileSchedule, bound, run
+from einsim.sim.result import Result, from_counts, retimed, scaled, seq
 
 
 @dataclass
 class EinsumCost:
     einsum: str
     unit: str
-    latency_s: float
+    latency_s: float  # alone, all its tiles one after another
     energy_J: float
     counts: NestCounts
     active_fraction: float = 1.0  # share of the array steps that run (the rest are wholly masked)
@@ -40,6 +45,8 @@ class CascadeCost:
     energy_J: float
     valid: bool
     einsums: list[EinsumCost]
+    schedules: list[TileSchedule]
+    group_latency_s: list[float]  # the closed form of each schedule (they run one after another)
 
 
 def homes_for(einsum: Einsum, homes: dict[str, str]) -> dict[str, str]:
@@ -52,9 +59,9 @@ def einsum_cost(arch: Architecture, einsum: Einsum, mapping: Mapping, homes: dic
     hier = hierarchy_for(arch, mapping.unit, einsum)
     problem = NestProblem.from_einsum(einsum)
     counts = evaluate_encoded(problem, hier, encode(problem, hier, [mapping], homes_for(einsum, homes))).one(0)
-    run = mask_fraction(einsum, mapping)
-    return EinsumCost(einsum.name, mapping.unit, counts.cycles / hier.clock_Hz * run, float(counts.energy_J.sum()) * run,
-                      counts, run)
+    active = mask_fraction(einsum, mapping)
+    return EinsumCost(einsum.name, mapping.unit, counts.cycles / hier.clock_Hz * active,
+                      float(counts.energy_J.sum()) * active, counts, active)
 
 
 def evaluate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> CascadeCost:
@@ -62,19 +69,41 @@ def evaluate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -
     validate(cm, cascade, arch)
     homes = cm.fused_tensors()
     costs = [einsum_cost(arch, e, cm.mapping(e.name), homes) for e in cascade]
-    return CascadeCost(sum(c.latency_s for c in costs), sum(c.energy_J for c in costs),
-                       all(c.counts.valid for c in costs), costs)
+    scheds = schedules(cm, cascade, arch, {c.einsum: c for c in costs})
+    groups = [bound(s)[0] for s in scheds]
+    return CascadeCost(sum(groups), sum(c.energy_J for c in costs), all(c.counts.valid for c in costs), costs,
+                       scheds, groups)
+
+
+def simulate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> list[dict]:
+    """The event simulation of each of ``cm``'s tile schedules (they run one after another) beside
+    the closed form: per schedule its Einsums, tiles, closed-form upper and lower bounds, simulated
+    makespan, and per unit busy, compute, memory and stall seconds and what bounds it."""
+    out = []
+    for sched in evaluate_mapping(cm, cascade, arch).schedules:
+        upper, lower = bound(sched)
+        sim: ScheduleRun = run(sched)
+        out.append({"einsums": [st.einsum for st in sched.stages], "tiles": sched.tiles,
+                    "buffers": {f"{sched.stages[q].einsum}->{sched.stages[c].einsum}": k for (q, c), k in sched.slots.items()},
+                    "closed_form_s": upper, "lower_bound_s": lower, "simulated_s": sim.makespan_s,
+                    "exact": upper <= lower * (1 + 1e-12), "units": [u.to_dict() for u in sim.units]})
+    return out
 
 
 def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> Result:
-    """The einsim Result of ``cm``: the Einsums' Results one after another (fused tensors off DRAM)."""
-    homes = cm.fused_tensors()
+    """The einsim Result of ``cm``: per tile schedule its Einsums' work over the schedule's pipelined
+    time, the schedules one after another (fused tensors off DRAM)."""
+    cost = evaluate_mapping(cm, cascade, arch)
+    by_name = {c.einsum: c for c in cost.einsums}
     parts = []
-    for e in cascade:
-        cost = einsum_cost(arch, e, cm.mapping(e.name), homes)
-        part = from_counts(NestProblem.from_einsum(e), hierarchy_for(arch, cost.unit, e), cost.counts, e.name)
-        if e.filters:
-            part = scaled(part, cost.active_fraction)
-            part.notes.append(mask_note(e.name, cost.active_fraction))
-        parts.append(part)
+    for sched, latency in zip(cost.schedules, cost.group_latency_s):
+        rs = []
+        for st in sched.stages:
+            e, c = cascade.einsum(st.einsum), by_name[st.einsum]
+            r = from_counts(NestProblem.from_einsum(e), hierarchy_for(arch, c.unit, e), c.counts, e.name)
+            if e.filters:
+                r = scaled(r, c.active_fraction)
+                r.notes.append(mask_note(e.name, c.active_fraction))
+            rs.append(r)
+        parts.append(rs[0] if len(rs) == 1 else retimed(seq(*rs), latency, "+".join(st.einsum for st in sched.stages)))
     return seq(*parts, name=cascade.name)

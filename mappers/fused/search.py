@@ -11,15 +11,18 @@ is scored by the loop-nest kernel with the fused tensors kept off DRAM. A point'
 *compatibility key* is what a fused neighbour must agree on: its loops above the home (level,
 index, factor, in order); unfused variants have no key.
 
-**Pruning (why it is safe).** The cascade's latency and energy are sums over its Einsums
-(einsim.mappers.fused.evaluate), and the objectives (latency, energy, latency x energy) are
-non-decreasing in both sums. Two partial mappings with the same Einsum, variant and key are
-interchangeable in any full mapping; if one is no worse in latency and energy, replacing the
-other by it never makes a full mapping worse. So only the Pareto set per (Einsum, variant, key)
-is kept, and the join — a dynamic programme along the chain whose state is (home of the
-outgoing fused tensor, key) — keeps only the Pareto set per state. The best full mapping and the
-latency-energy front of the whole mapspace survive: the answer equals brute force
-(tests/mappers/fused/test_cascade_search.py checks it on small cases).
+**Pruning (why it is safe).** Energy is a sum over Einsums; latency a sum over tile schedules
+(einsim.mappers.fused.schedule), each the pipeline's closed form U, non-decreasing in every
+stage's time and port transfer times (einsim.sim.kernels.pipeline). The objectives (latency,
+energy, latency x energy) are non-decreasing in both. Two partial mappings with the same Einsum,
+variant, key and stage signature (shared ports used, room for a second tile of each fused
+tensor: the discrete inputs of U) are interchangeable in any full mapping; if one is no worse in
+latency, energy and (fused) each port's seconds, replacing the other by it never makes a full
+mapping worse. So only that Pareto set is kept. The join — a dynamic programme along the chain
+whose state is (home of the outgoing fused tensor, key) — keeps every combination while a fusion
+group is open and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
+per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
+answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
 larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
@@ -44,10 +47,12 @@ from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
 from einsim.mappers.fused.evaluate import homes_for
+from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
+from einsim.sim.kernels.pipeline import latency_bound_batch
 from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
 
 Key = tuple[SharedLoop, ...]
@@ -64,6 +69,20 @@ class Variant:
         return self.home_out or self.home_in
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One Einsum's part of a joined mapping."""
+
+    einsum: str
+    output: str
+    variant: Variant
+    key: Key  # its loops above the home (the group's shared loops)
+    mapping: Mapping
+    signature: tuple | None  # (shared ports it uses, per fused tensor: room for a second tile); None unfused
+    latency_s: float  # alone: all its tiles one after another
+    ports_s: tuple[float, ...] = ()  # transfer seconds on each port of signature[0], all tiles
+
+
 @dataclass
 class Front:
     """A Pareto set of partial (or full) mappings: latency, energy and what each is made of."""
@@ -71,10 +90,27 @@ class Front:
     latency: np.ndarray
     energy: np.ndarray
     items: list  # per row: a Mapping (partial) or a tuple of choices (joined)
+    ports: np.ndarray | None = None  # [rows, ports] transfer seconds of a fused stage: pruned on them too
 
     def pruned(self) -> "Front":
-        keep = pareto_rows(self.latency, self.energy, np.arange(len(self.items)))
-        return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep])
+        if self.ports is None or self.ports.shape[1] == 0:
+            keep = pareto_rows(self.latency, self.energy, np.arange(len(self.items)))
+            return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep], self.ports)
+        keep = pareto_nd(np.column_stack([self.latency, self.energy, self.ports]))
+        return Front(self.latency[keep], self.energy[keep], [self.items[i] for i in keep], self.ports[keep])
+
+
+def pareto_nd(cols: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows of ``cols`` [n, k] no other row is at most in every column
+    (of equal rows, the first). In lexicographic order the first remaining row is never beaten by a
+    later one: keep it and drop every row it beats, until none remain."""
+    rest = np.lexsort(cols.T[::-1])
+    kept = []
+    while len(rest):
+        i = rest[0]
+        kept.append(i)
+        rest = rest[1:][~np.all(cols[rest[1:]] >= cols[i], axis=1)]
+    return np.sort(np.array(kept, dtype=np.int64))
 
 
 @dataclass
@@ -173,9 +209,12 @@ def _bounded(space: Mapspace, objective: str, incumbent: float, cap: int) -> tup
 
 def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
                progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
-               where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> tuple[dict[Key, Front], dict[Key, int], int]:
-    """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per key, its
-    Pareto front and its number of points."""
+               where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, shared: list[str] | None = None
+               ) -> tuple[dict[tuple, Front], dict[Key, int], int]:
+    """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per (key, stage
+    signature), its Pareto front; per key its number of points. The signature (which shared ports
+    the point uses, whether each fused tensor's home has room for a second tile) is what the tile
+    pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none."""
     problem, hier = space.problem, space.hierarchy
     names = hier.names()
     home_idx = {problem.tensors.index(t): names.index(lv) for t, lv in homes.items() if t in problem.tensors}
@@ -192,12 +231,22 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
         lat = counts.cycles / hier.clock_Hz
         en = counts.energy_J.sum(axis=1)
         kid, keys = _keys(enc, depth, names, problem.dims)
+        if depth > 0:
+            sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
+        else:
+            sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
         out = {}
         for k, key in enumerate(keys):
             rows = np.flatnonzero(kid == k)
-            good = rows[counts.valid[rows]]
-            keep = good[pareto_rows(lat[good], en[good], good)]
-            out[key] = (len(rows), lat[keep], en[keep], [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in keep])
+            for j, sig in enumerate(sigs):
+                part = rows[sid[rows] == j]
+                if not len(part):
+                    continue
+                good = part[counts.valid[part]]
+                ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
+                front = Front(lat[good], en[good], list(good), ports).pruned()
+                front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
+                out[(key, sig)] = (len(part), front)
         return len(genome), out
 
     fronts: dict[Key, Front] = {}
@@ -210,14 +259,10 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
             evaluated += n
             if progress is not None:
                 progress(n)
-            for key, (count, lat, en, maps) in part.items():
-                sizes[key] = sizes.get(key, 0) + count
+            for key, (count, front) in part.items():
+                sizes[key[0]] = sizes.get(key[0], 0) + count
                 old = fronts.get(key)
-                if old is None:
-                    fronts[key] = Front(lat, en, maps)
-                else:
-                    fronts[key] = Front(np.concatenate([old.latency, lat]), np.concatenate([old.energy, en]),
-                                        old.items + maps).pruned()
+                fronts[key] = front if old is None else _merged([old, front], prune=True)
     return fronts, sizes, evaluated
 
 
@@ -285,7 +330,8 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if enumerate_all:
                         move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
                         fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
-                                                      workers, progress, move_first=move)
+                                                      workers, progress, move_first=move,
+                                                      shared=storage_path(arch, unit)[0])
                     elif v.home is None:
                         res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
                                      progress=progress)
@@ -307,36 +353,48 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                 status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
                             got, _, m = _enumerate(space, {}, 0, workers, progress, where=where)
                             n += m
-                            if () in got:
-                                einsum_best = min(einsum_best, float(_score(objective, got[()].latency, got[()].energy).min()))
-                                front = Front(np.concatenate([front.latency, got[()].latency]),
-                                              np.concatenate([front.energy, got[()].energy]),
-                                              front.items + got[()].items).pruned()
+                            if ((), None) in got:
+                                einsum_best = min(einsum_best, float(_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
+                                front = Front(np.concatenate([front.latency, got[((), None)].latency]),
+                                              np.concatenate([front.energy, got[((), None)].energy]),
+                                              front.items + got[((), None)].items).pruned()
                         front_exact = False
-                        fronts = {(): front}
+                        fronts = {((), None): front}
                     else:
                         optimal = False  # fusion is searched only where the space is enumerated
                         continue
                     evaluated += n
                     stats[e.name]["evaluated"] += n
                     stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
-                    for key, front in fronts.items():
+                    for key in sizes:
+                        nxt = (h_out, key) if h_out else (None, ())
+                        for pk in ([(h_in, key)] if h_in else [s for s in states if s[0] is None]):
+                            if pk in states:
+                                new_counts[nxt] = new_counts.get(nxt, 0) + counts[pk] * sizes[key]
+                    for (key, sig), front in fronts.items():
                         prev_key = (h_in, key) if h_in else None
                         prevs = [prev_key] if prev_key else [s for s in states if s[0] is None]
                         nxt = (h_out, key) if h_out else (None, ())
                         for pk in prevs:
                             if pk not in states:
                                 continue
-                            new_counts[nxt] = new_counts.get(nxt, 0) + counts[pk] * sizes[key]
                             prev = states[pk]
                             if not front.items or not prev.items:
                                 continue
-                            lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
                             en = (prev.energy[:, None] + front.energy[None, :]).ravel()
-                            items = [p + ((e.name, e.output, v, key, m),) for p in prev.items for m in front.items]
+                            ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
+                            items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
+                                     for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
+                            if h_out:  # the group stays open: its latency is not known yet, nothing is pruned
+                                lat = np.repeat(prev.latency, len(front.items))
+                                new_states.setdefault(nxt, []).append(Front(lat, en, items))
+                                continue
+                            if h_in:  # the group closes: add its pipelined latency
+                                lat = np.repeat(prev.latency, len(front.items)) + group_latency([_open_tail(p) for p in items])
+                            else:
+                                lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
                             new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
-        states = {k: Front(np.concatenate([f.latency for f in fs]), np.concatenate([f.energy for f in fs]),
-                           [x for f in fs for x in f.items]).pruned() for k, fs in new_states.items()}
+        states = {k: _merged(fs, prune=k[0] is None) for k, fs in new_states.items()}
         counts = new_counts
     final = states.get((None, ()))
     seconds = time.perf_counter() - start
@@ -354,14 +412,59 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                front_exact and optimal, stats)
 
 
+def _merged(fronts: list[Front], prune: bool) -> Front:
+    ports = None if any(f.ports is None for f in fronts) else np.concatenate([f.ports for f in fronts])
+    out = Front(np.concatenate([f.latency for f in fronts]), np.concatenate([f.energy for f in fronts]),
+                [x for f in fronts for x in f.items], ports)
+    return out.pruned() if prune else out
+
+
+def _open_tail(choices: tuple) -> list["Choice"]:
+    """The choices of the fusion group that ends the tuple (from the Einsum that opened it)."""
+    i = len(choices) - 1
+    while choices[i].variant.home_in is not None:
+        i -= 1
+    return list(choices[i:])
+
+
+def group_latency(groups: list[list["Choice"]]) -> np.ndarray:
+    """The closed-form pipelined latency (einsim.sim.kernels.pipeline.latency_bound) of each fusion
+    group, given as its members' choices in order (they share one key: the group's loops)."""
+    S = max(len(g) for g in groups)
+    ports = sorted({p for g in groups for c in g for p in c.signature[0]}) or [""]
+    n = len(groups)
+    P = np.ones(n, dtype=np.int64)
+    unit = np.zeros((n, S), dtype=np.int64)
+    t = np.zeros((n, S))
+    m = np.zeros((n, S, len(ports)))
+    slots = np.zeros((n, S, S), dtype=np.int64)
+    for k, g in enumerate(groups):
+        P[k] = math.prod(lp.factor for lp in g[0].key)
+        units = list(dict.fromkeys(c.variant.unit for c in g))
+        for s, c in enumerate(g):
+            unit[k, s] = units.index(c.variant.unit)
+            t[k, s] = c.latency_s / P[k]
+            for p, v in zip(c.signature[0], c.ports_s):
+                m[k, s, ports.index(p)] = v / P[k]
+            if s > 0:
+                both = dict(g[s - 1].signature[1]).get(g[s - 1].output) and dict(c.signature[1]).get(g[s - 1].output)
+                slots[k, s - 1, s] = 2 if both else 1
+        for s in range(len(g), S):  # padding: empty stages after the last, on a unit of their own
+            unit[k, s] = S + s
+    out = np.zeros(n)
+    latency_bound_batch(P, unit, t, m, slots, out)
+    return out
+
+
 def _assemble(name: str, choices: tuple) -> CascadeMapping:
     """A CascadeMapping from the join's choices: consecutive fused Einsums form one group."""
-    mappings: list[Mapping] = [m for *_, m in choices]
+    mappings: list[Mapping] = [c.mapping for c in choices]
     groups: list[FusionGroup] = []
     current: list[str] = []
     homes: dict[str, str] = {}
     loops: Key = ()
-    for ename, output, v, key, _ in choices:
+    for c in choices:
+        ename, output, v, key = c.einsum, c.output, c.variant, c.key
         if v.home_in is None and current:
             groups.append(FusionGroup(tuple(current), loops, homes))
             current, homes = [], {}
