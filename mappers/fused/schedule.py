@@ -81,9 +81,10 @@ def schedules(cm: CascadeMapping, cascade: Cascade, arch: Architecture, costs: d
             hier = hierarchy_for(arch, c.unit, x)
             shared = storage_path(arch, c.unit)[0]
             ports = port_seconds(hier, shared, c.counts.reads[None], c.counts.fills[None], c.counts.updates[None])
-            compute = c.counts.computes * hier.op_cycles / hier.clock_Hz
+            # a masked Einsum's skipped steps take no compute and move nothing (its latency is already scaled)
+            compute = c.counts.computes * hier.op_cycles / hier.clock_Hz * c.active_fraction
             stages.append(Stage(x.name, c.unit, c.latency_s / tiles, compute / tiles,
-                                {p: float(v[0]) / tiles for p, v in ports.items() if v[0] > 0}))
+                                {p: float(v[0]) * c.active_fraction / tiles for p, v in ports.items() if v[0] > 0}))
             for j, q in enumerate(members[:i]):
                 if q.output in x.inputs:
                     slots[(j, i)] = _slots(arch, cascade, cm, costs, q, x, homes.get(q.output))
