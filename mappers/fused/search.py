@@ -116,11 +116,12 @@ def _homes(arch: Architecture, unit: str) -> list[str]:
     return storage_path(arch, unit)[0][1:]
 
 
-def _constraints(einsum: Einsum, hier_names: list[str]) -> Constraints:
-    """An iterative index loops only at the outermost level (at full count)."""
+def _constraints(einsum: Einsum, hier_names: list[str], bypass: bool = False) -> Constraints:
+    """An iterative index loops only at the outermost level (at full count); with ``bypass``, every
+    keep/bypass subset of the on-chip levels is a choice (else each level keeps what it may hold)."""
     if not einsum.iteration_var:
-        return Constraints()
-    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]})
+        return Constraints(enumerate_keep=bypass)
+    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass)
 
 
 def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> tuple[np.ndarray, list]:
@@ -230,11 +231,12 @@ METHODS = ("auto", "exhaustive", "hill")
 
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
                 budget: int = 1_000_000, seed: int = 0, workers: int = 1, fuse: bool = True, method: str = "auto",
-                progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
+                bypass: bool = False, progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
                 ) -> CascadeSearchResult:
     """Map ``cascade`` (or its Einsum ``einsum`` alone) onto ``arch``; see the module docstring.
     ``method``: auto enumerates a per-Einsum space of at most ``budget`` points and climbs a larger
     one with ``budget`` evaluations; exhaustive enumerates every space; hill climbs every space.
+    ``bypass`` adds every keep/bypass choice of the on-chip levels to the per-Einsum spaces.
     ``status(message, evaluations to come)`` is told when a space starts, ``progress(n)`` as n finish."""
     if objective not in OBJECTIVES:
         raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
@@ -266,7 +268,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         for unit in units:
             hier = hierarchy_for(arch, unit, e)
             names = hier.names()
-            space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names))
+            space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names, bypass))
             size = space.size()
             in_homes = [None] + ([h for h in _homes(arch, unit)] if fused_in else [])
             out_homes = [None] + ([h for h in _homes(arch, unit)] if fused_out else [])
