@@ -280,7 +280,11 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if h_in and not any(s[0] == h_in for s in states):
                         continue
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget)
+                    # the climb below only gives branch and bound an incumbent; the energy bound (compute
+                    # energy) is the same for every factorization, so where the bound would enumerate the
+                    # whole space (at most 4 x budget points), enumerate it at once without the climb
+                    whole = method == "auto" and objective == "energy" and len(order) == 1 and size <= 4 * budget
+                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget) or whole
                     if status is not None and (enumerate_all or v.home is None):
                         status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)

@@ -111,3 +111,14 @@ def test_branch_and_bound_returns_the_exhaustive_optimum(objective, einsum) -> N
 def test_energy_is_not_bounded_and_says_so() -> None:
     res = map_cascade(CHAIN, ARCH, "energy", fuse=False, budget=60)
     assert not res.optimal and not res.front_exact
+
+
+@pytest.mark.parametrize("einsum", ["H", "Y"])
+def test_energy_of_one_einsum_enumerates_without_a_climb(einsum) -> None:
+    """Energy's bound is one constant (the compute energy), so a space within 4 x budget is enumerated
+    at once: the exhaustive optimum, proven, and no evaluation spent on a climb."""
+    full = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, method="exhaustive")
+    auto = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, budget=100)
+    assert full.mapspace_size > 100 and auto.optimal and auto.front_exact
+    assert auto.evaluated == full.evaluated == full.mapspace_size
+    assert auto.score == pytest.approx(full.score, rel=1e-12)
