@@ -92,6 +92,7 @@ class Buffer(Component):
     leakage_W: Power | None = None
     estimate: ModelChoice | None = None
     partitions: dict[str, Bytes] = Field(default_factory=dict)
+    may_keep: list[str] | None = None  # tensor names this level can hold (None: any), e.g. a weight register
 
     @model_validator(mode="after")
     def _size(self) -> "Buffer":

@@ -1,173 +1,278 @@
-"""Mapper speed: mapping evaluations per second of the batch kernel, and the time to the best mapping.
+"""Mapper speed side by side with AccelForge: time to the energy optimum of the same problems.
 
-    python benchmarks/mapper_speed.py [--json] [--exhaustive]
+    python benchmarks/mapper_speed.py [--json] [--peers] [--case NAME ...]
 
-Problem: GEMM 1024³ (Z[m,n] = A[m,k] B[k,n]) on the bundled edge design (designs/arch/edge.yaml:
-its Array2D is a 32×32 PE array under a 512 KiB global buffer and 50 GiB/s DRAM), EDP objective.
+Problems (shared/reference/accelforge.md §5, Appendix A): AccelForge's benchmark design
+``arch_pe.yaml`` (DRAM, 8 MiB buffer, PE_X x PE_Y MACs with a weight register per PE; translated
+to einsim in benchmarks/accelforge/arch_pe.yaml, the differences listed there) with GEMMs, chains
+of GEMMs and QK->AV attention pairs, all 8 bit; and the fused GPT-3 6.7B layer of AccelForge's
+mapper tutorial on its TPU v4i example (benchmarks/accelforge/tpu_v4i.yaml,
+benchmarks/accelforge/gpt3_6p7b_layer.yaml). Objective: energy, one worker, keep/bypass choices
+searched at every on-chip level (AccelForge's ``may_keep: All``).
 
-- ``evals_per_s``: rows of random legal mappings (drawn from the mapspace, 2^16 per kernel call,
-  already encoded) evaluated per second by ``evaluate_encoded`` on one thread, after warm-up;
-  the best of several repeats (wall clock), and the same on that thread's CPU time
-  (``evals_per_s_cpu``, robust to other processes sharing the core).
-- ``search_*``: the default search (``auto`` with a 1e6 budget: hill climbing here) on one worker,
-  end to end (sampling, mutation, encoding, kernel): its time is the time to the best mapping.
-  ``--exhaustive`` also enumerates the whole space to check the optimum (about 15 M mappings).
+Per case: ``einsim_seconds`` is the wall time of a fresh process that loads the design and the
+workload and runs the whole-cascade search (process start counted; numba's cache is warmed first
+and not counted); ``einsim_cpu_s`` its CPU time (robust on a shared machine). AccelForge sums the
+Einsums' latencies; ``einsim_latency_s`` is einsim's timing of its best mapping and
+``einsim_latency_sum_s`` the sum of its Einsums' latencies (AccelForge's rule).
 
-Peers: ZigZag is run live when importable (its bundled tpu_like 32×32 design, LOMA lpf=6, as in
-peers.md); AccelForge needs CPython >= 3.12 and cannot be imported here. Otherwise the figures
-measured in shared/reference/peers.md and accelforge.md are printed, labelled as recorded.
+With ``--peers`` AccelForge runs live (``peer_live: true``) in a CPython 3.12 venv built once in
+~/.cache/einsim/peers-venv (accelforge 1.0.467 from the package index, as measured in
+accelforge.md; needs a CPython >= 3.12: $EINSIM_PYTHON312, pyenv's 3.12 or python3.12 on PATH),
+with ``--jobs 1``; ``peer_seconds`` is the wall time of its process. Without ``--peers`` the figures
+recorded in accelforge.md §5.2 (process wall, idle 2-core x86_64) are printed (``peer_live: false``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from einsim.arch import load_arch
-from einsim.einsum import load_workload
-from einsim.mappers.hierarchy import hierarchy_for
-from einsim.mappers.mapspace import Mapspace
-from einsim.mappers.search import search
-from einsim.sim.nest import NestProblem, evaluate_encoded
-
 ROOT = Path(__file__).resolve().parents[1]
-ARCH = ROOT / "designs" / "arch" / "edge.yaml"
-# Recorded peer figures, GEMM-1024 (shared/reference/peers.md §2-3, accelforge.md §5.2; 2-core x86_64, ±15 %)
-RECORDED = {
-    "zigzag": {"evals_per_s": 720 / 3.07, "seconds_to_best": 3.07, "best_latency_cycles": 1_179_712,
-               "source": "peers.md §2: zigzag-dse 3.9.1, tpu_like 32x32, LOMA lpf=6: 720 mappings in 3.07 s, "
-                         "1,179,712 cycles (88.9 % utilization)"},
-    "accelforge": {"evals_per_s": 1.05e5, "seconds_to_best": 1.7, "best_latency_cycles": None,
-                   "source": "accelforge.md §5.2: accelforge 1.0.467, GEMM 1024 on 16x16, --jobs 1: 1.73e5 "
-                             "pmappings evaluated in 1.7 s (1.05e5/s; 7e3-3.5e4/s on small cases)"},
-}
+HERE = ROOT / "benchmarks" / "accelforge"
+PEER_DIR = HERE / "peer"
+PEER_VENV = Path(os.environ.get("EINSIM_PEERS_VENV", Path.home() / ".cache" / "einsim" / "peers-venv"))
+ACCELFORGE = "accelforge==1.0.467"  # the version accelforge.md measured
+RECORDED_SOURCE = "shared/reference/accelforge.md §5.2 (accelforge 1.0.467, --jobs 1, idle 2-core x86_64): process wall s, energy J, latency s"
 
 
-def problem(size: int = 1024):
-    einsum = load_workload("gemm", {"M": size, "K": size, "N": size}).einsum("Z")
-    arch = load_arch(str(ARCH))
-    return Mapspace(NestProblem.from_einsum(einsum), hierarchy_for(arch, "Array2D", einsum))
+@dataclass
+class Case:
+    name: str
+    arch: str  # einsim design (path relative to the repository)
+    arch_set: dict  # einsim --set overrides
+    workload: str  # einsim workload YAML text
+    peer: dict  # the AccelForge run (benchmarks/accelforge/peer/run_case.py)
+    recorded: dict | None = None  # accelforge.md §5.2: wall_s, energy_J, latency_s
+    bypass: bool = True
+    notes: list[str] = field(default_factory=list)
 
 
-def kernel_speed(space: Mapspace, rows: int, repeats: int, seed: int) -> tuple[float, float]:
-    """(evaluations/s by wall clock, by thread CPU time): best of ``repeats`` kernel calls."""
-    enc = space.encode(space.sample(np.random.default_rng(seed), rows))
-    evaluate_encoded(space.problem, space.hierarchy, enc)  # warm-up: compile or load from cache
-    wall = cpu = float("inf")
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.thread_time()
-        evaluate_encoded(space.problem, space.hierarchy, enc)
-        wall = min(wall, time.perf_counter() - w0)
-        cpu = min(cpu, time.thread_time() - c0)
-    return rows / wall, rows / cpu
+def gemm_text(m: int) -> str:
+    return (f"name: gemm{m}\nranks: {{M: {m}, K: {m}, N: {m}}}\ntensors: {{A: [M, K], B: [K, N], Z: [M, N]}}\n"
+            "einsums: |\n  Z[m, n] = A[m, k] * B[k, n]\n")
 
 
-def run_zigzag() -> dict:
-    """ZigZag live on GEMM-1024 (tpu_like, LOMA lpf=6, latency), as in peers.md §3.1."""
-    import zigzag
-    from zigzag import api
-
-    hw = Path(zigzag.__file__).parent / "inputs" / "hardware" / "tpu_like.yaml"
-    with tempfile.TemporaryDirectory() as tmp:
-        wl, mp = Path(tmp, "gemm.yaml"), Path(tmp, "mapping.yaml")
-        wl.write_text("- id: 0\n  name: gemm\n  operator_type: Gemm\n  equation: O[b][k]+=I[b][c]*W[c][k]\n"
-                      "  dimension_relations: []\n  loop_dims: [B, C, K]\n  loop_sizes: [1024, 1024, 1024]\n"
-                      "  operand_precision: {W: 8, I: 8, O: 16, O_final: 8}\n  operand_source: {I: 0, W: 0}\n")
-        mp.write_text("- name: default\n  spatial_mapping:\n    D1:\n      - K, 32\n    D2:\n      - C, 32\n"
-                      "  memory_operand_links:\n    O: O\n    W: I2\n    I: I1\n")
-        start = time.perf_counter()
-        _, latency, cmes = api.get_hardware_performance_zigzag(
-            workload=str(wl), accelerator=str(hw), mapping=str(mp), opt="latency",
-            temporal_mapping_search_engine="loma", lpf_limit=6, nb_spatial_mappings_generated=3,
-            dump_folder=os.path.join(tmp, "out"), loma_show_progress_bar=False)
-        seconds = time.perf_counter() - start
-    evaluations = RECORDED["zigzag"]["evals_per_s"] * RECORDED["zigzag"]["seconds_to_best"]  # 720 at lpf=6
-    return {"live": True, "seconds_to_best": seconds, "evals_per_s": evaluations / seconds,
-            "best_latency_cycles": float(latency),
-            "source": "live run; evaluations taken as the 720 temporal mappings LOMA lpf=6 generates (peers.md)"}
+def chain_text(m: int, n: int) -> str:
+    """AccelForge's w_chain.yaml: T{i+1}[m, n{i+1}] = T{i}[m, n{i}] * W{i}[n{i}, n{i+1}]."""
+    ranks = ", ".join([f"M: {m}"] + [f"N{i}: {m}" for i in range(n + 1)])
+    tensors = [f"  T{i}: [M, N{i}]" for i in range(n + 1)] + [f"  W{i}: [N{i}, N{i + 1}]" for i in range(n)]
+    body = "".join(f"  T{i + 1}[m, n{i + 1}] = T{i}[m, n{i}] * W{i}[n{i}, n{i + 1}]\n" for i in range(n))
+    return f"name: chain{n}_{m}\nranks: {{{ranks}}}\ntensors:\n" + "\n".join(tensors) + "\neinsums: |\n" + body
 
 
-def peers() -> dict:
-    out = {}
-    if importlib.util.find_spec("zigzag") is not None:
-        try:
-            out["zigzag"] = run_zigzag()
-        except Exception as exc:  # a peer's failure must not hide our numbers
-            out["zigzag"] = {**RECORDED["zigzag"], "live": False, "live_error": f"{type(exc).__name__}: {exc}"}
-    else:
-        out["zigzag"] = {**RECORDED["zigzag"], "live": False}
-    out["accelforge"] = {**RECORDED["accelforge"], "live": False,
-                         "note": "not importable here (needs CPython >= 3.12)"
-                         if importlib.util.find_spec("accelforge") is None else "installed, live run not automated"}
-    return out
+def qkav_text(m: int, e: int, softmax: bool) -> str:
+    """AccelForge's w_qkav.yaml: QK[m, p] = Q[m, e] K[p, e] (S = QK, a copy), AV[m, f] = S[m, p] V[p, f]."""
+    s = "S" if softmax else "QK"
+    tensors = f"{{Q: [M, E], K: [P, E], QK: [M, P], {'S: [M, P], ' if softmax else ''}V: [P, F], AV: [M, F]}}"
+    body = "  QK[m, p] = Q[m, e] * K[p, e]\n" + ("  S[m, p] = QK[m, p]\n" if softmax else "") + f"  AV[m, f] = {s}[m, p] * V[p, f]\n"
+    return f"name: qkav\nranks: {{M: {m}, P: {m}, E: {e}, F: {e}}}\ntensors: {tensors}\neinsums: |\n" + body
 
 
-def main() -> int:
+PE = "benchmarks/accelforge/arch_pe.yaml"
+PE256 = {"components.PEArray.shape": [256, 256], "components.ScalarUnit.shape": [256]}
+
+
+def _peer(workload: str, jinja: dict, pe256: bool = False) -> dict:
+    jinja = {**jinja, **({"PE_X": 256, "PE_Y": 256} if pe256 else {})}
+    return {"arch": str(PEER_DIR / "arch_pe.yaml"), "workload": str(PEER_DIR / workload), "jinja": jinja}
+
+
+def _rec(wall: float, energy: float, latency: float) -> dict:
+    return {"wall_s": wall, "energy_J": energy, "latency_s": latency}
+
+
+CASES = [
+    Case("gemm4_pe4", PE, {"components.PEArray.shape": [4, 4], "components.ScalarUnit.shape": [4]}, gemm_text(4),
+         _peer("w_gemm.yaml", {"M": 4, "PE_X": 4, "PE_Y": 4})),  # the smallest: for the tests
+    Case("gemm16_pe16", PE, {}, gemm_text(16), _peer("w_gemm.yaml", {"M": 16}), _rec(2.8, 4.3536e-08, 1.5238e-08)),
+    Case("gemm1024_pe16", PE, {}, gemm_text(1024), _peer("w_gemm.yaml", {"M": 1024}), _rec(2.8, 3.3108e-03, 3.9946e-03)),
+    Case("gemm1024_pe256", PE, PE256, gemm_text(1024), _peer("w_gemm.yaml", {"M": 1024}, True),
+         _rec(3.1, 4.7213e-04, 1.5604e-05)),
+    *[Case(f"chain{n}_{m}_pe16", PE, {}, chain_text(m, n), _peer("w_chain.yaml", {"M": m, "N_EINSUMS": n}),
+           rec) for n, m, rec in [
+        (2, 256, _rec(8.2, 1.1219e-04, 1.2483e-04)), (4, 256, _rec(15.6, 2.1503e-04, 2.4966e-04)),
+        (8, 256, _rec(38.5, 4.2071e-04, 4.9932e-04)), (2, 1024, _rec(9.4, 6.4722e-03, 7.9892e-03)),
+        (4, 1024, _rec(23.1, 0.012795, 0.015978)), (8, 1024, None)]],
+    Case("qkav_1024_pe16", PE, {}, qkav_text(1024, 128, False), _peer("w_qkav.yaml", {"M": 1024, "E": 128}),
+         _rec(8.4, 7.9522e-04, 9.9864e-04)),
+    Case("qksav_1024_pe16", PE, {}, qkav_text(1024, 128, True),
+         _peer("w_qkav.yaml", {"M": 1024, "E": 128, "SOFTMAX": True}), _rec(9.3, 8.2685e-04, 1.0611e-03)),
+    Case("gpt3_6p7b_layer_fused", "benchmarks/accelforge/tpu_v4i.yaml", {},
+         (HERE / "gpt3_6p7b_layer.yaml").read_text(),
+         {"arch": "examples:arches.tpu_v4i", "workload": "examples:workloads.gpt3_6_7B",
+          "jinja": {"BATCH_SIZE": 1, "N_TOKENS": 8192}, "max_fused_loops": 1},
+         _rec(321.8, 0.5465, 0.03601)),
+]
+BY_NAME = {c.name: c for c in CASES}
+
+
+# ---------------------------------------------------------------- einsim side
+
+
+def run_einsim_case(name: str, method: str = "auto") -> dict:
+    """Map one case in this process (energy objective, one worker); the search's own figures."""
+    from einsim.arch import load_arch
+    from einsim.einsum import parse_workload
+    from einsim.mappers.fused import evaluate_mapping, map_cascade
+
+    case = BY_NAME[name]
+    start = time.perf_counter()
+    arch = load_arch(str(ROOT / case.arch), case.arch_set)
+    cascade = parse_workload(case.workload, file=f"<{name}>")
+    res = map_cascade(cascade, arch, "energy", workers=1, method=method, bypass=case.bypass)
+    seconds = time.perf_counter() - start
+    if res.best is None:
+        return {"name": name, "einsim_search_s": seconds, "einsim_energy_J": None, "einsim_latency_s": None,
+                "einsim_latency_sum_s": None, "optimal": res.optimal, "evaluated": res.evaluated,
+                "mapspace_size": res.mapspace_size}
+    cost = evaluate_mapping(res.best, cascade, arch)
+    return {"name": name, "einsim_search_s": seconds, "einsim_energy_J": res.energy_J, "einsim_latency_s": res.latency_s,
+            "einsim_latency_sum_s": sum(c.latency_s for c in cost.einsums), "optimal": res.optimal,
+            "evaluated": res.evaluated, "mapspace_size": res.mapspace_size,
+            "fused": [list(g.einsums) for g in res.best.fusion]}
+
+
+def _timed(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child, stdout) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc.stdout
+
+
+def einsim_side(name: str) -> dict:
+    """The case in a fresh process: its wall and CPU time, and what the search found."""
+    wall, cpu, out = _timed([sys.executable, str(Path(__file__).resolve()), "--einsim-case", name])
+    row = json.loads(out.strip().splitlines()[-1])
+    return {**row, "einsim_seconds": wall, "einsim_cpu_s": cpu}
+
+
+def warm_numba() -> None:
+    """Compile (or load) the kernels once so that no timed run pays numba's compile."""
+    from einsim.arch import load_arch
+    from einsim.einsum import parse_workload
+    from einsim.mappers.fused import map_cascade
+
+    map_cascade(parse_workload(gemm_text(2)), load_arch(str(ROOT / PE)), "energy", bypass=True)
+
+
+# ---------------------------------------------------------------- AccelForge side
+
+
+def _python312() -> str | None:
+    for cand in (os.environ.get("EINSIM_PYTHON312"), shutil.which("python3.12"),
+                 str(Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python")):
+        if cand and Path(cand).exists():
+            return cand
+    return None
+
+
+def peer_python(build: bool) -> tuple[str | None, str]:
+    """(the venv's python with accelforge, or None; why not). Builds the venv once when ``build``."""
+    py = PEER_VENV / "bin" / "python"
+    check = [str(py), "-c", "import accelforge"]
+    if py.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return str(py), ""
+    if not build:
+        return None, f"no accelforge venv at {PEER_VENV}"
+    base = _python312()
+    if base is None:
+        return None, "no CPython >= 3.12 found (set EINSIM_PYTHON312)"
+    print(f"building {PEER_VENV} with {ACCELFORGE} (once; about a minute) ...", file=sys.stderr)
+    subprocess.run([base, "-m", "venv", str(PEER_VENV)], check=True)
+    got = subprocess.run([str(py), "-m", "pip", "install", "-q", ACCELFORGE], capture_output=True, text=True)
+    if got.returncode != 0 or subprocess.run(check, capture_output=True).returncode != 0:
+        return None, f"pip install {ACCELFORGE} failed: {got.stderr.strip()[-300:]}"
+    return str(py), ""
+
+
+def peer_side(case: Case, py: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:  # AccelForge writes mapping.svg into its working directory
+        wall, cpu, out = _timed([py, str(PEER_DIR / "run_case.py"), json.dumps(case.peer)], cwd=tmp)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    res = json.loads(line[len("RESULT "):])
+    return {"peer_seconds": wall, "peer_cpu_s": cpu, "peer_energy_J": res["energy_J"], "peer_latency_s": res["latency_s"],
+            "peer_live": True, "peer_detail": res}
+
+
+def recorded_side(case: Case) -> dict:
+    r = case.recorded
+    return {"peer_seconds": r and r["wall_s"], "peer_energy_J": r and r["energy_J"], "peer_latency_s": r and r["latency_s"],
+            "peer_live": False, "peer_source": RECORDED_SOURCE if r else "not recorded in accelforge.md"}
+
+
+# ---------------------------------------------------------------- report
+
+
+def load_average() -> list[float] | None:
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--rows", type=int, default=1 << 16, help="mappings per kernel call (default 2^16)")
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--exhaustive", action="store_true", help="also search the whole space (slow)")
-    args = ap.parse_args()
-
-    space = problem()
-    size = space.size()
-    wall, cpu = kernel_speed(space, args.rows, args.repeats, seed=0)
-    res = search(space, "edp", "auto", budget=1_000_000, seed=0, workers=1, size=size)
-    hierarchy = space.hierarchy
-    ideal = space.problem.points / hierarchy.levels[1].fanout
-    report = {
-        "problem": "GEMM M=K=N=1024 on designs/arch/edge.yaml Array2D (32x32 PEs), objective edp",
-        "mapspace_size": size,
-        "evals_per_s": wall,
-        "evals_per_s_cpu": cpu,
-        "kernel_rows_per_call": args.rows,
-        "search_method": res.method,
-        "search_evaluations": res.evaluations,
-        "search_evals_per_s": res.evals_per_s,
-        "seconds_to_best": res.seconds,
-        "best_latency_s": res.latency_s,
-        "best_energy_J": res.energy_J,
-        "best_cycles": res.counts.cycles,
-        "ideal_cycles": ideal,
-        "best_mapping": res.best.to_dict(),
-    }
-    if args.exhaustive:
-        full = search(space, "edp", "exhaustive", workers=1, size=size)
-        report.update(exhaustive_seconds=full.seconds, exhaustive_evals_per_s=full.evals_per_s,
-                      exhaustive_best_edp=full.score, search_best_edp=res.score)
-    report["peers"] = peers()
-    report["ratios"] = {name: {"evals_per_s": wall / p["evals_per_s"],
-                               "time_to_best": p["seconds_to_best"] / res.seconds,
-                               "recorded": not p["live"]} for name, p in report["peers"].items()}
+    ap.add_argument("--peers", action="store_true", help="run AccelForge live (builds its venv once)")
+    ap.add_argument("--case", action="append", choices=list(BY_NAME), help="only these cases (default: all)")
+    ap.add_argument("--einsim-case", choices=list(BY_NAME), help=argparse.SUPPRESS)  # the timed child process
+    args = ap.parse_args(argv)
+    if args.einsim_case:
+        print(json.dumps(run_einsim_case(args.einsim_case)))
+        return 0
+    names = args.case or [c.name for c in CASES]
+    py, why = peer_python(build=True) if args.peers else (None, "")
+    warm_numba()
+    if py is not None:  # AccelForge's numba kernels too (its first run compiles them for about 6 s)
+        peer_side(BY_NAME["gemm16_pe16"], py)
+    load_before = load_average()
+    cases = []
+    for name in names:
+        case = BY_NAME[name]
+        row = einsim_side(name)
+        row["peer"] = "accelforge"
+        if py is not None:
+            try:
+                row.update(peer_side(case, py))
+            except (RuntimeError, StopIteration) as exc:
+                row.update(recorded_side(case), peer_error=str(exc))
+        else:
+            row.update(recorded_side(case), **({"peer_error": why} if why else {}))
+        if row["einsim_energy_J"] and row["peer_energy_J"]:
+            row["energy_ratio"] = row["einsim_energy_J"] / row["peer_energy_J"]
+            row["speedup"] = row["peer_seconds"] / row["einsim_seconds"]
+        cases.append(row)
+        print(json.dumps(row) if args.json else _line(row), file=sys.stderr if args.json else sys.stdout, flush=True)
+    report = {"load_average_before": load_before, "load_average_after": load_average(), "cases": cases}
     if args.json:
         print(json.dumps(report, indent=2))
-        return 0
-    print(report["problem"])
-    print(f"mapspace: {size:,} mappings")
-    print(f"kernel: {wall:,.0f} evaluations/s (wall, best of {args.repeats} calls of {args.rows} rows, one thread); "
-          f"{cpu:,.0f}/s on thread CPU time")
-    print(f"search ({res.method}, 1 worker): {res.evaluations:,} evaluations in {res.seconds:.3g} s "
-          f"({res.evals_per_s:,.0f}/s end to end) -> best latency {res.latency_s:.6g} s "
-          f"({res.counts.cycles:,.0f} cycles; ideal {ideal:,.0f}), energy {res.energy_J:.6g} J")
-    if args.exhaustive:
-        print(f"exhaustive: {report['exhaustive_seconds']:.3g} s, best EDP {report['exhaustive_best_edp']:.6g} "
-              f"(search: {report['search_best_edp']:.6g})")
-    for name, p in report["peers"].items():
-        label = "LIVE" if p["live"] else "RECORDED (not run here)"
-        r = report["ratios"][name]
-        print(f"{name} [{label}]: {p['evals_per_s']:,.0f} evaluations/s, {p['seconds_to_best']:.3g} s to best -> "
-              f"einsim is {r['evals_per_s']:,.0f}x faster per evaluation, {r['time_to_best']:.3g}x in time to best")
-        print(f"  source: {p['source']}" + (f"; {p['note']}" if "note" in p else "")
-              + (f"; live run failed: {p['live_error']}" if "live_error" in p else ""))
+    else:
+        print(f"load average before/after: {load_before} / {report['load_average_after']}")
     return 0
+
+
+def _line(r: dict) -> str:
+    def g(x):
+        return "-" if x is None else f"{x:.5g}"
+    tag = "live" if r["peer_live"] else "recorded"
+    return (f"{r['name']:<24} einsim {g(r['einsim_seconds'])} s (cpu {g(r['einsim_cpu_s'])}) E={g(r['einsim_energy_J'])} J "
+            f"L={g(r['einsim_latency_s'])} s (sum {g(r['einsim_latency_sum_s'])}) optimal={r['optimal']} | "
+            f"accelforge [{tag}] {g(r['peer_seconds'])} s E={g(r['peer_energy_J'])} J L={g(r['peer_latency_s'])} s")
 
 
 if __name__ == "__main__":

@@ -152,11 +152,12 @@ def _homes(arch: Architecture, unit: str) -> list[str]:
     return storage_path(arch, unit)[0][1:]
 
 
-def _constraints(einsum: Einsum, hier_names: list[str]) -> Constraints:
-    """An iterative index loops only at the outermost level (at full count)."""
+def _constraints(einsum: Einsum, hier_names: list[str], bypass: bool = False) -> Constraints:
+    """An iterative index loops only at the outermost level (at full count); with ``bypass``, every
+    keep/bypass subset of the on-chip levels is a choice (else each level keeps what it may hold)."""
     if not einsum.iteration_var:
-        return Constraints()
-    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]})
+        return Constraints(enumerate_keep=bypass)
+    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass)
 
 
 def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> tuple[np.ndarray, list]:
@@ -275,11 +276,12 @@ METHODS = ("auto", "exhaustive", "hill")
 
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
                 budget: int = 1_000_000, seed: int = 0, workers: int = 1, fuse: bool = True, method: str = "auto",
-                progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
+                bypass: bool = False, progress: Callable[[int], None] | None = None, status: Callable[[str, int], None] | None = None
                 ) -> CascadeSearchResult:
     """Map ``cascade`` (or its Einsum ``einsum`` alone) onto ``arch``; see the module docstring.
     ``method``: auto enumerates a per-Einsum space of at most ``budget`` points and climbs a larger
     one with ``budget`` evaluations; exhaustive enumerates every space; hill climbs every space.
+    ``bypass`` adds every keep/bypass choice of the on-chip levels to the per-Einsum spaces.
     ``status(message, evaluations to come)`` is told when a space starts, ``progress(n)`` as n finish."""
     if objective not in OBJECTIVES:
         raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
@@ -311,7 +313,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         for unit in units:
             hier = hierarchy_for(arch, unit, e)
             names = hier.names()
-            space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names))
+            space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names, bypass))
             size = space.size()
             in_homes = [None] + ([h for h in _homes(arch, unit)] if fused_in else [])
             out_homes = [None] + ([h for h in _homes(arch, unit)] if fused_out else [])
@@ -323,7 +325,11 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if h_in and not any(s[0] == h_in for s in states):
                         continue
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget)
+                    # the climb below only gives branch and bound an incumbent; the energy bound (compute
+                    # energy) is the same for every factorization, so where the bound would enumerate the
+                    # whole space (at most 4 x budget points), enumerate it at once without the climb
+                    whole = method == "auto" and objective == "energy" and len(order) == 1 and size <= 4 * budget
+                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget) or whole
                     if status is not None and (enumerate_all or v.home is None):
                         status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)

@@ -185,3 +185,14 @@ def test_latency_optimum_pipelines_two_units() -> None:
     vec = next(u for u in row["units"] if u["unit"] == "Vec")
     assert vec["busy_s"] == pytest.approx(8e-9) and vec["stall_s"] == pytest.approx(0.0, abs=1e-18)
     assert vec["bound"] == "compute"
+
+
+@pytest.mark.parametrize("einsum", ["H", "Y"])
+def test_energy_of_one_einsum_enumerates_without_a_climb(einsum) -> None:
+    """Energy's bound is one constant (the compute energy), so a space within 4 x budget is enumerated
+    at once: the exhaustive optimum, proven, and no evaluation spent on a climb."""
+    full = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, method="exhaustive")
+    auto = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, budget=100)
+    assert full.mapspace_size > 100 and auto.optimal and auto.front_exact
+    assert auto.evaluated == full.evaluated == full.mapspace_size
+    assert auto.score == pytest.approx(full.score, rel=1e-12)
