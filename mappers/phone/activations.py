@@ -89,9 +89,9 @@ def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int 
     if min(layers, tokens, batch) < 1:
         raise EinsimError("a trace needs at least one layer, token and sequence")
     rng = np.random.default_rng(seed)
-    st = fp.facts.activation
     n_exp, per = fp.experts, fp.ffn_dim
-    p = layer_frequencies(fp, layers, model_seed)
+    p = layer_frequencies(fp, layers, model_seed)  # refuses a model without activation statistics
+    st = fp.facts.activation
     q = _false_positive_frequencies(p, st.predictor_fp.value)
     rho = st.persistence.value
     active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
