@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from einsim.arch import Architecture, total_area_m2
+from einsim.arch import DRAM, Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
 from einsim.designs import resolve
@@ -169,6 +169,7 @@ def choose_and_run(arch: Architecture, whole_model: bool,
         raise NoDefaultMapper(f"no default mapper of {arch.name} ({listed}) maps {what}"
                               + (f": {reason}" if reason else "") + "; name one with --mapper")
     refused: list[str] = []
+    messages: list[str] = []
     for name in names:
         try:
             return name, run(name), refused
@@ -176,7 +177,8 @@ def choose_and_run(arch: Architecture, whole_model: bool,
             if len(names) == 1:
                 raise
             refused.append(f"{name}: {exc.bare_message}")
-    raise EinsimError("; ".join(refused))
+            messages.append(exc.bare_message)
+    raise EinsimError(messages[0] if len(set(messages)) == 1 else "; ".join(refused))
 
 
 def evaluate(
@@ -273,6 +275,22 @@ def metrics(result: Result, arch: Architecture) -> dict[str, float]:
     return {"latency_s": result.latency_s, "energy_J": result.energy_J, "edp_Js": result.latency_s * result.energy_J,
             "area_m2": total_area_m2(arch), "dram_bytes": result.dram_bytes, "cycles": result.cycles,
             "utilization": busy / capacity if capacity else 0.0}
+
+
+def bound(utilization: Mapping[str, float], bytes_per_level: Mapping[str, float], latency_s: float,
+          arch: Architecture) -> tuple[str | None, float | None]:
+    """(name, busy fraction) of the resource busiest over a run (a Result's ``utilization`` and
+    ``bytes_per_level``): a compute unit, or a DRAM level whose bytes over its peak bandwidth fill
+    that share of the latency (a level the result already counts as busy keeps its own figure)."""
+    busy = {name: float(v) for name, v in utilization.items()}
+    for level, moved in bytes_per_level.items():
+        comp = arch.components.get(level)
+        if level not in busy and isinstance(comp, DRAM) and comp.bandwidth_Bps and latency_s > 0:
+            busy[level] = moved / comp.bandwidth_Bps / latency_s
+    if not busy:
+        return None, None
+    name = max(busy, key=busy.__getitem__)
+    return name, busy[name]
 
 
 METRICS = ("latency_s", "energy_J", "edp_Js", "area_m2", "dram_bytes", "cycles", "utilization")
