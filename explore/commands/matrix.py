@@ -17,6 +17,7 @@ back-end raised something other than a modelling refusal (then ``reason`` says w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -26,6 +27,7 @@ from typing import Any, Callable
 from einsim.arch import Architecture
 from einsim.arch.units import format_reader
 from einsim.designs import names
+from einsim.designs import path as bundled_path
 from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.design import bound, choose_and_run, evaluate, load_design_arch
@@ -92,7 +94,8 @@ def cell(design: str, arch: Architecture | None, arch_error: str | None, model: 
             return evaluate(arch, model=model, phase=phase, seq_len=length, mapper=mapper)
         mapper, result, refused = choose_and_run(arch, True, one)
     except EinsimError as exc:
-        row["reason"] = " ".join(str(exc).split())
+        # bundled files by their place in the package (designs/arch/x.yaml), so a reason reads the same anywhere
+        row["reason"] = " ".join(str(exc).replace(f"{bundled_path().parent}{os.sep}", "").split())
     except Exception as exc:  # a back-end bug must not stop the matrix: the row says where it is
         row.update(reason=_bug(exc), bug=True)
     else:
@@ -136,7 +139,7 @@ def _rate(value: float) -> str:
 
 
 def text(rows: list[dict[str, Any]]) -> str:
-    header = ["model", "phase", "design", "mapper", "tokens/s", "latency", "J/token", "bound"]
+    header = ["model", "phase", "design", "mapper", "tokens/s", "latency", "J/token", "bound (or why not)"]
     body = []
     for r in rows:
         if r["reason"] is not None:
@@ -191,8 +194,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"lengths": lengths, "elapsed_s": elapsed, "rows": rows})
         return 0
-    stated = (f"prefill: {args.prefill_len} prompt tokens; decode: one token at a {args.decode_len}-token KV cache; "
-              "batch 1; each design's default mapper")
+    lengths_text = {"prefill": f"prefill: {args.prefill_len} prompt tokens",
+                    "decode": f"decode: one token at a {args.decode_len}-token KV cache"}
+    stated = "; ".join([lengths_text[p] for p in phases] + ["batch 1; each design's default mapper"])
     if args.markdown:
         print(f"decode tokens/s ({stated})\n")
         print(markdown(rows))

@@ -98,7 +98,7 @@ def test_matrix_text_and_markdown_state_the_lengths(capsys) -> None:
     assert main(["matrix", "--models", "llama2_7b,bert_base", "--designs", "fusemax,a100", "--phase", "decode",
                  "--markdown"]) == 0
     md = capsys.readouterr().out.splitlines()
-    assert md[0].startswith("decode tokens/s (prefill: 512")
+    assert md[0] == "decode tokens/s (decode: one token at a 1024-token KV cache; batch 1; each design's default mapper)"
     assert md[2] == "| model | fusemax | a100 |"
     assert re.fullmatch(r"\| llama2_7b \| [0-9.]+ \| \[1\] \|", md[4])
     assert md[5] == "| bert_base | [2] | [1] |"
