@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, NamedTuple
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from einsim.arch.compute import ComputeUnit, DSPEngine, PEArray
 from einsim.arch.kinds import COMPUTE_KINDS, AnyComponent
@@ -29,9 +29,24 @@ class Architecture(Sourced):
     technology: str | None = None
     clock_Hz: Frequency | None = None
     power_W: Power | None = None
+    # mappers a caller gets without naming one, in preference order (einsim.explore.design.default_mappers);
+    # [] says no mapper models this design; sources.default_mapper gives the reason for the choice
+    default_mapper: list[str] | None = None
     components: dict[str, AnyComponent] = Field(min_length=1)
 
     _src: YamlSource | None = PrivateAttr(default=None)
+
+    @field_validator("default_mapper", mode="before")
+    @classmethod
+    def _one_mapper_is_a_list(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _default_mapper_has_reason(self) -> "Architecture":
+        if self.default_mapper is not None and not self.sources.get("default_mapper"):
+            raise ReferenceProblem("default_mapper needs its reason in sources.default_mapper (why this mapper "
+                                   "models the design, or why none does)", ("default_mapper",))
+        return self
 
     @model_validator(mode="after")
     def _link(self) -> "Architecture":

@@ -12,7 +12,7 @@ from einsim import __version__
 from einsim.errors import EinsimError
 
 # each module under einsim.explore.commands registers one subcommand
-COMMANDS = ("list", "check", "arch", "eval", "map", "sweep", "report", "reproduce")
+COMMANDS = ("list", "check", "arch", "eval", "map", "matrix", "sweep", "report", "reproduce")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from einsim.arch import Architecture, total_area_m2
+from einsim.arch import DRAM, Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
 from einsim.designs import resolve
@@ -140,10 +140,51 @@ def _split_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict
     return arch_over, ranks
 
 
+def default_mappers(arch: Architecture) -> list[str]:
+    """The mappers ``arch`` is evaluated with when the caller names none, in preference order: its
+    ``default_mapper:`` (checked against the registry), else the registry's default."""
+    if arch.default_mapper is None:
+        return [registry.DEFAULT]
+    for name in arch.default_mapper:
+        if name not in registry.names():
+            raise EinsimError(f"default_mapper: unknown mapper {name!r}" + did_you_mean(name, registry.names()),
+                              arch.where("default_mapper"))
+    return list(arch.default_mapper)
+
+
+class NoDefaultMapper(EinsimError):
+    """The design names no mapper that can take this input; the message says why (its stated reason)."""
+
+
+def choose_and_run(arch: Architecture, whole_model: bool,
+                   run: Callable[[str], Result]) -> tuple[str, Result, list[str]]:
+    """Run the design's default mappers in order, skipping those that do not take the input's kind
+    (a whole model or one cascade): the first that models the input gives the result. Returns
+    (mapper, result, why each earlier one refused); if every one refuses, the error gives each reason."""
+    names = [m for m in default_mappers(arch) if whole_model or not takes_model(m)]
+    if not names:
+        reason = arch.source_of("default_mapper") if arch.default_mapper is not None else ""
+        what = "a model" if whole_model else "a workload"
+        listed = ", ".join(arch.default_mapper or []) or "none"
+        raise NoDefaultMapper(f"no default mapper of {arch.name} ({listed}) maps {what}"
+                              + (f": {reason}" if reason else "") + "; name one with --mapper")
+    refused: list[str] = []
+    messages: list[str] = []
+    for name in names:
+        try:
+            return name, run(name), refused
+        except EinsimError as exc:
+            if len(names) == 1:
+                raise
+            refused.append(f"{name}: {exc.bare_message}")
+            messages.append(exc.bare_message)
+    raise EinsimError(messages[0] if len(set(messages)) == 1 else "; ".join(refused))
+
+
 def evaluate(
     arch: str | Path | Architecture,
     workload: str | Path | Cascade | None = None,
-    mapper: str = registry.DEFAULT,
+    mapper: str | None = None,
     *,
     model: str | None = None,
     phase: str = "prefill",
@@ -163,13 +204,22 @@ def evaluate(
     model (``takes_model``: FlightLLM, the phone policies), which then gets the expanded ``Plan``;
     ``seq_len`` is the prompt length in prefill and the KV-cache length in decode. Relative paths
     resolve against ``root`` first. A mapper that reports progress (``progress`` keyword, e.g.
-    "search") is passed ``progress``.
+    "search") is passed ``progress``. Without ``mapper``, the design's default mappers
+    (``default_mappers``) are tried in order and the result notes which one ran.
 
         evaluate("fusemax", "attention_1pass", M=4096, P=4096)
         evaluate("fusemax", model="llama2_7b", phase="prefill", seq_len=4096)
     """
     arch_over, ranks = _split_overrides(overrides)
     loaded = arch if isinstance(arch, Architecture) and not arch_over else load_design_arch(arch, arch_over, root)
+    if mapper is None:
+        def run(name: str) -> Result:
+            return evaluate(loaded, workload, name, model=model, phase=phase, seq_len=seq_len, batch=batch,
+                            mapper_options=mapper_options, seed=seed, root=root, progress=progress,
+                            **{f"rank.{k}": v for k, v in ranks.items()})
+        chosen, result, refused = choose_and_run(loaded, model is not None, run)
+        result.notes.append(f"mapper {chosen}: the design's default" + "".join(f"; {r}" for r in refused))
+        return result
     options = dict(mapper_options or {})
     if (workload is None) == (model is None):
         raise EinsimError("give either a workload or a model (with phase and seq_len)")
@@ -211,7 +261,7 @@ def evaluate_params(params: Mapping[str, Any], root: Path | None = None, seed: i
     ranks = {k[5:]: v for k, v in params.items() if k.startswith("rank.")}
     options = {k[7:]: v for k, v in params.items() if k.startswith("mapper.")}
     arch = load_design_arch(params["arch"], arch_over, root)
-    result = evaluate(arch, params.get("workload"), params.get("mapper", registry.DEFAULT),
+    result = evaluate(arch, params.get("workload"), params.get("mapper"),
                       model=params.get("model"), phase=params.get("phase", "prefill"), seq_len=params.get("seq"),
                       batch=params.get("batch", 1), mapper_options=options, seed=seed, root=root,
                       **{f"rank.{k}": v for k, v in ranks.items()})
@@ -225,6 +275,22 @@ def metrics(result: Result, arch: Architecture) -> dict[str, float]:
     return {"latency_s": result.latency_s, "energy_J": result.energy_J, "edp_Js": result.latency_s * result.energy_J,
             "area_m2": total_area_m2(arch), "dram_bytes": result.dram_bytes, "cycles": result.cycles,
             "utilization": busy / capacity if capacity else 0.0}
+
+
+def bound(utilization: Mapping[str, float], bytes_per_level: Mapping[str, float], latency_s: float,
+          arch: Architecture) -> tuple[str | None, float | None]:
+    """(name, busy fraction) of the resource busiest over a run (a Result's ``utilization`` and
+    ``bytes_per_level``): a compute unit, or a DRAM level whose bytes over its peak bandwidth fill
+    that share of the latency (a level the result already counts as busy keeps its own figure)."""
+    busy = {name: float(v) for name, v in utilization.items()}
+    for level, moved in bytes_per_level.items():
+        comp = arch.components.get(level)
+        if level not in busy and isinstance(comp, DRAM) and comp.bandwidth_Bps and latency_s > 0:
+            busy[level] = moved / comp.bandwidth_Bps / latency_s
+    if not busy:
+        return None, None
+    name = max(busy, key=busy.__getitem__)
+    return name, busy[name]
 
 
 METRICS = ("latency_s", "energy_J", "edp_Js", "area_m2", "dram_bytes", "cycles", "utilization")

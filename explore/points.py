@@ -40,7 +40,9 @@ def point_key(params: Mapping[str, Any]) -> str:
 
 def _base_params(spec: SweepSpec) -> dict[str, Any]:
     b = spec.base
-    params: dict[str, Any] = {"arch": b.arch, "mapper": b.mapper}
+    params: dict[str, Any] = {"arch": b.arch}
+    if b.mapper is not None:
+        params["mapper"] = b.mapper
     if b.workload is not None:
         params["workload"] = b.workload
     else:

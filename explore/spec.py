@@ -6,7 +6,7 @@
     base:                                  # the design every point starts from
       arch: fusemax                        # file (relative to this spec) or bundled name
       workload: attention_1pass            # or model: llama2_7b, phase: prefill, seq: 4096, batch: 1
-      mapper: ideal
+      mapper: ideal                        # default: each design's default_mapper
       set: {rank.M: 262144, arch.GlobalBuffer.capacity_B: 16 MiB}
     axes:                                  # what varies; `path` says what an axis sets
       side: {path: arch.Array2D.shape.0, values: [64, 128, 256]}
@@ -55,7 +55,7 @@ class Base(_Spec):
     phase: Literal["prefill", "decode"] = "prefill"
     seq: int | None = Field(default=None, gt=0)
     batch: int = Field(default=1, gt=0)
-    mapper: str = registry.DEFAULT
+    mapper: str | None = None  # None: each point's design's default_mapper
     set: dict[str, Value] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -297,7 +297,7 @@ def _check(spec: SweepSpec, src: YamlSource) -> None:
                 raise EinsimError(f"{exc.bare_message} (the architecture {field} of {src.file} names)", exc.location) from None
     files = {field: path for _, field, path in refs}
     arch_data = load_yaml_file(files["base.arch"]).data
-    mappers = [(base.mapper, src.where("base", "mapper"))]
+    mappers = [(base.mapper, src.where("base", "mapper"))] if base.mapper is not None else []
     mappers += [(base.set["mapper"], src.where("base", "set", "mapper"))] if "mapper" in base.set else []
     mappers += [(v, src.where("axes", name, "values", i)) for name, axis in spec.axes.items() if axis.path == "mapper"
                 for i, v in enumerate(axis.values or [])]

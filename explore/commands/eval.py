@@ -1,7 +1,8 @@
 """`einsim eval`: score one design point with a mapper, a given mapping of one Einsum, or a Timeloop set.
 
-With ``--mapper`` (default when no ``--mapping``/``--timeloop``), the whole workload, or one layer of
-a model phase times its layer count, is mapped by the named mapper (einsim.mappers.registry);
+With ``--mapper`` (without it, nor ``--mapping``/``--timeloop``: the design's ``default_mapper``),
+the whole workload, or one layer of a model phase times its layer count, is mapped by the named
+mapper (einsim.mappers.registry);
 ``--set`` binds rank sizes (``M=4096``) and architecture fields by dotted path
 (``GlobalBuffer.capacity_B=8MiB``).
 
@@ -24,7 +25,6 @@ from einsim.arch import parse_override
 from einsim.arch.units import format_reader, reader_unit
 from einsim.explore.design import evaluate
 from einsim.explore.progress import status_line
-from einsim.mappers import registry
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop
@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--phase", choices=("prefill", "decode"), help="model phase (default prefill)")
     p.add_argument("--seq", type=int, metavar="N", help="prompt length (prefill) or KV-cache length (decode)")
     p.add_argument("--batch", type=int, default=1, metavar="B", help="sequences per batch (default 1)")
-    p.add_argument("--mapper", metavar="NAME", help="mapper from einsim.mappers.registry: ideal (roofline bound, default), search, ... ")
+    p.add_argument("--mapper", metavar="NAME", help="mapper from einsim.mappers.registry: ideal (roofline bound), search, flightllm, powerinfer2, ... "
+                   "(default: the design's default_mapper, else ideal)")
     p.add_argument("--mapper-option", action="append", metavar="NAME=VALUE", help="mapper option (repeatable)")
     p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
@@ -117,7 +118,7 @@ def evaluate_design(args: argparse.Namespace) -> Result:
     options = dict(parse_override(item) for item in args.mapper_option or [])
     sets = {k: parse_override(f"{k}={v}")[1] if "." in k else v for k, v in parse_sets(args.set).items()}
     live = sys.stderr.isatty()
-    result = evaluate(args.arch, args.workload, args.mapper or registry.DEFAULT, model=args.model, phase=args.phase or "prefill",
+    result = evaluate(args.arch, args.workload, args.mapper, model=args.model, phase=args.phase or "prefill",
                       seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(),
                       progress=status_line if live else None, **sets)
     if live:

@@ -100,9 +100,9 @@ def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int 
 @lru_cache(maxsize=32)
 def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, model_seed: int) -> Trace:
     rng = np.random.default_rng(seed)
-    st = fp.facts.activation
     n_exp, per = fp.experts, fp.ffn_dim
-    p, q = _chain_frequencies(fp, layers, model_seed)
+    p, q = _chain_frequencies(fp, layers, model_seed)  # refuses a model without activation statistics
+    st = fp.facts.activation
     rho = st.persistence.value
     active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
     predicted = np.zeros_like(active)

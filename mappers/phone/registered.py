@@ -72,6 +72,8 @@ def _llama_cpp(device: Device, fp: Footprint, memory_B: float, seed: int, contex
     # this policy and PowerInfer-2 load numba kernels: imported when they run, so loading the registry stays fast
     from einsim.mappers.phone.naive import llama_cpp
 
+    if memory_B == float("inf"):  # its page cache is sized by the DRAM budget
+        raise EinsimError(f"mapper llama.cpp: {device.name} states no DRAM capacity_B or available_B; give memory_GB")
     return llama_cpp(device, fp, memory_B, seed=seed, context_len=context_len)
 
 

@@ -103,11 +103,13 @@ def test_flightllm_mapper_runs_mamba2_and_the_default_mapper_a_gemm_on_the_u280(
     assert main(["eval", "--arch", "u280", "--model", "mamba2_2p7b", "--phase", "decode", "--seq", "512",
                  "--mapper", "flightllm"]) == 0
     assert "mamba2_2p7b decode:flightllm@FlightLLM-U280" in capsys.readouterr().out
-    r = evaluate("u280", "gemm", M=1024, K=1024, N=1024)
+    r = evaluate("u280", "gemm", "ideal", M=1024, K=1024, N=1024)
     # the MAC lanes' roofline, in whole steps of every lane
     assert r.latency_s == pytest.approx(-(-1024**3 // (9024 * 2)) / 225e6, rel=1e-12)
     f = evaluate("u280", "gemm", "fpga", M=1024, K=1024, N=1024)
     assert f.latency_s > r.latency_s  # the lowered program is slower than the bound
+    # the design's default mappers (flightllm, fpga): a workload skips the whole-model flightllm
+    assert evaluate("u280", "gemm", M=1024, K=1024, N=1024).latency_s == f.latency_s
 
 
 def test_fpga_mapper_refuses_a_model_and_unknown_options() -> None:
