@@ -77,6 +77,7 @@ def hierarchy_for(arch: Architecture, unit_name: str, einsum: Einsum | None = No
             levels.append(Level(name, fanout=fanout, axes=fan_axes, capacity_words=capacity, block_words=block,
                                 read_J=comp.read_energy_J or 0.0, write_J=comp.write_energy_J or 0.0,
                                 update_J=comp.write_energy_J or 0.0,
-                                may_keep=tuple(comp.may_keep) if comp.may_keep is not None else None))
+                                may_keep=tuple(comp.may_keep) if comp.may_keep is not None else None,
+                                leak_J_per_cycle=(comp.leakage_W or 0.0) / clock))
     cycles, energy = op_cost_per_point(arch, unit_name, einsum) if einsum is not None else (1.0, 0.0)
     return Hierarchy(tuple(levels), unit_name, energy, cycles, clock, word_bits / 8)

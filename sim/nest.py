@@ -107,7 +107,7 @@ class Level:
     read_J: float = 0.0
     write_J: float = 0.0
     update_J: float = 0.0
-    leak_J_per_cycle: float = 0.0
+    leak_J_per_cycle: float = 0.0  # per instance; every instance in the hardware leaks, used or not
     read_bw_words: float = INF  # per cycle per instance
     write_bw_words: float = INF
     may_keep: tuple[str, ...] | None = None  # tensors it can hold (None: any)

@@ -36,6 +36,16 @@ FIG11 = ((128, 512), (128, 1024), (128, 1536), (512, 512), (512, 1024), (512, 15
 DECODE_CONTEXTS = (128, 256, 512, 1024, 2048)
 GPU_BW_UTILIZATION = GPU_DECODE_BW_UTILIZATION[0]  # the low end: Fig. 1's V100 (~45 token/s [S]) sits there
 
+GPU_RATIOS = ("U280 energy efficiency vs V100S", "U280 energy efficiency vs A100", "VHK158 throughput vs A100")
+# Constants chosen from a range (the paper gives no single figure): name -> (low, high, source, the
+# published ratios it moves). The V100S's power is Fig. 1's ~220 W [S] (v100s.yaml) and is not ranged.
+RANGED = {
+    "GPU decode bandwidth utilization": (*GPU_DECODE_BW_UTILIZATION, "FlightLLM §1 [P]: GPU decode uses 29-43% of its bandwidth",
+                                         GPU_RATIOS),
+    "A100 power W": (220.0, 250.0, "a100.yaml: TDP 250 W (datasheet); 220 W = Fig. 1's V100 measured/TDP share",
+                     ("U280 energy efficiency vs A100",)),
+}
+
 # Published figures the reproduction is scored against: (value, relative tolerance, source)
 PUBLISHED = {
     "U280 decode s/token, context 128": (17.50e-3, 0.10, "third-party on-board run of the artifact [S]"),
@@ -54,17 +64,41 @@ def _geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def fig11_rows(models: tuple[str, ...] = MODELS, gpu_bw_utilization: float = GPU_BW_UTILIZATION) -> list[dict]:
-    """Every device and model at the six [prefill, decode] cases, FPGA and GPU, with tokens per joule."""
+def fig11_rows(models: tuple[str, ...] = MODELS, gpu_bw_utilization: float = GPU_BW_UTILIZATION,
+               gpu_power_W: dict[str, float] | None = None, fpga: bool = True) -> list[dict]:
+    """Every device and model at the six [prefill, decode] cases, FPGA (unless not ``fpga``) and GPU, with
+    tokens per joule; ``gpu_power_W`` overrides a GPU's bundled power."""
     rows = []
     for model in models:
         for p, d in FIG11:
-            for dev in TARGETS:
+            for dev in TARGETS if fpga else ():
                 power = TARGETS[dev].device.power_W
                 rows.append(_row(dev, model, p, d, end_to_end(dev, model, p, d), power))
             for name in GPUS:
-                rows.append(_row(name, model, p, d, gpu_end_to_end(name, model, p, d, gpu_bw_utilization), gpu(name).power_W))
+                power = (gpu_power_W or {}).get(name, gpu(name).power_W)
+                rows.append(_row(name, model, p, d, gpu_end_to_end(name, model, p, d, gpu_bw_utilization), power))
     return rows
+
+
+def sensitivity(cases: list[dict]) -> list[dict]:
+    """Each GPU ratio of ``PUBLISHED`` with one ranged constant at either end of its range, the
+    others as chosen: whether the published figure's tolerance still holds there."""
+    fpga = [r for r in cases if r["device"] in TARGETS and r["model"] == "llama2_7b"]
+    chosen = {"GPU decode bandwidth utilization": GPU_BW_UTILIZATION, "A100 power W": gpu("A100").power_W}
+    out = []
+    for constant, (low, high, source, moved) in RANGED.items():
+        for end, value in (("low", low), ("high", high)):
+            setting = {**chosen, constant: value}
+            gpus = fig11_rows(("llama2_7b",), setting["GPU decode bandwidth utilization"],
+                              {"A100": setting["A100 power W"]}, fpga=False)
+            got = _gpu_ratios(fpga + gpus)
+            for name in moved:
+                published, tol, _ = PUBLISHED[name]
+                err = got[name] / published - 1
+                out.append({"constant": constant, "end": end, "value": value, "chosen": chosen[constant],
+                            "name": name, "ratio": got[name], "published": published, "relative_error": err,
+                            "ok": abs(err) <= tol, "source": source})
+    return out
 
 
 def _row(device: str, model: str, p: int, d: int, r: dict[str, float], power_W: float | None) -> dict:
@@ -98,10 +132,6 @@ def measured() -> dict[str, float]:
 
 
 def _measured(cases: list[dict]) -> dict[str, float]:
-    at = {(r["device"], r["prefill_len"], r["decode_len"]): r for r in cases if r["model"] == "llama2_7b"}
-
-    def ratio(num: str, den: str, key: str) -> float:
-        return _geomean([at[num, p, d][key] / at[den, p, d][key] for p, d in FIG11])
 
     u280 = [decode_step("U280", "llama2_7b", c).latency_s for c in (128, 512)]
     return {
@@ -111,9 +141,21 @@ def _measured(cases: list[dict]) -> dict[str, float]:
         "VHK158 decode s/token, context 512": decode_step("VHK158", "llama2_7b", 512).latency_s,
         "VHK158 prefill s, 128 tokens": prefill("VHK158", "llama2_7b", 128).latency_s,
         "VHK158 prefill s, 512 tokens": prefill("VHK158", "llama2_7b", 512).latency_s,
+        **_gpu_ratios(cases),
+    }
+
+
+def _gpu_ratios(cases: list[dict]) -> dict[str, float]:
+    """The FPGA-over-GPU ratios of ``PUBLISHED`` (geomeans over the Fig. 11 cases of LLaMA2-7B)."""
+    at = {(r["device"], r["prefill_len"], r["decode_len"]): r for r in cases if r["model"] == "llama2_7b"}
+
+    def ratio(num: str, den: str, key: str) -> float:
+        return _geomean([at[num, p, d][key] / at[den, p, d][key] for p, d in FIG11])
+
+    return {
         "U280 energy efficiency vs V100S": ratio("U280", "V100S", "tokens_per_J"),
         "U280 energy efficiency vs A100": ratio("U280", "A100", "tokens_per_J"),
-        "VHK158 throughput vs A100": _geomean([at["A100", p, d]["total_s"] / at["VHK158", p, d]["total_s"] for p, d in FIG11]),
+        "VHK158 throughput vs A100": 1 / ratio("VHK158", "A100", "total_s"),
     }
 
 
@@ -128,13 +170,15 @@ def checks(cases: list[dict]) -> list[dict]:
 
 
 def run(name: str = "flightllm") -> list[dict]:
-    """Rows for ``einsim reproduce flightllm``: each has a ``kind`` (decode, prefill, case, hbm, check)."""
+    """Rows for ``einsim reproduce flightllm``: each has a ``kind`` (decode, prefill, case, hbm, check,
+    sensitivity: a GPU ratio with one ranged constant at an end of its range)."""
     r = report()
     rows = [{"kind": "decode", **x} for x in r["decode"]]
     rows += [{"kind": "prefill", **x} for x in r["prefill"]]
     rows += [{"kind": "case", **x} for x in r["cases"]]
     rows += [{"kind": "hbm", **x} for x in r["hbm"]]
     rows += [{"kind": "check", **x} for x in r["checks"]]
+    rows += [{"kind": "sensitivity", **x} for x in sensitivity(r["cases"])]
     return rows
 
 

@@ -1,7 +1,8 @@
 """Attention on a two-array spatial design under one of the five strategies.
 
 Each Einsum gets a Mapping (``loops``/``tiles``), is scored alone by the nest kernel and re-homed
-for fusion (``cost``); the schedule expression combines the per-Einsum times with the DRAM time.
+for fusion (``cost``); the schedule expression combines the per-Einsum times with the DRAM time; every buffer's
+leakage is charged over that latency (a ``leakage`` row per buffer).
 The strategy-specific part is the tiling choice:
 
 - ``fused`` (Cascade 5): M = M1 x M0 and P = P2 x P1 x P0 with M0 x P0 the 2D array; P1 is the
@@ -28,7 +29,8 @@ from einsim.einsum import Cascade, load_workload, resize
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum, mask_notes, merge_energy
+from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, leakage_energy, mask_notes,
+                                        merge_energy)
 from einsim.mappers.spatial.loops import LevelPlan, footprint, mapping_for
 from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
 from einsim.mappers.spatial.strategies import Strategy
@@ -46,10 +48,15 @@ class AttentionResult:
     utilization: dict[str, float]
     costs: list[EinsumCost]
     choice: dict[str, Any] = field(default_factory=dict)  # the tiling/placement picked
+    leakage: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (buffer, "leakage") -> [n, J]
 
     @property
     def energy(self) -> dict[tuple[str, str], list[float]]:
-        return merge_energy(self.costs)
+        return {**merge_energy(self.costs), **self.leakage}
+
+    @property
+    def leakage_J(self) -> float:
+        return sum(j for _, j in self.leakage.values())
 
     @property
     def notes(self) -> list[str]:
@@ -57,6 +64,7 @@ class AttentionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "latency_s": self.latency_s, "energy_J": self.energy_J,
+                "leakage_J": self.leakage_J,
                 "dram_bytes": self.dram_bytes, "utilization": dict(self.utilization), "choice": dict(self.choice),
                 "notes": self.notes,
                 "einsums": {c.name: {"unit": c.unit, "compute_s": c.compute_s, "dram_bytes": c.dram_bytes,
@@ -113,7 +121,8 @@ def _fill_drain_s(arch: Architecture, cost: EinsumCost, tiles: float) -> float:
 
 def combine(s: Strategy, arch: Architecture, costs: list[EinsumCost], params: dict[str, float],
             choice: dict[str, Any], fill_drain: dict[str, float] | None = None) -> AttentionResult:
-    """Latency from the strategy's schedule; energies and bytes add; utilization per array."""
+    """Latency from the strategy's schedule; energies and bytes add, plus every buffer's leakage over
+    the latency; utilization per array."""
     times = {c.name: c.compute_s + (fill_drain or {}).get(c.name, 0.0) for c in costs}
     bw = dram_Bps(arch)
     by_name = {c.name: c for c in costs}
@@ -127,8 +136,9 @@ def combine(s: Strategy, arch: Architecture, costs: list[EinsumCost], params: di
     for unit in ("Array2D", "Array1D"):
         pes = array_of(arch, unit).pe_count
         util[unit] = sum(c.busy_pe_s for c in costs if c.unit == unit) / (pes * latency) if latency else 0.0
-    return AttentionResult(s.name, latency, sum(c.energy_J for c in costs), sum(c.dram_bytes for c in costs),
-                           util, costs, choice)
+    leak = leakage_energy(arch, latency)
+    return AttentionResult(s.name, latency, sum(c.energy_J for c in costs) + sum(j for _, j in leak.values()),
+                           sum(c.dram_bytes for c in costs), util, costs, choice, leak)
 
 
 def _einsums(s: Strategy, sizes: dict[str, int], causal: bool) -> list[Einsum]:

@@ -169,6 +169,17 @@ def mask_notes(costs: Sequence[EinsumCost]) -> list[str]:
     return [mask_note(c.name, c.active_fraction) for c in costs if c.active_fraction < 1]
 
 
+def leakage_energy(arch: Architecture, seconds: float) -> dict[tuple[str, str], list[float]]:
+    """(buffer, "leakage") -> [instance-seconds, J]: every instance of every buffer with a leakage
+    figure leaks for all of ``seconds`` (energy = leakage power x time, DESIGN §4), busy or idle."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for name, comp in arch.components.items():
+        if isinstance(comp, Buffer) and comp.leakage_W:
+            n = arch.instances(name)
+            out[(name, "leakage")] = [n * seconds, n * comp.leakage_W * seconds]
+    return out
+
+
 def merge_energy(costs: Sequence[EinsumCost]) -> dict[tuple[str, str], list[float]]:
     out: dict[tuple[str, str], list[float]] = {}
     for c in costs:

@@ -3,8 +3,9 @@
 The linear layers (Q, K, V, output projections and the two FFN GEMMs of the model preset) follow
 the FuseMax artifact: their latency is the ideal throughput of the 2D array (MACs / (PEs x clock),
 the same for every design), and only their energy depends on the design; it comes from the best-
-energy output-stationary tiling of the GEMM on that design's buffers. Element-wise Einsums of the
-FFN (the activation) are not charged, as in the artifact.
+energy output-stationary tiling of the GEMM on that design's buffers, plus every buffer's leakage
+over the GEMM's latency. Element-wise Einsums of the FFN (the activation) are not charged, as in
+the artifact.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.einsum.models import Plan
 from einsim.mappers.spatial.attention import AttentionResult, array_of, design, evaluate_attention, workload
+from einsim.mappers.spatial.cost import leakage_energy
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
 
@@ -58,7 +60,8 @@ def _gemm_cost(arch_name: str, name: str, bindings: tuple[tuple[str, int], ...],
     operands = tuple(o.tensor for o in e.operands)
     cost, _ = search_tiling(arch, e, "Array2D", {x: rows, y: cols}, (x, y), {}, {e.reduced[0]: "RF2D"}, {},
                             (*operands, e.output), lambda c: c.energy_J)
-    return latency, cost.energy_J
+    leak = sum(j for _, j in leakage_energy(arch, latency).values())
+    return latency, cost.energy_J + leak
 
 
 @lru_cache(maxsize=None)

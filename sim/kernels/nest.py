@@ -89,6 +89,11 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
     n_map, L, D = temporal.shape
     A = axis_size.shape[1]
     axis_use = np.ones(A, dtype=np.int64)
+    built = np.ones(L)  # instances of each level in the hardware: the fan-outs above it
+    for lv in range(1, L):
+        built[lv] = built[lv - 1]
+        for a in range(A):
+            built[lv] *= axis_size[lv - 1, a]
     T = coef.shape[0]
     TD = coef.shape[1]
     relevant = np.zeros((T, D), dtype=np.bool_)
@@ -226,7 +231,8 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
                 e += r * e_read[lv] + f * e_write[lv] + u * e_update[lv]
                 if keep[n, lv, t]:
                     words += _volume(nnz, nz_dim, nz_coef, t, tile, lv)
-            energy[n, lv] = (e + leak[lv] * cyc) * instances[n, lv]
+            # leakage of every built instance (idle ones leak too), accesses of the used ones
+            energy[n, lv] = e * instances[n, lv] + leak[lv] * cyc * built[lv]
             tile_words[n, lv] = words
             if lv > 0 and words > capacity[lv]:
                 ok = False

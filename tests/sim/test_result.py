@@ -56,3 +56,19 @@ def test_search_mapper_utilization_is_busy_over_the_whole_run(tmp_path: Path) ->
         pes = arch.component(unit).pe_count
         assert r.utilization[unit] == pytest.approx(r.busy_s[unit] / (pes * r.latency_s), rel=1e-12)
     assert r.utilization["Array1D"] < 0.2  # was 0.89: counted only while the ReLU ran
+
+
+def test_leakage_row_charges_every_built_instance_over_the_run(tmp_path: Path) -> None:
+    # a 64x64x64 GEMM uses at most 4,096 of the 65,536 PEs; every PE's registers leak all the same
+    path = tmp_path / "gemm.yaml"
+    path.write_text("name: gemm\nranks: {M: 64, N: 64, K: 64}\ntensors: {A: [M, K], B: [K, N], Z: [M, N]}\n"
+                    "einsums: |\n  Z[m, n] = A[m, k] * B[k, n]\n")
+    r = evaluate("flat", str(path), "search", mapper_options={"budget": 40})
+    arch = load_arch(bundled_dir() / "flat.yaml")
+    leak = {b["component"]: b for b in r.breakdown if b["action"] == "leakage"}
+    assert set(leak) == {"GlobalBuffer", "RF2D"}  # the buffers with a leakage figure on the 2D array's path
+    for name, row in leak.items():
+        comp = arch.component(name)
+        assert row["energy_J"] == pytest.approx(comp.leakage_W * arch.instances(name) * r.latency_s, rel=1e-9)
+    assert arch.instances("RF2D") == 65536
+    assert r.energy_J == pytest.approx(sum(b["energy_J"] for b in r.breakdown), rel=1e-12)
