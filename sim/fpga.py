@@ -64,10 +64,11 @@ def summarise(program: Program, queue: np.ndarray, seconds: np.ndarray, end: np.
     """The QueueRun of a program whose instruction end times are known."""
     busy = {name: float(seconds[queue == q].sum()) for q, name in enumerate(QUEUES)}
     compute = np.isin(queue, [QUEUES.index(q) for q in ("MM", "MV", "MISC")])
-    ops = [program.tag[i].split(".")[0] for i in np.flatnonzero(compute)]
-    names, codes = np.unique(np.asarray(ops, dtype=object), return_inverse=True) if ops else ([], np.zeros(0, int))
+    names, codes = program.operators()
+    codes = codes[compute]
     sums = np.bincount(codes, weights=seconds[compute], minlength=len(names))
-    tags = {str(n): float(v) for n, v in zip(names, sums)}
+    present = np.bincount(codes, minlength=len(names)) > 0
+    tags = {n: float(v) for n, v, p in zip(names, sums, present) if p}
     moved = float(sum(program.hbm_bytes)) if hbm_bytes is None else hbm_bytes
     return QueueRun(float(end.max()) if len(end) else 0.0, busy, tags, moved, peak_hbm_Bps,
                     busy["LD"] + busy["ST"], len(queue))

@@ -32,6 +32,9 @@ class Program:
     edges: list[tuple[int, int]] = field(default_factory=list)  # (producer, consumer)
     # latest producer each (source queue, consumer queue) pair already waits for
     _waited: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    # tokens() of the program as it was at (instructions, edges); add() only appends, so the sizes date it
+    _tokens: tuple[int, int, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _operators: tuple[int, list[str], np.ndarray] | None = field(default=None, repr=False)
 
     def add(self, queue: int, seconds: float, tag: str, after: tuple[int, ...] = (),
             hbm_bytes: float = 0.0) -> int:
@@ -58,13 +61,34 @@ class Program:
     def __len__(self) -> int:
         return len(self.queue)
 
+    def operators(self) -> tuple[list[str], np.ndarray]:
+        """``(names, code[i])``: the sorted operator names (a tag up to its first dot) and each
+        instruction's index into them (computed once per program state)."""
+        if self._operators is None or self._operators[0] != len(self.tag):
+            names, codes = np.unique(np.asarray([t.split(".")[0] for t in self.tag], dtype=object), return_inverse=True)
+            self._operators = (len(self.tag), [str(n) for n in names], codes.astype(np.int64))
+        return self._operators[1], self._operators[2]
+
+    def repriced(self, seconds: list[float], hbm_bytes: list[float]) -> Program:
+        """The same instructions and edges with other durations and bytes (the token arrays are shared)."""
+        self.tokens()
+        self.operators()
+        return Program(list(self.queue), seconds, hbm_bytes, list(self.tag), list(self.edges), dict(self._waited),
+                       self._tokens, self._operators)
+
     def tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(wait[i, q], release[i, q])``: tokens instruction i consumes from / sends to queue q.
+        """``(wait[i, q], release[i, q])``: tokens instruction i consumes from / sends to queue q
+        (computed once per program state; callers must not modify them).
 
         Several edges from one producer to one queue collapse into one token (the earliest consumer
         receives it; later ones in that queue are ordered behind it). Raises if the FIFO order of a
         queue pair would hand a token to the wrong consumer.
         """
+        if self._tokens is None or self._tokens[:2] != (len(self.queue), len(self.edges)):
+            self._tokens = (len(self.queue), len(self.edges), *self._build_tokens())
+        return self._tokens[2], self._tokens[3]
+
+    def _build_tokens(self) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.queue)
         wait = np.zeros((n, 6), dtype=np.int32)
         release = np.zeros((n, 6), dtype=np.int32)
