@@ -193,7 +193,7 @@ def evaluate(
     if ranks:
         raise EinsimError(f"rank sizes ({', '.join(sorted(ranks))}) apply to a workload, not to a model; "
                           "vary seq_len/batch instead")
-    model_path = resolve(model, "models", root)
+    model_path = _resolve_cached(model, "models", root)
     plan = _plan(str(model_path), model_path.stat().st_mtime, phase, seq_len, batch)
     if takes_model(mapper):
         return _run_mapper(mapper, loaded, plan, options, seed, progress)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from einsim.sim.fpga_program import QUEUES, Program
+from einsim.sim.fpga_program import MISC, MM, QUEUES, Program
 from einsim.sim.kernels.fpga_queues import run_queues, run_queues_batch
 
 
@@ -63,7 +63,7 @@ def summarise(program: Program, queue: np.ndarray, seconds: np.ndarray, end: np.
               hbm_bytes: float | None = None) -> QueueRun:
     """The QueueRun of a program whose instruction end times are known."""
     busy = {name: float(seconds[queue == q].sum()) for q, name in enumerate(QUEUES)}
-    compute = np.isin(queue, [QUEUES.index(q) for q in ("MM", "MV", "MISC")])
+    compute = (queue >= MM) & (queue <= MISC)  # MM, MV, MISC are consecutive queue numbers
     names, codes = program.operators()
     codes = codes[compute]
     sums = np.bincount(codes, weights=seconds[compute], minlength=len(names))

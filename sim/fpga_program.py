@@ -35,6 +35,7 @@ class Program:
     # tokens() of the program as it was at (instructions, edges); add() only appends, so the sizes date it
     _tokens: tuple[int, int, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _operators: tuple[int, list[str], np.ndarray] | None = field(default=None, repr=False)
+    _queue: np.ndarray | None = field(default=None, repr=False)
 
     def add(self, queue: int, seconds: float, tag: str, after: tuple[int, ...] = (),
             hbm_bytes: float = 0.0) -> int:
@@ -69,12 +70,14 @@ class Program:
             self._operators = (len(self.tag), [str(n) for n in names], codes.astype(np.int64))
         return self._operators[1], self._operators[2]
 
-    def repriced(self, seconds: list[float], hbm_bytes: list[float]) -> Program:
-        """The same instructions and edges with other durations and bytes (the token arrays are shared)."""
+    def repriced(self, seconds: np.ndarray, hbm_bytes: np.ndarray) -> Program:
+        """The same instructions and edges with other durations and bytes. It shares this program's
+        lists and token arrays, so neither may be extended afterwards."""
         self.tokens()
         self.operators()
-        return Program(list(self.queue), seconds, hbm_bytes, list(self.tag), list(self.edges), dict(self._waited),
-                       self._tokens, self._operators)
+        self.arrays()
+        return Program(self.queue, seconds, hbm_bytes, self.tag, self.edges, self._waited, self._tokens,  # type: ignore[arg-type]
+                       self._operators, self._queue)
 
     def tokens(self) -> tuple[np.ndarray, np.ndarray]:
         """``(wait[i, q], release[i, q])``: tokens instruction i consumes from / sends to queue q
@@ -117,4 +120,6 @@ class Program:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(queue, seconds, wait, release)`` as the simulators take them."""
         wait, release = self.tokens()
-        return (np.asarray(self.queue, dtype=np.int64), np.asarray(self.seconds, dtype=np.float64), wait, release)
+        if self._queue is None or len(self._queue) != len(self.queue):
+            self._queue = np.asarray(self.queue, dtype=np.int64)
+        return self._queue, np.asarray(self.seconds, dtype=np.float64), wait, release

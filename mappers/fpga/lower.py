@@ -338,7 +338,7 @@ def _priced(stream: _Stream, device: FPGADevice, fmt: WeightFormat) -> Lowered:
     low.d, low.fmt, low.pn = device, fmt, retiled_chains(stream.weights, fmt, device)
     seconds = np.fromiter((low.price(t) for t in stream.terms), dtype=np.float64, count=len(stream.terms))
     moved = np.fromiter((low.term_bytes(t) for t in stream.terms), dtype=np.float64, count=len(stream.terms))
-    low.p = stream.low.p.repriced(seconds[stream.term_of].tolist(), moved[stream.term_of].tolist())
+    low.p = stream.low.p.repriced(seconds[stream.term_of], moved[stream.term_of])
     per = {op: fmt.bytes_per_weight(op) for op in {op for _, op in low.weight_adds}}
     low.weight_bytes = 0.0
     for n, op in low.weight_adds:  # in the lowering's order, so the float sum is the same
