@@ -39,6 +39,7 @@ KV_BYTES = 1  # source: artifact IR, every tensor INT8 [A]
 ACT_BYTES = 1  # source: artifact IR, every tensor INT8 [A]
 DECODE_BUCKET = 16  # source: artifact profile/run.py align_token_length: decode programs per 16 tokens
 PREFILL_BUCKET = 128  # source: same, prefill programs per 128 tokens
+KEYS = "keys"  # in a decode attention term: the context's key count, bound when the stream is priced
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,6 +92,8 @@ class _Lowering:
         self.d, self.fmt, self.on_chip, self.pn, self.tile_n = device, fmt, on_chip, pn, tile_n
         self.store_queue = ST  # LD for a design whose one memory port reads and writes in program order
         self.p = Program()
+        self.keys = 0  # decode attention's keys (the context): a term's ("att", ..., KEYS, ...) reads it
+        self.kv_adds: list[tuple[int, int]] = []  # (KV heads, e + f) in the order kv_bytes summed them
         self.priced: dict[tuple, tuple[int, float, float]] = {}  # distinct term -> (index, seconds, HBM bytes)
         self.term_of: list[int] = []  # per instruction: the index of its time's term
         self.weight_adds: list[tuple[int, str]] = []  # (dense weights, operator) in the order weight_bytes summed them
@@ -117,7 +120,7 @@ class _Lowering:
         if term[0] == "ld":
             return self.nbytes(term)
         if term[0] == "att" and term[1] in ("attention.k", "attention.v"):
-            return term[2] * (term[3] if term[1] == "attention.k" else term[4]) * KV_BYTES
+            return self.keys * (term[3] if term[1] == "attention.k" else term[4]) * KV_BYTES
         return 0.0
 
     def nbytes(self, term: tuple) -> float:
@@ -131,7 +134,7 @@ class _Lowering:
         if kind == "ld":
             return ld_seconds(self.nbytes(term), d)
         if kind == "att":
-            return float(self.attention_times(term[2], term[3], term[4])[term[1]])
+            return float(self.attention_times(self.keys, term[3], term[4])[term[1]])
         if kind == "mv":
             cycles = chain.mv_cycles(term[1], term[2], self.pn, self._ref(term[3]))
         elif kind == "mm":
@@ -248,16 +251,18 @@ class _Lowering:
         the next head's K load waits for this head's AV to release it. Only these instructions'
         times depend on the context: :meth:`Lowered.decode_seconds` re-prices them."""
         after = self.boundary("attention", heads * e, after)
+        self.keys = keys
         self.kv_bytes += kv_heads * keys * (e + f) * KV_BYTES
+        self.kv_adds.append((kv_heads, e + f))
         self.attention_dims = (e, f)
         last = None
         for i in range(self._share(heads)):
-            ldk = self._add(LD, ("att", "attention.k", keys, e, f), "attention.k",
+            ldk = self._add(LD, ("att", "attention.k", KEYS, e, f), "attention.k",
                             self._credit([] if last is None else [last]))
-            qk = self._add(MV, ("att", "attention.qk", keys, e, f), "attention.qk", (ldk,) + (after if i == 0 else ()))
-            sm = self._add(MISC, ("att", "attention.softmax", keys, e, f), "attention.softmax", (qk,))
-            ldv = self._add(LD, ("att", "attention.v", keys, e, f), "attention.v", ())
-            last = self._add(MV, ("att", "attention.av", keys, e, f), "attention.av", (ldv, sm))
+            qk = self._add(MV, ("att", "attention.qk", KEYS, e, f), "attention.qk", (ldk,) + (after if i == 0 else ()))
+            sm = self._add(MISC, ("att", "attention.softmax", KEYS, e, f), "attention.softmax", (qk,))
+            ldv = self._add(LD, ("att", "attention.v", KEYS, e, f), "attention.v", ())
+            last = self._add(MV, ("att", "attention.av", KEYS, e, f), "attention.av", (ldv, sm))
         return last
 
     def attention_prefill(self, heads: int, e: int, f: int, tokens: int, after: tuple) -> int:
@@ -276,22 +281,24 @@ def lower(model: Model | str, device: FPGADevice, fmt: WeightFormat, phase: str,
           seq_len: int | None = None, on_chip: bool = True) -> Lowered:
     """The instruction stream of one decode step (``context_len`` keys) or one prefill (``seq_len`` tokens).
 
-    A preset given by name is lowered once per process for each (model, phase, length, on_chip,
-    cores, chain length): those are all the lowering's control flow reads. Every other device
+    A preset given by name is lowered once per process for each (model, phase, prefill length,
+    on_chip, cores, chain length): those are all the lowering's control flow reads (a decode
+    stream has one attention loop per head whatever the context; the context only prices the KV
+    loads, QK, softmax and AV and sums the KV bytes). Every other device
     parameter (clock, DSP/MAC counts, p_M, SFU lanes and passes, HBM bandwidth, channels and
     efficiencies, the artifact's speed-up) and the weight format (bits, N:M density) only price its
     instructions, so another design point re-prices the cached stream: the same scalar pricing of
     each distinct term, hence the same numbers as a fresh lowering (tests/mappers/fpga/test_lower.py)."""
     if isinstance(model, BaseModel):
-        return _priced(_stream(model, device, fmt, phase, context_len, seq_len, on_chip), device, fmt)
-    key = (model, phase, context_len, seq_len, on_chip, device.cores, device.chain.length)
+        return _priced(_stream(model, device, fmt, phase, context_len, seq_len, on_chip), device, fmt, context_len)
+    key = (model, phase, seq_len, on_chip, device.cores, device.chain.length)
     stream = _STREAMS.get(key)
     if stream is None:
         stream = _stream(model_named(model), device, fmt, phase, context_len, seq_len, on_chip)
         if len(_STREAMS) >= _MAX_STREAMS:
             _STREAMS.pop(next(iter(_STREAMS)))
         _STREAMS[key] = stream
-    return _priced(stream, device, fmt)
+    return _priced(stream, device, fmt, context_len)
 
 
 @dataclass(frozen=True)
@@ -332,10 +339,15 @@ def retiled_chains(weights: list[tuple[str, int]], fmt: WeightFormat, device: FP
     return mv_chains(device, bpw, density)
 
 
-def _priced(stream: _Stream, device: FPGADevice, fmt: WeightFormat) -> Lowered:
-    """The stream priced on ``device`` with ``fmt``: each distinct term priced once."""
+def _priced(stream: _Stream, device: FPGADevice, fmt: WeightFormat, context_len: int | None) -> Lowered:
+    """The stream priced on ``device`` with ``fmt`` (and a decode stream at ``context_len`` keys):
+    each distinct term priced once."""
     low = copy.copy(stream.low)
     low.d, low.fmt, low.pn = device, fmt, retiled_chains(stream.weights, fmt, device)
+    low.keys = context_len or 0
+    low.kv_bytes = 0.0
+    for kv_heads, ef in low.kv_adds:  # as attention_decode summed them
+        low.kv_bytes += kv_heads * low.keys * ef * KV_BYTES
     seconds = np.fromiter((low.price(t) for t in stream.terms), dtype=np.float64, count=len(stream.terms))
     moved = np.fromiter((low.term_bytes(t) for t in stream.terms), dtype=np.float64, count=len(stream.terms))
     low.p = stream.low.p.repriced(seconds[stream.term_of], moved[stream.term_of])

@@ -93,24 +93,25 @@ SWEEP_POINTS = [  # (DSPs as MV chains / MM rows, HBM bytes/s, N:M) of designs/s
 
 @pytest.mark.parametrize("phase, length, on_chip", [("decode", 512, True), ("decode", 64, False), ("prefill", 128, True)])
 def test_cached_stream_repriced_is_bit_identical_to_a_fresh_lowering(phase: str, length: int, on_chip: bool) -> None:
-    """The fast path (one lowering per process, re-priced per design point) against the per-point
-    path on several design points: every instruction time, byte count and the simulated run equal
-    exactly, not approximately."""
+    """The fast path (one lowering per process, re-priced per design point and decode context)
+    against the per-point path on several design points: every instruction time, byte count and
+    the simulated run equal exactly, not approximately."""
     from einsim.mappers.fpga.lower import _STREAMS
     from einsim.mappers.fpga.registered import nm_format
 
     _STREAMS.clear()
     base = U280.device
-    lengths = {"context_len": length} if phase == "decode" else {"seq_len": length}
-    for chains, rows, bw, nm in SWEEP_POINTS:
+    for i, (chains, rows, bw, nm) in enumerate(SWEEP_POINTS):
         dev = base.with_(mv_pn_max=chains, mm_pm=rows, mm_macs=rows * 32, channel_Bps=bw / base.channels)
         fmt = nm_format(nm, ["16:16", "8:16", "4:16", "2:16"])
+        at = length + DECODE_BUCKET * i if phase == "decode" else length  # decode: another context per point too
+        lengths = {"context_len": at} if phase == "decode" else {"seq_len": at}
         fast = lower("llama2_7b", dev, fmt, phase, on_chip=on_chip, **lengths)
-        slow = _fresh(dev, fmt, phase, length, on_chip)
+        slow = _fresh(dev, fmt, phase, at, on_chip)
         np.testing.assert_array_equal(fast.program.seconds, slow.program.seconds)  # exact, element by element
         np.testing.assert_array_equal(fast.program.hbm_bytes, slow.program.hbm_bytes)
-        assert (fast.device_hbm_bytes, fast.weight_bytes, fast.mv_chains) == (slow.device_hbm_bytes, slow.weight_bytes,
-                                                                              slow.mv_chains)
+        assert (fast.device_hbm_bytes, fast.weight_bytes, fast.kv_bytes, fast.mv_chains) == (
+            slow.device_hbm_bytes, slow.weight_bytes, slow.kv_bytes, slow.mv_chains)
         assert fast.run(dev) == slow.run(dev)
     assert len(_STREAMS) == 1  # one lowering served every point
 
