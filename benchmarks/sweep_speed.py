@@ -13,8 +13,10 @@ workers), and checks that both databases hold the same values.
 ``--case fpga``: FlightLLM on the U280, LLaMA2-7B decode at context 512 (mapper flightllm), the
 axes of designs/sweeps/fpga_dsp_hbm_sparsity.yaml widened to 8 DSP counts x 16 HBM bandwidths x 4
 N:M patterns = 512 points, local process pool only. Each worker lowers the model once and re-prices
-it per point (einsim.mappers.fpga.lower); ``load_average`` is the 1-minute load when it ends
-(the machine may be shared: the figure is per wall-clock minute).
+it per point (einsim.mappers.fpga.lower). ``points_per_min`` is per wall-clock minute, so on a
+shared machine it depends on the load (``load_average``, 1 minute, when it ends);
+``cpu_points_per_min`` divides by the CPU time the sweep used (its processes and their workers)
+over ``jobs``: the rate on that many otherwise idle cores.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sqlite3
 import tempfile
 import time
@@ -65,6 +68,12 @@ def _values(db: Path) -> list[tuple]:
         return conn.execute("SELECT key, status, latency_s, energy_J, area_m2, result FROM points ORDER BY key").fetchall()
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished children (the pool's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
@@ -79,9 +88,10 @@ def main() -> None:
         timings = {}
         dbs = {}
         for label, dask in (("local", None),) if fpga else (("local", None), ("dask", "local")):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_s()
             res = sweep(spec, Path(tmp) / label, jobs=args.jobs, dask=dask)
             timings[label] = time.perf_counter() - start
+            cpu_s = _cpu_s() - cpu
             dbs[label] = res.db
             points = len(res)
             failed = len(res.rows("error"))
@@ -90,7 +100,9 @@ def main() -> None:
         "points": points, "failed": failed, "jobs": args.jobs,
         "seconds": round(timings["local"], 3), "points_per_min": round(points / timings["local"] * 60),
     }
-    if not fpga:
+    if fpga:  # the worker processes' CPU time: the rate on `jobs` cores nobody else uses
+        out.update(cpu_seconds=round(cpu_s, 3), cpu_points_per_min=round(points / (cpu_s / args.jobs) * 60))
+    else:
         out.update(dask_seconds=round(timings["dask"], 3), dask_points_per_min=round(points / timings["dask"] * 60),
                    identical_results=same)
     out.update(mapper="flightllm" if fpga else "fusemax", goal_points_per_min=10000,

@@ -44,18 +44,19 @@ class Program:
         An edge another one already implies is dropped: a queue runs in order, so once one of its
         instructions waited for producer p, its later ones need not wait for p or anything before
         p in p's queue. That keeps every queue pair's tokens a FIFO for any dependency graph."""
-        i = len(self.queue)
-        self.queue.append(queue)
+        queues, waited = self.queue, self._waited
+        i = len(queues)
+        queues.append(queue)
         self.seconds.append(seconds)
         self.hbm_bytes.append(hbm_bytes)
         self.tag.append(tag)
-        for p in sorted(set(after)):
-            src = self.queue[p]
+        for p in (sorted(set(after)) if len(after) > 1 else after):
+            src = queues[p]
             if src == queue:  # a queue is in order: same-queue edges are implicit
                 continue
-            if p <= self._waited.get((src, queue), -1):
+            if p <= waited.get((src, queue), -1):
                 continue  # implied: an earlier instruction of this queue waited for p or a later one of src
-            self._waited[(src, queue)] = p
+            waited[(src, queue)] = p
             self.edges.append((p, i))
         return i
 
