@@ -1,6 +1,6 @@
-"""Sweep throughput: a FuseMax design-space sweep of 1-pass attention, stored in SQLite.
+"""Sweep throughput: a FuseMax design-space sweep of 1-pass attention, or an FPGA one, stored in SQLite.
 
-    python benchmarks/sweep_speed.py [--json] [--jobs 2]
+    python benchmarks/sweep_speed.py [--json] [--jobs 2] [--case fusemax|fpga]
 
 Grid: 2D-array side (8) x global buffer (8) x tokens M = P (8) x heads H (4) = 2,048 points on the
 FuseMax architecture with the FuseMax mapper (einsim.mappers.spatial: Cascade 5, the paper's binding
@@ -9,12 +9,22 @@ run directory and includes everything ``einsim sweep`` does: expanding the grid,
 point, writing every row to SQLite; the Dask figure includes starting the LocalCluster. Prints
 ``points_per_min`` (local process pool) and ``dask_points_per_min`` (Dask LocalCluster, same
 workers), and checks that both databases hold the same values.
+
+``--case fpga``: FlightLLM on the U280, LLaMA2-7B decode at context 512 (mapper flightllm), the
+axes of designs/sweeps/fpga_dsp_hbm_sparsity.yaml widened to 8 DSP counts x 16 HBM bandwidths x 4
+N:M patterns = 512 points, local process pool only. Each worker lowers the model once and re-prices
+it per point (einsim.mappers.fpga.lower). ``points_per_min`` is per wall-clock minute, so on a
+shared machine it depends on the load (``load_average``, 1 minute, when it ends);
+``cpu_points_per_min`` divides by the CPU time the sweep used (its processes and their workers)
+over ``jobs``: the rate on that many otherwise idle cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sqlite3
 import tempfile
 import time
@@ -38,37 +48,65 @@ derived:
   buffer_B: {path: arch.GlobalBuffer.capacity_B, expr: buffer_MiB * 1048576}
 """
 
+FPGA_SPEC = """\
+name: sweep_speed_fpga
+description: FlightLLM U280, LLaMA2-7B decode at 512, DSP count x HBM bandwidth x N:M sparsity
+base: {arch: u280, model: llama2_7b, phase: decode, seq: 512, mapper: flightllm}
+axes:
+  dsp_count: {path: arch.MPE.dsp_count, values: [96, 192, 384, 768, 1536, 3072, 6144, 9024]}
+  hbm_GBps: {values: [115, 172, 230, 288, 345, 403, 460, 518, 575, 690, 805, 920, 1150, 1380, 1610, 1840]}
+  sparsity: {path: mapper.sparsity, values: ["16:16", "8:16", "4:16", "2:16"]}
+derived:
+  mv_chains: {path: arch.MPE.mv_parallelism.2, expr: dsp_count / 96}
+  mm_rows: {path: arch.MPE.mm_parallelism.0, expr: dsp_count / 48}
+  hbm_Bps: {path: arch.HBM.bandwidth_Bps, expr: hbm_GBps * 1000000000}
+"""
+
 
 def _values(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT key, status, latency_s, energy_J, area_m2, result FROM points ORDER BY key").fetchall()
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished children (the pool's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--case", choices=("fusemax", "fpga"), default="fusemax", help="which sweep (default fusemax)")
     args = ap.parse_args()
+    fpga = args.case == "fpga"
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "sweep_speed.yaml"
-        spec_path.write_text(SPEC)
+        spec_path.write_text(FPGA_SPEC if fpga else SPEC)
         spec = load_sweep(spec_path)
         timings = {}
         dbs = {}
-        for label, dask in (("local", None), ("dask", "local")):
-            start = time.perf_counter()
+        for label, dask in (("local", None),) if fpga else (("local", None), ("dask", "local")):
+            start, cpu = time.perf_counter(), _cpu_s()
             res = sweep(spec, Path(tmp) / label, jobs=args.jobs, dask=dask)
             timings[label] = time.perf_counter() - start
+            cpu_s = _cpu_s() - cpu
             dbs[label] = res.db
             points = len(res)
             failed = len(res.rows("error"))
-        same = _values(dbs["local"]) == _values(dbs["dask"])
+        same = None if fpga else _values(dbs["local"]) == _values(dbs["dask"])
     out = {
         "points": points, "failed": failed, "jobs": args.jobs,
         "seconds": round(timings["local"], 3), "points_per_min": round(points / timings["local"] * 60),
-        "dask_seconds": round(timings["dask"], 3), "dask_points_per_min": round(points / timings["dask"] * 60),
-        "identical_results": same, "mapper": "fusemax", "goal_points_per_min": 10000,
     }
+    if fpga:  # the worker processes' CPU time: the rate on `jobs` cores nobody else uses
+        out.update(cpu_seconds=round(cpu_s, 3), cpu_points_per_min=round(points / (cpu_s / args.jobs) * 60))
+    else:
+        out.update(dask_seconds=round(timings["dask"], 3), dask_points_per_min=round(points / timings["dask"] * 60),
+                   identical_results=same)
+    out.update(mapper="flightllm" if fpga else "fusemax", goal_points_per_min=10000,
+               load_average=round(os.getloadavg()[0], 2))
     if args.json:
         print(json.dumps(out))
     else:

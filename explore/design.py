@@ -98,6 +98,14 @@ def _cascade(workload: str, sizes: tuple[tuple[str, Any], ...]) -> Cascade:
     return load_workload(workload, dict(sizes))
 
 
+@functools.lru_cache(maxsize=64)
+def _plan(model_ref: str, mtime: float, phase: str, seq_len: int | None, batch: int) -> Plan:
+    # a sweep's points share a few (model, phase, length): the preset is parsed and expanded once per process
+    if phase == "decode":
+        return expand(model_ref, "decode", context_len=seq_len, batch=batch)
+    return expand(model_ref, phase, seq_len=seq_len, batch=batch)
+
+
 def _workload_name(workload: str, root: Path | None) -> str:
     return str(resolve(workload, "workloads", root))
 
@@ -235,11 +243,8 @@ def evaluate(
     if ranks:
         raise EinsimError(f"rank sizes ({', '.join(sorted(ranks))}) apply to a workload, not to a model; "
                           "vary seq_len/batch instead")
-    model_ref = str(resolve(model, "models", root))
-    if phase == "decode":
-        plan = expand(model_ref, "decode", context_len=seq_len, batch=batch)
-    else:
-        plan = expand(model_ref, phase, seq_len=seq_len, batch=batch)
+    model_path = _resolve_cached(model, "models", root)
+    plan = _plan(str(model_path), model_path.stat().st_mtime, phase, seq_len, batch)
     if takes_model(mapper):
         return _run_mapper(mapper, loaded, plan, options, seed, progress)
     parts: list[Result] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from einsim.sim.fpga_program import QUEUES, Program
+from einsim.sim.fpga_program import MISC, MM, QUEUES, Program
 from einsim.sim.kernels.fpga_queues import run_queues, run_queues_batch
 
 
@@ -63,11 +63,12 @@ def summarise(program: Program, queue: np.ndarray, seconds: np.ndarray, end: np.
               hbm_bytes: float | None = None) -> QueueRun:
     """The QueueRun of a program whose instruction end times are known."""
     busy = {name: float(seconds[queue == q].sum()) for q, name in enumerate(QUEUES)}
-    compute = np.isin(queue, [QUEUES.index(q) for q in ("MM", "MV", "MISC")])
-    ops = [program.tag[i].split(".")[0] for i in np.flatnonzero(compute)]
-    names, codes = np.unique(np.asarray(ops, dtype=object), return_inverse=True) if ops else ([], np.zeros(0, int))
+    compute = (queue >= MM) & (queue <= MISC)  # MM, MV, MISC are consecutive queue numbers
+    names, codes = program.operators()
+    codes = codes[compute]
     sums = np.bincount(codes, weights=seconds[compute], minlength=len(names))
-    tags = {str(n): float(v) for n, v in zip(names, sums)}
+    present = np.bincount(codes, minlength=len(names)) > 0
+    tags = {n: float(v) for n, v, p in zip(names, sums, present) if p}
     moved = float(sum(program.hbm_bytes)) if hbm_bytes is None else hbm_bytes
     return QueueRun(float(end.max()) if len(end) else 0.0, busy, tags, moved, peak_hbm_Bps,
                     busy["LD"] + busy["ST"], len(queue))

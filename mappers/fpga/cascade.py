@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 from einsim.einsum import Cascade, Einsum, load_workload, ops_per_point, points
 from einsim.einsum.models import Plan
 from einsim.mappers.fpga.device import FPGADevice
-from einsim.mappers.fpga.lower import TILE_N, Lowered, _Lowering, linear_ops
-from einsim.mappers.fpga.memory import WeightFormat, mv_chains
+from einsim.mappers.fpga.lower import TILE_N, Lowered, _Lowering, linear_ops, retiled_chains
+from einsim.mappers.fpga.memory import WeightFormat
 
 
 @dataclass(frozen=True)
@@ -240,11 +240,7 @@ def lower_model(plan: Plan, device: FPGADevice, policy: ModelPolicy) -> Lowered:
     fmt = policy.fmt
     pn = device.mv_pn_max
     if policy.retile:
-        ws = [(name, k * n * times) for name, _, k, n, times in linear_ops(plan)]
-        dense = sum(w for _, w in ws) or 1.0
-        density = sum(fmt.kept(name) * w for name, w in ws) / dense
-        bpw = sum(fmt.bytes_per_weight(name) * w for name, w in ws) / dense
-        pn = mv_chains(device, bpw, density)
+        pn = retiled_chains([(name, k * n * times) for name, _, k, n, times in linear_ops(plan)], fmt, device)
     low = _Lowering(device, fmt, True, pn, policy.tile_n)
     residency = Residency(standalone=False, carried_state=plan.phase == "decode", act_bytes=policy.act_bytes,
                           state_bytes=policy.state_bytes)

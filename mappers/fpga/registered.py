@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from einsim.arch import Architecture
 from einsim.einsum import Cascade
-from einsim.einsum.models import Decoder, Plan, expand, load_model
+from einsim.einsum.models import Decoder, Plan, expand
 from einsim.errors import EinsimError
 from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model
 from einsim.mappers.fpga.device import FPGADevice, device_from_arch
-from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, Lowered, bucket, check_capacity, lower
+from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, Lowered, bucket, check_capacity, lower, model_named
 from einsim.mappers.fpga.memory import WeightFormat
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
@@ -110,7 +110,7 @@ def flightllm(arch: Architecture, plan: Plan, sparsity: str | None = None, on_ch
         fmt = nm_format(sparsity, list(arch.component("MPE").sparsity_patterns))  # device_from_arch checked MPE
     else:
         fmt = target.fmt if target else WeightFormat("INT8 dense", 8)
-    model = load_model(plan.model)
+    model = model_named(plan.model)
     try:
         if not isinstance(model, Decoder):  # any other model: the general lowering under FlightLLM's rules
             if not on_chip:

@@ -73,3 +73,55 @@ def test_an_implied_edge_is_dropped_and_a_misrouted_one_refused() -> None:
     p.edges.append((a, 3))  # the same edge forced in would take b's token
     with pytest.raises(ValueError, match="out of order"):
         p.tokens()
+
+
+def _fresh(device, fmt, phase, length, on_chip=True):
+    """The per-point path: a lowering built for this device and format (each instruction priced as it is added)."""
+    from einsim.mappers.fpga.lower import Lowered, _stream, model_named
+
+    context, seq = (length, None) if phase == "decode" else (None, length)
+    s = _stream(model_named("llama2_7b"), device, fmt, phase, context, seq, on_chip)
+    low = s.low
+    total = low.weight_bytes + low.kv_bytes + low.act_bytes + s.kv_write
+    return Lowered(low.p, total, low.weight_bytes, low.kv_bytes, low.act_bytes, low.pn, low)
+
+
+SWEEP_POINTS = [  # (DSPs as MV chains / MM rows, HBM bytes/s, N:M) of designs/sweeps/fpga_dsp_hbm_sparsity.yaml
+    (8, 16, 230e9, "16:16"), (32, 64, 920e9, "2:16"), (64, 128, 1840e9, "8:16"), (16, 32, 460e9, "4:16"),
+]
+
+
+@pytest.mark.parametrize("phase, length, on_chip", [("decode", 512, True), ("decode", 64, False), ("prefill", 128, True)])
+def test_cached_stream_repriced_is_bit_identical_to_a_fresh_lowering(phase: str, length: int, on_chip: bool) -> None:
+    """The fast path (one lowering per process, re-priced per design point and decode context)
+    against the per-point path on several design points: every instruction time, byte count and
+    the simulated run equal exactly, not approximately."""
+    from einsim.mappers.fpga.lower import _STREAMS
+    from einsim.mappers.fpga.registered import nm_format
+
+    _STREAMS.clear()
+    base = U280.device
+    for i, (chains, rows, bw, nm) in enumerate(SWEEP_POINTS):
+        dev = base.with_(mv_pn_max=chains, mm_pm=rows, mm_macs=rows * 32, channel_Bps=bw / base.channels)
+        fmt = nm_format(nm, ["16:16", "8:16", "4:16", "2:16"])
+        at = length + DECODE_BUCKET * i if phase == "decode" else length  # decode: another context per point too
+        lengths = {"context_len": at} if phase == "decode" else {"seq_len": at}
+        fast = lower("llama2_7b", dev, fmt, phase, on_chip=on_chip, **lengths)
+        slow = _fresh(dev, fmt, phase, at, on_chip)
+        np.testing.assert_array_equal(fast.program.seconds, slow.program.seconds)  # exact, element by element
+        np.testing.assert_array_equal(fast.program.hbm_bytes, slow.program.hbm_bytes)
+        assert (fast.device_hbm_bytes, fast.weight_bytes, fast.kv_bytes, fast.mv_chains) == (
+            slow.device_hbm_bytes, slow.weight_bytes, slow.kv_bytes, slow.mv_chains)
+        assert fast.run(dev) == slow.run(dev)
+    assert len(_STREAMS) == 1  # one lowering served every point
+
+
+def test_stream_cache_keys_on_the_core_count() -> None:
+    """The core count shapes the stream (each operator split over the cores): another count is another lowering."""
+    from einsim.mappers.fpga.lower import _STREAMS
+
+    _STREAMS.clear()
+    three = lower("llama2_7b", U280.device, MIXED_U280, "decode", context_len=64)
+    two = lower("llama2_7b", U280.device.with_(cores=2), MIXED_U280, "decode", context_len=64)
+    assert len(_STREAMS) == 2 and len(two.program) != len(three.program)
+    assert two.run(U280.device) == _fresh(U280.device.with_(cores=2), MIXED_U280, "decode", 64).run(U280.device)
