@@ -96,7 +96,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     if args.write:
         write_estimate(args.spec, est)
     if args.json:
-        json.dump(est.to_json(), sys.stdout, indent=2)
+        jsonout.dump(est.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     lines = [f"{est.design}: hwcomponents at {est.technology_m * 1e9:g} nm, ran {est.ran}"]
