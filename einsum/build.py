@@ -11,7 +11,7 @@ from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
 from einsim.einsum.affine import Affine, Condition, to_affine, to_conditions
 from einsim.einsum.sizes import FLOAT_MAX
-from einsim.einsum.cascade import BINARY_FUNCS, FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor
+from einsim.einsum.cascade import FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor
 
 
 @dataclass

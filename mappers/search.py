@@ -24,7 +24,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.mapspace import Genome, Mapspace, encoded_row_to_mapping
+from einsim.mappers.mapspace import Mapspace, encoded_row_to_mapping
 from einsim.sim.nest import Encoded, NestCounts, evaluate_encoded
 
 OBJECTIVES = ("latency", "energy", "edp")

@@ -34,7 +34,7 @@ import numpy as np
 
 from einsim.errors import EinsimError, did_you_mean
 from einsim.memo import by_identity
-from einsim.einsum.cascade import Cascade, Einsum
+from einsim.einsum.cascade import Einsum
 
 INF = math.inf
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from einsim.einsum import load_workload, op_counts, pass_analysis, passes_by_rank, points, verify
+from einsim.einsum import load_workload, op_counts, pass_analysis, points, verify
 from einsim.explore.commands._common import parse_sets, print_json, table
 
 

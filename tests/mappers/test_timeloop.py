@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from einsim.errors import EinsimError
 from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop, read_stats
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "timeloop"
