@@ -2,8 +2,9 @@
 
 Units come from the op tables, intermediates are fused where that pays, and each per-Einsum
 space is enumerated when it has at most ``budget`` points (the answer is then optimal) and hill
-climbed with ``budget`` evaluations otherwise. The Result is the Einsums' Results one after
-another. Options: ``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, hill),
+climbed with ``budget`` evaluations otherwise. The Result is the chosen mapping's: each fusion
+group's Einsums over the group's pipelined time (einsim.mappers.fused.schedule), the groups one
+after another; masked Einsums charged for the array steps that run. Options: ``objective`` (latency, energy, edp), ``method`` (auto, exhaustive, hill),
 ``budget`` and ``seed``; a caller may pass ``progress``, told a status line as each space starts.
 """
 
