@@ -30,6 +30,7 @@ from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop
 from einsim.sim.nest import NestProblem, encode, evaluate_encoded
 from einsim.sim.result import Result, from_counts
+from einsim.yamlsrc import read_text_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -149,11 +150,7 @@ def simulate_cascade_mapping(args: argparse.Namespace) -> int:
     missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]
     if missing or not args.mapping:
         raise EinsimError(f"--simulate needs {', '.join(missing + ([] if args.mapping else ['--mapping']))}")
-    try:
-        text = Path(args.mapping).read_text()
-    except OSError as exc:
-        raise EinsimError(f"cannot read {args.mapping}: {exc}") from None
-    cm = CascadeMapping.from_yaml(text, args.mapping)
+    cm = CascadeMapping.from_yaml(read_text_file(args.mapping), args.mapping)
     arch, cascade = load_arch(args.arch), load_workload(args.workload, parse_sets(args.set))
     cost = evaluate_cascade_mapping(cm, cascade, arch)
     rows = simulate_mapping(cm, cascade, arch)
@@ -187,11 +184,8 @@ def run(args: argparse.Namespace) -> int:
         missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]
         if missing:
             raise EinsimError(f"eval needs {', '.join(missing)} (or --timeloop DIR)")
-        try:
-            text = Path(args.mapping).read_text()
-        except OSError as exc:
-            raise EinsimError(f"cannot read {args.mapping}: {exc}") from None
-        result = evaluate_mapping(args.arch, args.workload, Mapping.from_yaml(text, args.mapping), parse_sets(args.set))
+        mapping = Mapping.from_yaml(read_text_file(args.mapping), args.mapping)
+        result = evaluate_mapping(args.arch, args.workload, mapping, parse_sets(args.set))
     if args.json:
         print_json(result.to_dict())
     else:

@@ -95,3 +95,13 @@ def test_phase_and_seq_with_a_workload_are_refused(capsys, flags: list[str], nam
     assert main(["eval", "--arch", "edge", "--workload", "gemm", *SIZES, *flags]) == 2
     err = capsys.readouterr().err
     assert named in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("simulate", [False, True])
+def test_eval_refuses_a_mapping_file_that_is_not_utf8(tmp_path, capsys, simulate: bool) -> None:
+    bad = tmp_path / "mapping.yaml"
+    bad.write_bytes(b"\xff\xfeeinsum: Z\n")
+    argv = ["eval", "--arch", "fusemax", "--workload", "gemm", "--mapping", str(bad)] + (["--simulate"] if simulate else [])
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and f"{bad}:1:1: not UTF-8" in err
