@@ -387,6 +387,26 @@ def _kv_write(plan: Plan, m: Decoder) -> float:
     return plan.layers * plan.tokens * 2 * kv_heads * m.head_dim.value * KV_BYTES
 
 
+def _moe_ffn(low: _Lowering, b: dict[str, int], t: int, d: int, after: int) -> int:
+    """A top-k mixture-of-experts SwiGLU FFN: the router, then every expert the ``t`` tokens reach.
+
+    Each token goes to TOPK of the R experts, so min(R, TOPK·t) experts are reached and their
+    weights are loaded once each. Which experts a token picks is data-dependent; the lowering
+    assumes balanced routing, each reached expert taking ceil(TOPK·t / reached) tokens (exact for
+    one decode token: TOPK experts of one token each)."""
+    experts, k, inner = b["R"], b["TOPK"], b["I"]
+    router = low.linear("router", t, d, experts, (after,))
+    reached = min(experts, k * t)
+    tokens = -(-k * t // reached)
+    outs = []
+    for _ in range(reached):
+        g = low.linear("gate_proj", tokens, d, inner, (router,))
+        u = low.linear("up_proj", tokens, d, inner, (router,))
+        x = low.misc("mul", tokens * inner, "elementwise", (u, low.misc("silu", tokens * inner, "silu", (g,))))
+        outs.append(low.linear("down_proj", tokens, inner, d, (x,)))
+    return low.misc("combine", t * d * k, "elementwise", tuple(outs))
+
+
 def _lower_plan(low: _Lowering, plan: Plan, m: Decoder) -> None:
     d, hd, heads = m.d_model.value, m.head_dim.value, m.heads.value
     kv_heads = (m.kv_heads or m.heads).value
@@ -411,6 +431,9 @@ def _lower_plan(low: _Lowering, plan: Plan, m: Decoder) -> None:
         o = low.linear("o_proj", t, heads * hd, d, (a,))
         r1 = low.misc("residual1", t * d, "elementwise", (o,))
         n2 = low.misc("norm2", t * d, norm, (r1,))
+        if "moe" in ops:
+            prev = (low.misc("residual2", t * d, "elementwise", (_moe_ffn(low, ops["moe"].bindings, t, d, n2),)),)
+            continue
         ffn = ops.get("ffn_gated") or ops["ffn"]
         inner = ffn.bindings["I"]
         if ffn.workload == "ffn_gated":

@@ -126,15 +126,13 @@ def test_full_matrix_every_cell_is_a_number_or_a_reason() -> None:
     for row in rows:
         if not row["bug"]:
             check_row(row)
-    # regression pin: the FPGA lowering's KeyError 'ffn' on the MoE presets (mappers/fpga/lower.py)
-    assert bugs == {(m, d) for m in ("mixtral_8x7b", "turbosparse_mixtral_47b") for d in ("u280", "vhk158")}
+    assert not bugs
 
 
-@pytest.mark.xfail(strict=True, reason="back-end bug: FlightLLM's decoder lowering indexes ops['ffn'] and a MoE "
-                   "layer has none (KeyError at mappers/fpga/lower.py, _lower_plan)")
 def test_moe_on_fpga_is_a_number_or_a_reason() -> None:
     (row,) = matrix(["mixtral_8x7b"], ["u280"], ("decode",))
     check_row(row)
+    assert row["tokens_per_s"] > 0 and not row["bug"]
 
 
 def test_every_bundled_design_names_registered_default_mappers_with_a_reason() -> None:

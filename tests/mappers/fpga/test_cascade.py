@@ -133,3 +133,12 @@ def test_the_engine_and_memory_are_found_by_kind() -> None:
     plus the last 512-column tile's MV (512 x 4096 / 64 MAC per cycle at 400 MHz) after the stream."""
     r = evaluate("vck190", "gemv", "fpga", K=4096, N=4096)
     assert r.latency_s == pytest.approx(4096 * 4096 / 12e9 + 512 * 4096 / 64 / 400e6, rel=0.001)
+
+
+def test_a_moe_decode_token_loads_the_router_and_its_topk_experts_only() -> None:
+    """Mixtral decode on the U280: one token reads the router and 2 of its 8 SwiGLU experts per layer,
+    so the weight traffic beyond attention is 2/8 of the dense-all-experts FFN."""
+    one = evaluate("u280", mapper="flightllm", model="mixtral_8x7b", phase="decode", seq_len=256)
+    dense = evaluate("u280", mapper="flightllm", model="mistral_7b", phase="decode", seq_len=256)
+    # same attention as Mistral-7B (GQA, d 4096), FFN of 2 experts of 14336: more bytes than Mistral, far fewer than 8 experts
+    assert dense.dram_bytes < one.dram_bytes < 2 * dense.dram_bytes
