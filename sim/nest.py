@@ -107,7 +107,8 @@ class Level:
     read_J: float = 0.0
     write_J: float = 0.0
     update_J: float = 0.0
-    leak_J_per_cycle: float = 0.0  # per instance; every instance in the hardware leaks, used or not
+    leak_J_per_cycle: float = 0.0  # per instance
+    idle_leaks: bool = True  # every built instance leaks, used or not (Timeloop charges only the used ones)
     read_bw_words: float = INF  # per cycle per instance
     write_bw_words: float = INF
     may_keep: tuple[str, ...] | None = None  # tensors it can hold (None: any)
@@ -289,7 +290,8 @@ def hierarchy_arrays(hierarchy: Hierarchy) -> tuple[np.ndarray, ...]:
     f = lambda attr: np.array([getattr(x, attr) for x in lv], dtype=np.float64)  # noqa: E731
     return (axis_table(hierarchy), f("capacity_words"),
             np.array([x.block_words for x in lv], dtype=np.float64), f("read_J"), f("write_J"), f("update_J"),
-            f("leak_J_per_cycle"), f("read_bw_words"), f("write_bw_words"))
+            f("leak_J_per_cycle"), np.array([x.idle_leaks for x in lv], dtype=np.bool_), f("read_bw_words"),
+            f("write_bw_words"))
 
 
 def evaluate_encoded(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded) -> BatchCounts:

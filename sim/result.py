@@ -121,10 +121,10 @@ def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, 
             words += count
             if count:
                 breakdown.append({"component": level.name, "action": action, "count": count, "energy_J": energy})
-        if level.leak_J_per_cycle:  # every built instance leaks for the whole run, used or not
-            built = math.prod(above.fanout for above in hierarchy.levels[:li])
-            breakdown.append({"component": level.name, "action": "leakage", "count": counts.cycles * built,
-                              "energy_J": level.leak_J_per_cycle * counts.cycles * built})
+        if level.leak_J_per_cycle:  # every built instance leaks for the whole run (or, idle_leaks off, the used ones)
+            leaking = math.prod(above.fanout for above in hierarchy.levels[:li]) if level.idle_leaks else inst
+            breakdown.append({"component": level.name, "action": "leakage", "count": counts.cycles * leaking,
+                              "energy_J": level.leak_J_per_cycle * counts.cycles * leaking})
         bytes_per_level[level.name] = words * hierarchy.word_bytes
     points = counts.computes * counts.instances[-1]
     breakdown.append({"component": hierarchy.unit, "action": "compute", "count": float(points),

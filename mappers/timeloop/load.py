@@ -105,7 +105,7 @@ def _level(comp: Component, fanout: int, energies: dict[str, float], tensors: li
                  update_J=_action(energies, "update", "write"), leak_J_per_cycle=_action(energies, "leak"),
                  read_bw_words=float(_bandwidth(comp, "read_bandwidth", where)),
                  write_bw_words=float(_bandwidth(comp, "write_bandwidth", where)),
-                 may_keep=may_keep)
+                 may_keep=may_keep, idle_leaks=False)  # Timeloop charges leakage on the instances a mapping uses
 
 
 def _spatial_caps(container, space: dict[str, int], where: Path) -> dict[str, int]:

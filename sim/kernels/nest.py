@@ -80,7 +80,7 @@ def _shared(relevant, spatial, n, t, parent, child):
 
 
 @njit
-def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, e_update, leak, bw_read, bw_write,
+def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, e_update, leak, idle_leaks, bw_read, bw_write,
                   op_energy, op_cycles, temporal, spatial, axis, order, keep,
                   reads, fills, updates, cycles, energy, valid, tile_words, instances):
     """Evaluate N mappings; every output array's first axis is N (results are per instance).
@@ -231,8 +231,8 @@ def evaluate_nest(coef, is_output, axis_size, capacity, block, e_read, e_write, 
                 e += r * e_read[lv] + f * e_write[lv] + u * e_update[lv]
                 if keep[n, lv, t]:
                     words += _volume(nnz, nz_dim, nz_coef, t, tile, lv)
-            # leakage of every built instance (idle ones leak too), accesses of the used ones
-            energy[n, lv] = e * instances[n, lv] + leak[lv] * cyc * built[lv]
+            # accesses of the used instances; leakage of every built one (idle ones leak too) or of the used ones
+            energy[n, lv] = e * instances[n, lv] + leak[lv] * cyc * (built[lv] if idle_leaks[lv] else instances[n, lv])
             tile_words[n, lv] = words
             if lv > 0 and words > capacity[lv]:
                 ok = False

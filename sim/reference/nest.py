@@ -181,8 +181,8 @@ def walk(problem: NestProblem, hierarchy: Hierarchy, temporal: np.ndarray, spati
             + math.ceil(updates[lv, t] / level.block_words) * level.update_J
             for t in range(T)
         )
-        built = math.prod(above.fanout for above in hierarchy.levels[:lv])
-        energy[lv] = per * instances[lv] + level.leak_J_per_cycle * cycles * built
+        leaking = math.prod(above.fanout for above in hierarchy.levels[:lv]) if level.idle_leaks else instances[lv]
+        energy[lv] = per * instances[lv] + level.leak_J_per_cycle * cycles * leaking
     energy[L] = computes * instances[L] * hierarchy.op_energy_J
     tile_words = np.zeros(L)
     for lv in range(L):

@@ -43,7 +43,7 @@ def test_reference_set_reproduces(ref) -> None:
         fj = counts.energy_J[li] / stats.computes * 1e15
         assert fj == pytest.approx(stats.energy_fJ_per_compute[level.name], rel=0.01), level.name
     total = counts.energy_J.sum() / stats.computes * 1e15
-    assert total == pytest.approx(stats.energy_fJ_per_compute["Total"], rel=0.01)
+    assert total == pytest.approx(stats.energy_fJ_per_compute["Total"], rel=1e-4)  # the stats print 0.01 fJ; 03 rounds to 39.37 pJ
     assert compared >= 3
 
 

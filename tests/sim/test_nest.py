@@ -45,7 +45,7 @@ def cases(draw):
         Level(f"L{i}", fanout=fanout[i], axes=axes[i], capacity_words=draw(st.sampled_from([math.inf, 40, 400])) if i else math.inf,
               block_words=draw(st.sampled_from([1, 2, 4])), read_J=draw(st.floats(0.1, 5)) * 1e-12,
               write_J=draw(st.floats(0.1, 5)) * 1e-12, update_J=draw(st.floats(0.1, 5)) * 1e-12,
-              leak_J_per_cycle=draw(st.sampled_from([0.0, 1e-15])),
+              leak_J_per_cycle=draw(st.sampled_from([0.0, 1e-15])), idle_leaks=draw(st.booleans()),
               read_bw_words=draw(st.sampled_from([math.inf, 2.0])), write_bw_words=draw(st.sampled_from([math.inf, 3.0])))
         for i in range(L)
     )
