@@ -1,4 +1,4 @@
-"""Masked tiles of a mapping: which array steps of a filtered Einsum run, and the best mapping once they are skipped.
+"""Masked tiles of a mapping: which array steps of a filtered Einsum run.
 
 A filter (causal ``m <= p``) removes points of an Einsum's iteration space. A mapping runs the
 space in array steps (``array_step_tile``); a step none of whose points passes the filters is
@@ -7,8 +7,6 @@ scale by the fraction of steps that run (einsim.einsum.masks.active_tile_fractio
 """
 
 from __future__ import annotations
-
-from typing import Sequence
 
 from einsim.einsum.cascade import Einsum
 from einsim.einsum.masks import active_tile_fraction
@@ -43,17 +41,3 @@ def mask_note(einsum: str, active_fraction: float) -> str:
     return (f"mask: {einsum} skips {1 - active_fraction:.2%} of its array steps (wholly masked); "
             f"partly masked steps run whole")
 
-
-def best_masked(einsum: Einsum, front: Sequence[tuple[float, float, Mapping]], objective: str) -> tuple[Mapping, float]:
-    """Of a (latency, energy, mapping) Pareto front scored unmasked, the mapping best by
-    ``objective`` once its masked steps are skipped, and its running fraction. Latency and
-    energy both scale by the fraction, so the masked optimum over the whole mapspace may lie off
-    this front; among the front's mappings it is exact."""
-    best: tuple[float, int] | None = None
-    fractions = [mask_fraction(einsum, m) for _, _, m in front]
-    for k, ((lat, en, _), f) in enumerate(zip(front, fractions)):
-        score = {"latency": lat * f, "energy": en * f, "edp": lat * en * f * f}[objective]
-        if best is None or score < best[0]:
-            best = (score, k)
-    assert best is not None, "an empty Pareto front"
-    return front[best[1]][2], fractions[best[1]]

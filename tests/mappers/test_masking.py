@@ -7,7 +7,7 @@ import pytest
 from einsim.einsum import load_workload, resize
 from einsim.explore import evaluate
 from einsim.mappers.mapping import LevelMapping, Mapping
-from einsim.mappers.masking import array_step_tile, best_masked, mask_fraction
+from einsim.mappers.masking import array_step_tile, mask_fraction
 
 
 def _qk(n: int):
@@ -30,16 +30,6 @@ def test_mask_fraction_of_a_mapping() -> None:
     qk = _qk(64)
     assert mask_fraction(qk, _mapping({"m": 4, "p": 2}, {"m": 16, "p": 8}, {"e": 8, "p": 2})) == pytest.approx(0.5 + 0.5 / 4)
     assert mask_fraction(qk, _mapping({}, {"m": 64, "p": 32}, {"e": 8})) == 1.0  # a step spans every key
-
-
-def test_the_best_mapping_once_masked_steps_are_skipped() -> None:
-    qk = _qk(64)
-    coarse = _mapping({}, {"m": 64, "p": 32}, {"e": 8})  # runs everything
-    fine = _mapping({"m": 8, "p": 4}, {"m": 8, "p": 8}, {"e": 8})  # 8 x 8 tiles: 9/16 of them run
-    front = [(1.0, 2.0, coarse), (1.5, 1.5, fine)]
-    assert best_masked(qk, front, "latency") == (fine, pytest.approx(9 / 16))  # 1.5 x 9/16 < 1.0
-    assert best_masked(qk, front, "edp")[0] is fine
-    assert best_masked(qk, [(1.0, 2.0, coarse)], "energy") == (coarse, 1.0)
 
 
 def test_the_search_mapper_skips_masked_steps_and_says_so() -> None:
