@@ -26,7 +26,17 @@ def per_einsum_search(arch: Architecture, cascade: Cascade, *, objective: str = 
                       budget: int = 2000, seed: int = 0, progress: Callable[[str], None] | None = None) -> Result:
     """The best whole-cascade mapping by ``objective``; its Result."""
     status = None if progress is None else (lambda msg, _n: progress(f"search: {cascade.name} {msg}"))
-    found = map_cascade(cascade, arch, objective, budget=int(budget), seed=int(seed), method=method, status=status)
+    found = map_cascade(cascade, arch, objective, budget=_whole("budget", budget), seed=_whole("seed", seed),
+                        method=method, status=status)
     if found.best is None:
         raise EinsimError(f"{cascade.name}: no valid mapping on {arch.name} among {found.evaluated} evaluated")
     return cascade_result(found.best, cascade, arch)
+
+
+def _whole(option: str, value: object) -> int:
+    """A mapper option that must be a whole number (given as a number or, from the CLI, as text)."""
+    try:
+        number = int(str(value), 10) if not isinstance(value, int) or isinstance(value, bool) else value
+    except ValueError:
+        raise EinsimError(f"mapper 'search': option {option} must be a whole number, got {value!r}") from None
+    return number

@@ -105,3 +105,10 @@ def test_eval_refuses_a_mapping_file_that_is_not_utf8(tmp_path, capsys, simulate
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and f"{bad}:1:1: not UTF-8" in err
+
+
+def test_eval_refuses_a_search_budget_that_is_not_a_whole_number(capsys) -> None:
+    argv = ["eval", "--arch", "fusemax", "--workload", "gemm", "--mapper", "search", "--mapper-option", "budget=abc"]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "option budget must be a whole number, got 'abc'" in err
