@@ -14,8 +14,12 @@ between the units). LightMamba's rules, from reference/lightmamba.md §2:
   accelerator, so the step is the 64 Mamba layers.
 - **A dedicated SSM unit**: every Einsum of the scan, C·h included, runs on the SSM unit's
   element-wise stages (the SFU queue), not the matrix unit.
-- **One memory port in program order**: one HLS producer reads the state, streams the weights and
-  writes the state back, in that order, on one AXI master: stores share the load queue.
+- **One memory port in program order**: one HLS producer reads the conv weights and conv state, then
+  the SSM state, streams the weights and writes the conv state and the SSM state back, in that
+  order, on one AXI master: stores share the load queue (repo case/M_AXI_STATIC.cpp).
+- **The layer's norms on the SSM unit**: RMSNorm 1 over d_model before in_proj and RMSNorm 2 over
+  d_inner before out_proj (repo kernels RMSNORM_QUANT_1/2); each needs its whole input, so
+  RMSNorm 2 lies between the last head group's scan and out_proj.
 
 The layers are identical and the schedule is periodic, so a token is simulated as one and two
 layers and extrapolated: T(L) = T(1) + (L - 1) · (T(2) - T(1)).
@@ -32,7 +36,7 @@ from einsim.einsum import load_workload
 from einsim.einsum.models import Plan, expand
 from einsim.mappers.fpga.cascade import Residency, finish, lower_cascade
 from einsim.mappers.fpga.device import FPGADevice, device_from_arch
-from einsim.mappers.fpga.lower import Lowered, _Lowering
+from einsim.mappers.fpga.lower import Lowered, _Lowering, model_named
 from einsim.mappers.fpga.memory import WeightFormat
 from einsim.sim.fpga_program import LD
 
@@ -43,6 +47,7 @@ W8A8 = WeightFormat("W8A8: INT8 weights + the same group scales", 8 + SCALE_BITS
                     source="LightMamba W8A8 variant [secondary]; its scale layout was not recovered: "
                            "assumed as W4A4's (0.6% of the bytes)")
 STATE_BYTES = (8 + 4 / 8) / 8  # source: repo case/HT_STATE.cpp: INT8 state + a 4-bit exponent per group of 8
+CONV_BYTES = (8 + 4 / 8) / 8  # source: repo case/M_AXI_STATIC.cpp C_BITS: conv weights and conv state INT8 + a 4-bit exponent per 8
 HEADS_PER_GROUP = 8  # source: repo case/B_BUFFER.cpp: B, C replayed R = 80/8 = 10 times, one per 8-head group
 FIFO_BEATS = 1024  # source: repo ACCELERATOR.scala / M_AXI.scala: 512-1024-entry FIFOs after the AXI port
 BEAT_BYTES = 32  # source: repo DW_MAXI = 256 bits
@@ -66,6 +71,7 @@ def lower_decode(device: FPGADevice, fmt: WeightFormat, model: str = "mamba2_2p7
     """One decode token of a Mamba-2 model's layers (the first ``layers`` of them) under LightMamba's rules."""
     plan: Plan = expand(model, "decode", context_len=1)
     (layer,) = plan.layer_types
+    cfg = model_named(model)
     ops = {op.name: op for op in layer.ops}
     inp, scan, out = ops["in_proj"].bindings, ops["scan"].bindings, ops["out_proj"].bindings
     heads, groups = scan["H"], scan["H"] // HEADS_PER_GROUP
@@ -79,21 +85,28 @@ def lower_decode(device: FPGADevice, fmt: WeightFormat, model: str = "mamba2_2p7
     whole = _ssd(tuple(sorted({**scan, "H": heads}.items())))
     part = _ssd(tuple(sorted({**scan, "H": HEADS_PER_GROUP}.items())))
     state_bytes = heads * scan["P"] * scan["N"] * STATE_BYTES
+    # the causal conv1d over x, B and C: d_conv taps of weights and d_conv positions of state per channel
+    conv_bytes = cfg.d_conv.value * (cfg.d_inner.value + 2 * cfg.groups.value * cfg.d_state.value) * CONV_BYTES
     prev: tuple = ()
     for _ in range(layer.layers if layers is None else layers):
-        state = low.load("state", state_bytes)  # the producer reads the layer's state first
-        low.kv_bytes += 2 * state_bytes
+        conv = low.load("conv", 2 * conv_bytes)  # the producer reads the conv weights and state first,
+        state = low.load("state", state_bytes)  # then the layer's SSM state
+        low.weight_bytes += conv_bytes
+        low.kv_bytes += 2 * state_bytes + 2 * conv_bytes
+        norm1 = (low.misc("norm1", inp["K"], "rmsnorm", prev),)
         if reorder:
-            b_c = low.linear("in_proj", 1, inp["K"], bc, prev)
+            b_c = low.linear("in_proj", 1, inp["K"], bc, norm1 + (conv,))
             ready = []
             for g in range(groups):
-                x = low.linear("in_proj", 1, inp["K"], per_group, prev)
+                x = low.linear("in_proj", 1, inp["K"], per_group, norm1)
                 ready += lower_cascade(part, device, fmt, residency, low, (b_c, x, state), f"scan{g}.", on_sfu=True)[1]
         else:
-            x = low.linear("in_proj", 1, inp["K"], inp["N"], prev)
+            x = low.linear("in_proj", 1, inp["K"], inp["N"], norm1 + (conv,))
             ready = list(lower_cascade(whole, device, fmt, residency, low, (x, state), "scan.", on_sfu=True)[1])
-        prev = (low.linear("out_proj", 1, out["K"], out["N"], tuple(ready)),)
-        low.store("state", state_bytes, tuple(ready))  # and writes it back after the weight stream
+        norm2 = low.misc("norm2", out["K"], "rmsnorm", tuple(ready))
+        prev = (low.linear("out_proj", 1, out["K"], out["N"], (norm2,)),)
+        low.store("conv", conv_bytes, (x,))  # after the weight stream: the conv state,
+        low.store("state", state_bytes, tuple(ready))  # then the SSM state
     return finish(low)
 
 
