@@ -10,17 +10,23 @@ from einsim.explore.cli import main
 from einsim.mappers.fpga import reproduce_lightmamba as lm
 from einsim.mappers.fpga.lightmamba import W4A4, lower_decode, vck190
 
-# Misses, with the mechanism believed missing. The model streams the layer's 21.7 MB (weights,
-# scales, state in and out) at 97% of the measured 12 GB/s (port busy 0.967 of the token): it is the
-# memory-bound bound of lightmamba.md §4 (8.61 tok/s less the modelled stalls: the out_proj wait for
-# the last head group's scan, the state read and write on the one in-order port). The board reaches
-# 10.05 GB/s, 84% of the 12 GB/s. What closes the gap is not in the facts: the NoC/LPDDR4 efficiency
-# of this read pattern (or how the 12 GB/s was measured). W8A8 misses by more because its MMU is
-# assumed to stay at 64 MACs fed by the same port (its layout was not recovered). tokens/J carry the
-# throughput's error: the board power is only known as the paper's throughput over its tokens/J.
+# Misses, with what was tried (ms per token, W4A4 / W8A8). The model moves the repo's 680,861 beats
+# per layer (weights and scales, conv weights and state, SSM state in and out) through the one port
+# at the measured 12 GB/s, busy 0.966 of the token: 8.31 / 4.40 tok/s (120.3 / 227.3 ms), where the
+# board takes 138.7 / 277.0. Modelled: the conv traffic (+0.37) and RMSNorm 1/2 (+0.19); the scan and
+# norm tail before out_proj is 4.1 of the 120. Not modelled, for want of facts: the Hadamard unit
+# before out_proj (+0.6 at a 64-wide 40-point unit, +4.2 at 8 wide; no kernel in the release).
+# Neither closes 18 / 50 ms, and the board is not bound by its PL clock (repo notebook: 141.6 ms at
+# 425 MHz against 138.7 at 400), so the gap is on the memory side: the reads would have to run at
+# 10.36 GB/s (0.86 of 12) for W4A4 and 9.81 (0.82) for W8A8, no one efficiency for both. LPDDR4
+# all-bank refresh (tRFCab 280 ns per tREFI 3.904 us, repo memba_bd.tcl) gives 0.928: +9.0 / +17.2,
+# 7.74 / 4.09 tok/s, but only if the 12 GB/s excluded it, which a measured figure does not. One NMU
+# holds 2 KB of reads in flight (PG313 RROB, 64 x 32 B): 12 GB/s is a 171 ns round trip, 10.36 GB/s
+# 198 ns; the round trip of this stream is not in the facts. tokens/J carry the throughput's error:
+# the board power is only known as the paper's throughput over its tokens/J.
 MISSES = {
-    "VCK190 W4A4 tokens/s": "DRAM/NoC efficiency of the weight stream (84% of 12 GB/s on board) not recovered",
-    "VCK190 W8A8 tokens/s": "same; W8A8's MMU and scale layout not recovered",
+    "VCK190 W4A4 tokens/s": "NoC/LPDDR4 efficiency of the stream (0.86 of 12 GB/s needed) not recovered",
+    "VCK190 W8A8 tokens/s": "same (0.82 needed); W8A8's MMU and scale layout not recovered",
     "VCK190 W4A4 tokens/J": "carries the W4A4 throughput miss (power derived from the paper's pair)",
     "VCK190 W4A4 tokens/J vs RTX 2070": "carries the W4A4 throughput miss",
     "VCK190 W4A4 tokens/J vs RTX 4090": "carries the W4A4 throughput miss",
