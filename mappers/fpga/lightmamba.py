@@ -93,16 +93,17 @@ def lower_decode(device: FPGADevice, fmt: WeightFormat, model: str = "mamba2_2p7
         state = low.load("state", state_bytes)  # then the layer's SSM state
         low.weight_bytes += conv_bytes
         low.kv_bytes += 2 * state_bytes + 2 * conv_bytes
-        norm1 = (low.misc("norm1", inp["K"], "rmsnorm", prev),)
+        norm1 = (low.misc("norm1", inp["K"], "rmsnorm", prev),)  # the scan waits for the conv weights and state too
         if reorder:
-            b_c = low.linear("in_proj", 1, inp["K"], bc, norm1 + (conv,))
+            b_c = low.linear("in_proj", 1, inp["K"], bc, norm1)
             ready = []
             for g in range(groups):
                 x = low.linear("in_proj", 1, inp["K"], per_group, norm1)
-                ready += lower_cascade(part, device, fmt, residency, low, (b_c, x, state), f"scan{g}.", on_sfu=True)[1]
+                ready += lower_cascade(part, device, fmt, residency, low, (b_c, x, state, conv), f"scan{g}.",
+                                       on_sfu=True)[1]
         else:
-            x = low.linear("in_proj", 1, inp["K"], inp["N"], norm1 + (conv,))
-            ready = list(lower_cascade(whole, device, fmt, residency, low, (x, state), "scan.", on_sfu=True)[1])
+            x = low.linear("in_proj", 1, inp["K"], inp["N"], norm1)
+            ready = list(lower_cascade(whole, device, fmt, residency, low, (x, state, conv), "scan.", on_sfu=True)[1])
         norm2 = low.misc("norm2", out["K"], "rmsnorm", tuple(ready))
         prev = (low.linear("out_proj", 1, out["K"], out["N"], (norm2,)),)
         low.store("conv", conv_bytes, (x,))  # after the weight stream: the conv state,
