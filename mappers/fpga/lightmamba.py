@@ -20,6 +20,9 @@ between the units). LightMamba's rules, from reference/lightmamba.md §2:
 - **The layer's norms on the SSM unit**: RMSNorm 1 over d_model before in_proj and RMSNorm 2 over
   d_inner before out_proj (repo kernels RMSNORM_QUANT_1/2); each needs its whole input, so
   RMSNorm 2 lies between the last head group's scan and out_proj.
+- **The online Hadamard rotation** of out_proj's input (the HTU: a 128-point FHT, then a 40-point
+  ±1 transform across the 40 blocks, so it too needs the whole input) runs after RMSNorm 2, as the
+  device's ``hadamard`` SFU passes over d_inner.
 
 The layers are identical and the schedule is periodic, so a token is simulated as one and two
 layers and extrapolated: T(L) = T(1) + (L - 1) · (T(2) - T(1)).
@@ -105,7 +108,8 @@ def lower_decode(device: FPGADevice, fmt: WeightFormat, model: str = "mamba2_2p7
             x = low.linear("in_proj", 1, inp["K"], inp["N"], norm1)
             ready = list(lower_cascade(whole, device, fmt, residency, low, (x, state, conv), "scan.", on_sfu=True)[1])
         norm2 = low.misc("norm2", out["K"], "rmsnorm", tuple(ready))
-        prev = (low.linear("out_proj", 1, out["K"], out["N"], (norm2,)),)
+        htu = low.misc("htu", out["K"], "hadamard", (norm2,))
+        prev = (low.linear("out_proj", 1, out["K"], out["N"], (htu,)),)
         low.store("conv", conv_bytes, (x,))  # after the weight stream: the conv state,
         low.store("state", state_bytes, tuple(ready))  # then the SSM state
     return finish(low)

@@ -12,20 +12,20 @@ from einsim.mappers.fpga.lightmamba import W4A4, lower_decode, vck190
 
 # Misses, with what was tried (ms per token, W4A4 / W8A8). The model moves the repo's 680,861 beats
 # per layer (weights and scales, conv weights and state, SSM state in and out) through the one port
-# at the measured 12 GB/s, busy 0.966 of the token: 8.31 / 4.40 tok/s (120.3 / 227.3 ms), where the
-# board takes 138.7 / 277.0. Modelled: the conv traffic (+0.37) and RMSNorm 1/2 (+0.19); the scan and
-# norm tail before out_proj is 4.1 of the 120. Not modelled, for want of facts: the Hadamard unit
-# before out_proj (+0.6 at a 64-wide 40-point unit, +4.2 at 8 wide; no kernel in the release).
-# Neither closes 18 / 50 ms, and the board is not bound by its PL clock (repo notebook: 141.6 ms at
-# 425 MHz against 138.7 at 400), so the gap is on the memory side: the reads would have to run at
-# 10.36 GB/s (0.86 of 12) for W4A4 and 9.81 (0.82) for W8A8, no one efficiency for both. LPDDR4
-# all-bank refresh (tRFCab 280 ns per tREFI 3.904 us, repo memba_bd.tcl) gives 0.928: +9.0 / +17.2,
-# 7.74 / 4.09 tok/s, but only if the 12 GB/s excluded it, which a measured figure does not. One NMU
-# holds 2 KB of reads in flight (PG313 RROB, 64 x 32 B): 12 GB/s is a 171 ns round trip, 10.36 GB/s
-# 198 ns; the round trip of this stream is not in the facts. tokens/J carry the throughput's error:
-# the board power is only known as the paper's throughput over its tokens/J.
+# at the measured 12 GB/s, busy 0.961 of the token: 8.27 / 4.39 tok/s (120.9 / 227.9 ms), where the
+# board takes 138.7 / 277.0. Modelled: the conv traffic (+0.37), RMSNorm 1/2 (+0.19), the Hadamard
+# rotation before out_proj (+0.61 at the estimated 64-wide 40-point unit; +4.2 at 8 wide); the scan,
+# norm and rotation tail before out_proj is 4.7 of the 121. None closes 18 / 49 ms, and the board is
+# not bound by its PL clock (repo notebook: 141.6 ms at 425 MHz against 138.7 at 400), so the gap
+# is on the memory side: the reads would have to run at 10.41 GB/s (0.87 of 12) for W4A4 and 9.83
+# (0.82) for W8A8, no one efficiency for both. LPDDR4 all-bank refresh (tRFCab 280 ns per tREFI
+# 3.904 us, repo memba_bd.tcl) gives 0.928: +9.0 / +17.2, 7.70 / 4.08 tok/s, but only if the 12 GB/s
+# excluded it, which a measured figure does not. One NMU holds 2 KB of reads in flight (PG313 RROB,
+# 64 x 32 B): 12 GB/s is a 171 ns round trip, 10.41 GB/s 197 ns; the round trip of this stream is
+# not in the facts. tokens/J carry the throughput's error: the board power is only known as the
+# paper's throughput over its tokens/J.
 MISSES = {
-    "VCK190 W4A4 tokens/s": "NoC/LPDDR4 efficiency of the stream (0.86 of 12 GB/s needed) not recovered",
+    "VCK190 W4A4 tokens/s": "NoC/LPDDR4 efficiency of the stream (0.87 of 12 GB/s needed) not recovered",
     "VCK190 W8A8 tokens/s": "same (0.82 needed); W8A8's MMU and scale layout not recovered",
     "VCK190 W4A4 tokens/J": "carries the W4A4 throughput miss (power derived from the paper's pair)",
     "VCK190 W4A4 tokens/J vs RTX 2070": "carries the W4A4 throughput miss",

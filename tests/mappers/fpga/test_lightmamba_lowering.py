@@ -28,15 +28,20 @@ def test_the_port_runs_the_producers_order() -> None:
     assert runs == ["conv", "state", "in_proj.w", "out_proj.w", "conv", "state"]
 
 
-def test_out_proj_waits_for_rmsnorm2_after_the_last_scan() -> None:
-    """RMSNorm 2 needs every head's output (repo RMSNORM_QUANT_2): it starts after the last head
-    group's scan and out_proj's first tile after it."""
+def test_out_proj_waits_for_rmsnorm2_and_the_rotation_after_the_last_scan() -> None:
+    """RMSNorm 2 needs every head's output (repo RMSNORM_QUANT_2) and the Hadamard rotation all of
+    RMSNorm 2's: they start after the last head group's scan, in turn, and out_proj's first tile
+    after them; the rotation takes the device's hadamard passes over d_inner."""
+    d = vck190()
     tags, queue, start, end = _schedule()
     (norm2,) = np.flatnonzero(tags == "norm2")
+    (htu,) = np.flatnonzero(tags == "htu")
     scan = np.char.startswith(tags.astype(str), "scan") & (queue != LD)
     out_proj = np.flatnonzero((tags == "out_proj") & (queue != LD))
     assert start[norm2] >= end[scan].max()
-    assert start[out_proj[0]] >= end[norm2] > start[norm2]
+    assert start[htu] >= end[norm2] > start[norm2]
+    assert start[out_proj[0]] >= end[htu]
+    assert (end[htu] - start[htu]) * d.clock_Hz == pytest.approx(5120 / d.sfu_lanes * d.sfu_passes["hadamard"])
 
 
 def test_the_token_is_bound_by_the_memory_not_the_pl_clock() -> None:
