@@ -21,10 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from einsim.designs import resolve
 from einsim.errors import EinsimError, did_you_mean
+from einsim.errors import Location
 from einsim.yamlsrc import YamlSource, load_yaml_file
 
 
@@ -68,11 +69,12 @@ class GroupRule(_Spec):
     slots: int | Literal["fit"] = Field(union_mode="left_to_right")
     source: str = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _slots(self) -> "GroupRule":
-        if isinstance(self.slots, int) and not 1 <= self.slots <= MAX_SLOTS:
-            raise ValueError(f"slots: a whole number from 1 to {MAX_SLOTS}, or fit")
-        return self
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slots(cls, v: Any) -> Any:
+        if v != "fit" and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SLOTS):
+            raise ValueError(f"a whole number from 1 to {MAX_SLOTS}, or fit")
+        return v
 
     @property
     def max_slots(self) -> int:
@@ -94,6 +96,7 @@ class ConstraintFile(_Spec):
     loop_orders: dict[str, list[str]] = Field(default_factory=dict)  # level -> indices, outer to inner
     fusion: list[GroupRule] = Field(min_length=1)
     staging: int = Field(default=2, ge=1, le=8)  # tiles of staging buffer for DRAM transfers
+    _source: YamlSource | None = PrivateAttr(default=None)  # where it was read, for located errors
 
     @model_validator(mode="after")
     def _groups(self) -> "ConstraintFile":
@@ -111,6 +114,10 @@ class ConstraintFile(_Spec):
             raise ValueError(f"Einsum(s) {', '.join(unplaced)} are in no fusion group (a group of one runs alone)")
         return self
 
+    def where(self, *path: Any) -> Location | None:
+        """The file position of the value at ``path`` (None for a file built in code)."""
+        return self._source.where(*path) if self._source is not None else None
+
     def unit_of(self, einsum: str) -> str:
         return self.bindings[einsum]
 
@@ -127,17 +134,45 @@ def check_against(spec: ConstraintFile, einsums: dict[str, Any], arch: Any, wher
 
     missing = [n for n in einsums if n not in spec.bindings]
     if missing:
-        raise EinsimError(f"{where}: bindings leave Einsum(s) {', '.join(missing)} of {spec.workload} unbound")
+        raise EinsimError(f"{where}: bindings leave Einsum(s) {', '.join(missing)} of {spec.workload} unbound",
+                          spec.where("bindings"))
     units = [u.name for u in arch.compute_units()]
     for name, unit in spec.bindings.items():
+        at = spec.where("bindings", name)
         if name not in einsums:
             raise EinsimError(f"{where}: bindings name Einsum {name!r}, which {spec.workload} does not have"
-                              + did_you_mean(name, list(einsums)))
+                              + did_you_mean(name, list(einsums)), at)
         if unit not in units:
-            raise EinsimError(f"{where}: bindings.{name}: unknown unit {unit!r}" + did_you_mean(unit, units))
+            raise EinsimError(f"{where}: bindings.{name}: unknown unit {unit!r}" + did_you_mean(unit, units), at)
         lacking = [op for op in ops_per_point(einsums[name]) if op not in arch.compute_unit(unit).ops]
         if lacking:
-            raise EinsimError(f"{where}: bindings.{name}: unit {unit} has no op {', '.join(lacking)}")
+            raise EinsimError(f"{where}: bindings.{name}: unit {unit} has no op {', '.join(lacking)}", at)
+    tensors = sorted({t for e in einsums.values() for t in (e.output, *e.inputs)})
+    levels = sorted(arch.components)
+    for tensor, level in spec.homes.items():
+        if tensor not in tensors:
+            raise EinsimError(f"{where}: homes names tensor {tensor!r}, which {spec.workload} does not have"
+                              + did_you_mean(tensor, tensors), spec.where("homes", tensor))
+        if level not in levels:
+            raise EinsimError(f"{where}: homes.{tensor}: unknown level {level!r}" + did_you_mean(level, levels),
+                              spec.where("homes", tensor))
+    for i, tensor in enumerate(spec.staged):
+        if tensor not in tensors:
+            raise EinsimError(f"{where}: staged names tensor {tensor!r}, which {spec.workload} does not have"
+                              + did_you_mean(tensor, tensors), spec.where("staged", i))
+
+
+def is_constraint_file(path: str | Path) -> bool:
+    """Whether the YAML file at ``path`` is a constraint file (it has bindings: and fusion:)."""
+    from einsim.yamlsrc import load_plain, read_text_file
+
+    data = load_plain(read_text_file(path), str(path))
+    return isinstance(data, dict) and "bindings" in data and "fusion" in data
+
+
+def bundled_name(file: str) -> str:
+    """``fusemax.yaml`` -> ``fusemax``: the bundled name of a design or workload a file names."""
+    return file.removesuffix(".yaml")
 
 
 def load_constraints(name: str | Path) -> ConstraintFile:
@@ -152,9 +187,11 @@ def _load(path: str) -> ConstraintFile:
         raise EinsimError("a constraint file is a mapping with name:, arch:, workload:, bindings: and fusion:",
                           src.where())
     try:
-        return ConstraintFile.model_validate(src.data)
+        spec = ConstraintFile.model_validate(src.data)
     except ValidationError as exc:
         raise _located(exc, src) from None
+    spec._source = src
+    return spec
 
 
 def _located(exc: ValidationError, src: YamlSource) -> EinsimError:
