@@ -81,93 +81,94 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
     """List-schedule ``tiles`` (default: all) tiles of ``dag`` (see the module docstring)."""
     P = dag.tiles if tiles is None else tiles
     S = len(dag.stages)
-    start = np.full((P, S), np.nan)
-    end = np.full((P, S), np.nan)
-    t_end = np.full((P, S), np.nan)  # transfer ends
-    ins: list[list[DagEdge]] = [[] for _ in range(S)]
-    outs: list[list[DagEdge]] = [[] for _ in range(S)]
-    for e in dag.edges:
-        ins[e.consumer].append(e)
-        outs[e.producer].append(e)
-    free: dict[str, float] = {DRAM_RESOURCE: 0.0}
-    for s in dag.stages:
-        free.setdefault(s.unit, 0.0)
-    busy = dict.fromkeys(free, 0.0)
+    stages = dag.stages
+    nan = float("nan")
+    start = [[nan] * S for _ in range(P)]
+    end: list[list[float | None]] = [[None] * S for _ in range(P)]
+    t_end: list[list[float | None]] = [[None] * S for _ in range(P)]  # transfer ends
+    # per stage: (producer, distance, producer's drain) it waits for; (consumer, slots) whose buffer it fills;
+    # (producer, distance) whose DRAM tensor its transfer reads
+    ins = [[(e.producer, e.distance, stages[e.producer].latency_s) for e in dag.edges if e.consumer == c]
+           for c in range(S)]
+    outs = [[(e.consumer, e.slots) for e in dag.edges if e.producer == q and e.slots > 0 and e.distance == 0]
+            for q in range(S)]
+    via = [[(e.producer, e.distance) for e in dag.edges if e.consumer == c and e.via_dram] for c in range(S)]
+    names = list(dict.fromkeys([DRAM_RESOURCE, *(st.unit for st in stages)]))
+    unit = [names.index(st.unit) for st in stages]
+    free = [0.0] * len(names)
+    busy = [0.0] * len(names)
     # each job's due time in the ideal steady state (a tile every period, each stage as late as its
     # path to the tile's end allows): jobs that can start at the same time go in due order
     rank = bottom_levels(dag)
     period = dag.lower_bound_s() / max(dag.tiles, 1)
     length = max(rank, default=0.0)
     due_c = [length - r for r in rank]
-    due_t = [length - r - st.transfer_s for r, st in zip(rank, dag.stages)]
+    due_t = [length - r - st.transfer_s for r, st in zip(rank, stages)]
+    moves = [st.transfer_s > 0 for st in stages]
+    staging = dag.staging
     next_c = [0] * S
-    next_t = [0 if s.transfer_s > 0 else P for s in dag.stages]  # stages without transfers have none
-    done = 0
-    total = P * S + sum(P for s in dag.stages if s.transfer_s > 0)
-    while done < total:
+    next_t = [0 if moves[s] else P for s in range(S)]  # stages without transfers have none
+    total = P * S + P * sum(moves)
+    for _ in range(total):
         best = None
-        for s, st in enumerate(dag.stages):
+        for s in range(S):
             p = next_t[s]
-            if p < P and p <= next_c[s] + dag.staging - 1:
-                ready = 0.0 if p < dag.staging else end[p - dag.staging, s]
-                ok = not np.isnan(ready)
-                for e in ins[s]:
-                    if ok and e.via_dram and p - e.distance >= 0:
-                        r = end[p - e.distance, e.producer]
-                        ok = not np.isnan(r)
-                        ready = max(ready, r) if ok else ready
-                if ok:
-                    at = max(ready, free[DRAM_RESOURCE])
-                    key = (at, p * period + due_t[s], p, s, 0)
+            if p < P and p < next_c[s] + staging:
+                ready = 0.0 if p < staging else end[p - staging][s]
+                for q, d in via[s]:
+                    if ready is None:
+                        break
+                    if p - d >= 0:
+                        r = end[p - d][q]
+                        ready = None if r is None else max(ready, r)
+                if ready is not None:
+                    key = (max(ready, free[0]), p * period + due_t[s], p, s, 0)
                     if best is None or key < best:
                         best = key
             p = next_c[s]
-            if p >= P or (st.transfer_s > 0 and np.isnan(t_end[p, s])):
+            if p >= P:
                 continue
-            ready = t_end[p, s] if st.transfer_s > 0 else 0.0
-            ok = True
-            for e in ins[s]:
-                q = p - e.distance
-                if q >= 0:
-                    r = end[q, e.producer]
-                    if np.isnan(r):
-                        ok = False
+            ready = t_end[p][s] if moves[s] else 0.0
+            if ready is None:
+                continue
+            for q, d, drain in ins[s]:
+                if p - d >= 0:
+                    r = end[p - d][q]
+                    if r is None:
+                        ready = None
                         break
-                    ready = max(ready, r + dag.stages[e.producer].latency_s)
-            if not ok:
+                    ready = max(ready, r + drain)
+            if ready is None:
                 continue
-            for e in outs[s]:
-                q = p - e.slots
-                if e.slots > 0 and e.distance == 0 and q >= 0:
-                    r = end[q, e.consumer]
-                    if np.isnan(r):
-                        ok = False
+            for c, k in outs[s]:
+                if p - k >= 0:
+                    r = end[p - k][c]
+                    if r is None:
+                        ready = None
                         break
                     ready = max(ready, r)
-            if not ok:
+            if ready is None:
                 continue
-            at = max(ready, free[st.unit])
-            key = (at, p * period + due_c[s], p, s, 1)
+            key = (max(ready, free[unit[s]]), p * period + due_c[s], p, s, 1)
             if best is None or key < best:
                 best = key
         if best is None:
             raise RuntimeError("tile DAG deadlocked: a buffer waits for a consumer that waits for it")
         at, _, p, s, kind = best
-        st = dag.stages[s]
+        st = stages[s]
         if kind == 0:
-            t_end[p, s] = at + st.transfer_s
-            free[DRAM_RESOURCE] = t_end[p, s]
-            busy[DRAM_RESOURCE] += st.transfer_s
+            t_end[p][s] = free[0] = at + st.transfer_s
+            busy[0] += st.transfer_s
             next_t[s] += 1
         else:
-            start[p, s] = at
-            end[p, s] = at + st.time_s
-            free[st.unit] = end[p, s]
-            busy[st.unit] += st.time_s
+            start[p][s] = at
+            end[p][s] = free[unit[s]] = at + st.time_s
+            busy[unit[s]] += st.time_s
             next_c[s] += 1
-        done += 1
-    makespan = float(np.max(end + np.array([st.latency_s for st in dag.stages]))) if P else 0.0
-    return DagRun(makespan, start, end, busy)
+    ends = np.array(end, dtype=float).reshape(P, S)
+    makespan = float(np.max(ends + np.array([st.latency_s for st in stages]))) if P else 0.0
+    used = {n: b for n, b in zip(names, busy) if n != DRAM_RESOURCE or any(moves)}
+    return DagRun(makespan, np.array(start).reshape(P, S), ends, used)
 
 
 def bottom_levels(dag: TileDag) -> list[float]:
