@@ -283,6 +283,11 @@ def _lower_bound(arch: Architecture, costs: list[EinsumCost]) -> float:
     return max(busy.values())
 
 
+def _tie(seconds: float) -> float:
+    """Times equal up to floating-point rounding compare equal (12 significant digits)."""
+    return float(f"{seconds:.12g}")
+
+
 def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     lanes = array_of(arch, "Array1D").pe_count
@@ -332,14 +337,13 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
     # below the lower bound, so candidates are timed in bound order until the bound exceeds the best.
     best = None
     for lb, k, costs in sorted(ranked, key=lambda r: (r[0], r[1])):
-        if best is not None and lb > best[0][0][0]:
+        if best is not None and _tie(lb) > best[0][0][0]:
             break
         R, q, a, spill = candidates[k]
         mappings = {"QK": qk_v[k].mapping, "AV": av_v[k].mapping, **soft_cache[(q, a, spill)][1]}
         homes = {**s.homes, **({"QK": GB} if q == GB else {}), **({"A": GB} if a == GB else {})}
         res = combine(s, arch, cascade, costs, mappings, homes, {"R": R, "QK": q, "A": a, "spill": spill})
-        steady = float(f"{sum(g.tiles * g.period_s for g in res.timing):.12g}")  # equal up to rounding: a tie
-        rank = ((steady, res.dram_bytes, res.energy_J), k)
+        rank = ((_tie(sum(g.tiles * g.period_s for g in res.timing)), res.dram_bytes, res.energy_J), k)
         if best is None or rank < best[0]:
             best = (rank, res)
     return best[1]

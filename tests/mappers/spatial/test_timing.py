@@ -87,3 +87,12 @@ def test_fusemax_period_is_the_1d_arrays_work_per_tile() -> None:
     assert group.tiles == 2 * 64 * 64
     assert group.period_s * CLOCK == pytest.approx(139, rel=1e-9)
     assert group.lower_bound_s == pytest.approx(group.tiles * group.period_s, rel=1e-9)
+
+
+def test_flat_ranks_its_dataflows_by_the_steady_state() -> None:
+    # at 1K every row block R is 1D-bound with the same steady state; only the fill and drain of a
+    # block differ, which FLAT's dataflow model does not see, so the tie goes to the fewest DRAM
+    # bytes: R = 1024 (the whole sequence) moves Q, K, V and AV once each, 2 B x 64 x 1024 x 4 a head
+    r = evaluate_attention(STRATEGIES["flat"], 768, 1024, 1024, 64, 64)
+    assert r.choice["R"] == 1024
+    assert r.dram_bytes == 768 * 4 * 64 * 1024 * 2
