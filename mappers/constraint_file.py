@@ -23,10 +23,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from einsim.arch import Architecture
 from einsim.designs import resolve
-from einsim.errors import EinsimError, did_you_mean
-from einsim.errors import Location
-from einsim.yamlsrc import YamlSource, load_yaml_file
+from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.cascade import Einsum
+from einsim.errors import EinsimError, Location, did_you_mean
+from einsim.yamlsrc import YamlSource, load_plain, load_yaml_file, read_text_file
 
 
 MAX_SLOTS = 64  # the deepest buffer ``slots: fit`` gives a fused intermediate
@@ -128,10 +130,9 @@ class ConstraintFile(_Spec):
         return next(g for g in self.fusion if einsum in g.einsums)
 
 
-def check_against(spec: ConstraintFile, einsums: dict[str, Any], arch: Any, where: str) -> None:
-    """The bindings name every Einsum of the cascade, and only units of ``arch`` that run them."""
-    from einsim.einsum.analysis import ops_per_point
-
+def check_against(spec: ConstraintFile, einsums: dict[str, Einsum], arch: Architecture, where: str) -> None:
+    """The bindings name every Einsum of the cascade, and only units of ``arch`` that run them;
+    homes and staged tensors name tensors of the cascade and levels of ``arch`` (located errors)."""
     missing = [n for n in einsums if n not in spec.bindings]
     if missing:
         raise EinsimError(f"{where}: bindings leave Einsum(s) {', '.join(missing)} of {spec.workload} unbound",
@@ -164,8 +165,6 @@ def check_against(spec: ConstraintFile, einsums: dict[str, Any], arch: Any, wher
 
 def is_constraint_file(path: str | Path) -> bool:
     """Whether the YAML file at ``path`` is a constraint file (it has bindings: and fusion:)."""
-    from einsim.yamlsrc import load_plain, read_text_file
-
     data = load_plain(read_text_file(path), str(path))
     return isinstance(data, dict) and "bindings" in data and "fusion" in data
 
