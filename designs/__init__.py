@@ -11,7 +11,8 @@ from einsim.errors import EinsimError, did_you_mean
 
 # bundled folder -> how an unknown name of that kind is reported
 MISSING = {"workloads": "workload file or bundled workload", "models": "model preset",
-           "arch": "arch file or bundled design", "sweeps": "sweep spec"}
+           "arch": "arch file or bundled design", "sweeps": "sweep spec",
+           "mappings": "constraint file or bundled configuration"}
 
 
 def path(*parts: str) -> Path:
@@ -20,7 +21,7 @@ def path(*parts: str) -> Path:
 
 
 def names(kind: str) -> list[str]:
-    """The bundled names of one kind (``workloads``, ``models``, ``arch``, ``sweeps``), sorted."""
+    """The bundled names of one kind (``workloads``, ``models``, ``arch``, ``sweeps``, ``mappings``), sorted."""
     return sorted(p.stem for p in path(kind).glob("*.yaml"))
 
 

@@ -25,6 +25,7 @@ from einsim.arch import parse_override
 from einsim.arch.units import format_reader, reader_unit
 from einsim.explore.design import evaluate
 from einsim.explore.progress import status_line
+from einsim.mappers.constraint_file import bundled_name, is_constraint_file, load_constraints
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.timeloop import evaluate_set, find_sets, load_timeloop
@@ -54,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mapper", metavar="NAME", help="mapper from einsim.mappers.registry: ideal (roofline bound), search, flightllm, powerinfer2, ... "
                    "(default: the design's default_mapper, else ideal)")
     p.add_argument("--mapper-option", action="append", metavar="NAME=VALUE", help="mapper option (repeatable)")
-    p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping)")
+    p.add_argument("--mapping", help="mapping YAML of one Einsum (see einsim.mappers.mapping), or a constraint file "
+                   "(designs/mappings: evaluated with the constraints mapper; --arch/--workload default to its own)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="bind a rank size (M=4096) or set an arch field by dotted path (repeatable)")
     p.add_argument("--timeloop", metavar="DIR", help="evaluate the Timeloop set inside DIR instead (files above DIR are never read)")
@@ -179,6 +181,15 @@ def run(args: argparse.Namespace) -> int:
                               "problem and mapping)")
         result = evaluate_timeloop(args.timeloop, args.timeloop_set)
     elif not args.mapping:
+        result = evaluate_design(args)
+    elif is_constraint_file(args.mapping):
+        if args.mapper or args.model:
+            raise EinsimError(f"{'--mapper' if args.mapper else '--model'} cannot be combined with a constraint file "
+                              "as --mapping (it is evaluated by the constraints mapper on a workload)")
+        spec = load_constraints(args.mapping)
+        args.arch = args.arch or bundled_name(spec.arch)
+        args.workload = args.workload or spec.workload
+        args.mapper, args.mapper_option = "constraints", [*(args.mapper_option or []), f"file={args.mapping}"]
         result = evaluate_design(args)
     else:
         missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]

@@ -9,6 +9,12 @@ budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
      "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
      "pareto": [{"latency_s", "energy_J", "mapping"}]}
 
+``--constraints FILE`` (a constraint file, or a bundled one: ``fusemax``, ``architecture``,
+``cascade``, ``flat``, ``unfused``) evaluates the mapping the file constrains, its open factors
+chosen by its rules, timed by the tile pipeline; ``--arch`` and ``--workload`` default to the
+file's. JSON: ``{"workload", "constraints", "latency_s", "energy_J", "dram_bytes", "utilization",
+"notes", "mapping": {the constraint file}}``.
+
 ``--simulate`` adds ``simulation``: per tile schedule of the best mapping (einsim.mappers.fused.
 simulate_mapping) its Einsums, tiles, buffers, ``closed_form_s``, ``lower_bound_s``, ``simulated_s``,
 ``exact`` and per unit ``busy_s``, ``compute_s``, ``memory_s``, ``stall_s`` and ``bound``.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from einsim.arch import Architecture, load_arch
 from einsim.einsum import load_workload
@@ -31,6 +38,8 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError, did_you_mean
 from einsim.explore.commands._common import parse_sets, print_json, table
+from einsim.explore.design import evaluate
+from einsim.mappers.constraint_file import bundled_name, load_constraints
 from einsim.explore.progress import Progress
 from einsim.mappers.cascade_mapping import validate
 from einsim.mappers.fused import map_cascade, simulate_mapping
@@ -54,8 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "einsim map --arch designs/arch/edge.yaml --workload gemm --unit Array2D --set M=1024 --set K=1024 "
         "--set N=1024 --objective edp",
     )
-    p.add_argument("--arch", required=True, help="architecture YAML file")
-    p.add_argument("--workload", required=True, help="workload YAML file (or the name of a bundled one)")
+    p.add_argument("--arch", help="architecture YAML file (required unless --constraints names one)")
+    p.add_argument("--workload", help="workload YAML file or bundled name (required unless --constraints names one)")
+    p.add_argument("--constraints", metavar="FILE",
+                   help="a constraint file (designs/mappings; bundled: fusemax, architecture, cascade, flat, unfused): "
+                   "evaluate the mapping it constrains")
     p.add_argument("--einsum", help="map this Einsum alone (default: the whole cascade)")
     p.add_argument("--unit", help="search one Einsum on this compute unit (default: units are chosen by the search)")
     p.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimize (default edp)")
@@ -99,9 +111,39 @@ def pick_unit(arch: Architecture, einsum: Einsum, name: str | None) -> str:
     return able[0]
 
 
+def run_constraints(args: argparse.Namespace) -> int:
+    """``--constraints FILE``: the mapping a constraint file constrains, evaluated and timed."""
+    spec = load_constraints(args.constraints)
+    for flag, given in (("--unit", args.unit), ("--einsum", args.einsum), ("--simulate", args.simulate),
+                        ("--no-fuse", args.no_fuse)):
+        if given:
+            raise EinsimError(f"{flag} cannot be combined with --constraints (the file fixes units and fusion)")
+    arch = args.arch or bundled_name(spec.arch)
+    workload = args.workload or spec.workload
+    result = evaluate(arch, workload, "constraints", mapper_options={"file": args.constraints}, root=Path.cwd(),
+                      **parse_sets(args.set))
+    report = {"workload": workload, "constraints": spec.name, "latency_s": result.latency_s,
+              "energy_J": result.energy_J, "dram_bytes": result.dram_bytes, "utilization": result.utilization,
+              "notes": result.notes, "mapping": spec.model_dump(exclude_defaults=True)}
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"{spec.label} ({spec.name}) on {arch}, {workload}: latency {result.latency_s:.6g} s, "
+          f"energy {result.energy_J:.6g} J, DRAM {result.dram_bytes:.6g} B")
+    print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
+    for note in result.notes:
+        print(note)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.budget < 1 or args.jobs < 1:
         raise EinsimError("--budget and -j take positive whole numbers")
+    if args.constraints:
+        return run_constraints(args)
+    missing = [flag for flag, v in (("--arch", args.arch), ("--workload", args.workload)) if not v]
+    if missing:
+        raise EinsimError(f"map needs {' and '.join(missing)} (or --constraints FILE)")
     arch = load_arch(args.arch)
     cascade = load_workload(args.workload, parse_sets(args.set))
     if args.unit is None:

@@ -1,9 +1,11 @@
 """Spatial back-end: whole cascades on two-array designs (FuseMax, FLAT, Unfused).
 
 ``evaluate_attention(STRATEGIES["fusemax"], H, M, P, E, F)`` scores attention under one of the five
-configurations of the FuseMax paper; ``evaluate_layer`` adds the encoder layer's linear layers;
+configurations of the FuseMax paper (the constraint files of designs/mappings, timed by the tile
+pipeline of einsim.mappers.spatial.timing); ``evaluate_layer`` adds the encoder layer's linear layers;
 ``evaluate_cascade`` runs any other cascade (Mamba-2 SSD, linear attention) fused on the same
-hardware; ``parse_schedule``/``evaluate_schedule`` are the schedule grammar. See docs/fusemax.md.
+hardware; ``parse_schedule``/``evaluate_schedule`` are the schedule grammar (the artifact's formulas,
+used as checks). See docs/fusemax.md.
 """
 
 from einsim.mappers.spatial.attention import AttentionResult, evaluate_attention

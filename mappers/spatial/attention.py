@@ -1,24 +1,28 @@
-"""Attention on a two-array spatial design under one of the five strategies.
+"""Attention on a two-array spatial design under one of the five configurations (constraint files).
 
 Each Einsum gets a Mapping (``loops``/``tiles``), is scored alone by the nest kernel and re-homed
-for fusion (``cost``); the schedule expression combines the per-Einsum times with the DRAM time; every buffer's
-leakage is charged over that latency (a ``leakage`` row per buffer).
-The strategy-specific part is the tiling choice:
+for fusion (``cost``); the latency is the tile pipeline's (``timing``: each fusion group of the
+configuration's constraint file as a tile DAG of its Einsums on their units, with its buffer
+rule, DRAM as a resource); every buffer's leakage is charged over that latency (a ``leakage``
+row per buffer). The configuration's tiling family lays out its factors:
 
 - ``fused`` (Cascade 5): M = M1 x M0 and P = P2 x P1 x P0 with M0 x P0 the 2D array; P1 is the
   largest divisor of P/P0 whose global-buffer footprint (the largest tile of every tensor the
-  group keeps there) fits the buffer (fusemax.md a.7).
-- ``flat``: FLAT fuses QK, the 3-pass softmax and AV over a block of R query rows. The QK and A
-  fibers of the block live in the buffer or in DRAM; the softmax stages one row's fiber on chip
-  and spills the part that does not fit. FLAT's per-workload dataflow file is not available, so its
-  own choice is modelled: R (a multiple of the array width) and the QK/A placement minimising
-  latency, then DRAM bytes, then energy, under the buffer.
+  group keeps there, plus the second tiles its double buffers need) fits the buffer (fusemax.md
+  a.7), unless the constraint file fixes it.
+- ``flat``: FLAT fuses QK, the 3-pass softmax and AV over a block of R query rows (at most the
+  file's bound). The QK and A fibers of the block live in the buffer or in DRAM; the softmax
+  stages one row's fiber on chip and spills the part that does not fit. FLAT's per-workload
+  dataflow file is not available, so its own choice is modelled: R (a multiple of the array
+  width) and the QK/A placement minimising the steady-state time (the pipeline without its fill
+  and drain, which FLAT's dataflow model does not see), then DRAM bytes, then energy, under the buffer.
 - ``unfused``: QK and AV each get the tiling a small exhaustive search finds best by EDP (the
   artifact runs Timeloop's mapper with an EDP metric); the softmax stages one fiber at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,10 +35,10 @@ from einsim.errors import EinsimError
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, leakage_energy, mask_notes,
                                         merge_energy)
-from einsim.mappers.spatial.loops import LevelPlan, footprint, mapping_for
-from einsim.mappers.spatial.schedule import evaluate_schedule, parse_schedule
+from einsim.mappers.spatial.loops import LevelPlan, footprint, held_tiles, mapping_for
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
+from einsim.mappers.spatial.timing import GroupTiming, pipeline_latency
 
 GB, RF2D = "GlobalBuffer", "RF2D"
 
@@ -49,6 +53,7 @@ class AttentionResult:
     costs: list[EinsumCost]
     choice: dict[str, Any] = field(default_factory=dict)  # the tiling/placement picked
     leakage: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (buffer, "leakage") -> [n, J]
+    timing: list[GroupTiming] = field(default_factory=list)  # per fusion group, in the order they run
 
     @property
     def energy(self) -> dict[tuple[str, str], list[float]]:
@@ -66,7 +71,7 @@ class AttentionResult:
         return {"strategy": self.strategy, "latency_s": self.latency_s, "energy_J": self.energy_J,
                 "leakage_J": self.leakage_J,
                 "dram_bytes": self.dram_bytes, "utilization": dict(self.utilization), "choice": dict(self.choice),
-                "notes": self.notes,
+                "notes": self.notes, "timing": [g.to_dict() for g in self.timing],
                 "einsums": {c.name: {"unit": c.unit, "compute_s": c.compute_s, "dram_bytes": c.dram_bytes,
                                      "energy_J": c.energy_J, "active_fraction": c.active_fraction}
                             for c in self.costs}}
@@ -119,34 +124,30 @@ def _fill_drain_s(arch: Architecture, cost: EinsumCost, tiles: float) -> float:
     return tiles * (sum(shape) - 2) / arch.clock_of(cost.unit)
 
 
-def combine(s: Strategy, arch: Architecture, costs: list[EinsumCost], params: dict[str, float],
-            choice: dict[str, Any], fill_drain: dict[str, float] | None = None) -> AttentionResult:
-    """Latency from the strategy's schedule; energies and bytes add, plus every buffer's leakage over
-    the latency; utilization per array."""
-    times = {c.name: c.compute_s + (fill_drain or {}).get(c.name, 0.0) for c in costs}
-    bw = dram_Bps(arch)
-    by_name = {c.name: c for c in costs}
-
-    def mem(names: tuple[str, ...] | None) -> float:
-        chosen = costs if names is None else [by_name[n] for n in names]
-        return sum(c.dram_bytes for c in chosen) / bw
-
-    latency = evaluate_schedule(parse_schedule(s.schedule), times, params, mem)
+def combine(s: Strategy, arch: Architecture, cascade: Cascade, costs: list[EinsumCost],
+            mappings: dict[str, Mapping], homes: dict[str, str], choice: dict[str, Any],
+            fill_drain: dict[str, float] | None = None) -> AttentionResult:
+    """Latency from the tile pipeline of the configuration's fusion groups; energies and bytes
+    add, plus every buffer's leakage over the latency; utilization per array."""
+    timed = [dataclasses.replace(c, compute_s=c.compute_s + (fill_drain or {}).get(c.name, 0.0)) for c in costs]
+    timing = pipeline_latency(s, arch, cascade, timed, mappings, homes)
+    latency = sum(g.latency_s for g in timing)
     util = {}
     for unit in ("Array2D", "Array1D"):
         pes = array_of(arch, unit).pe_count
         util[unit] = sum(c.busy_pe_s for c in costs if c.unit == unit) / (pes * latency) if latency else 0.0
     leak = leakage_energy(arch, latency)
     return AttentionResult(s.name, latency, sum(c.energy_J for c in costs) + sum(j for _, j in leak.values()),
-                           sum(c.dram_bytes for c in costs), util, costs, choice, leak)
+                           sum(c.dram_bytes for c in costs), util, costs, choice, leak, timing)
 
 
-def _einsums(s: Strategy, sizes: dict[str, int], causal: bool) -> list[Einsum]:
+def _einsums(s: Strategy, sizes: dict[str, int], causal: bool) -> tuple[Cascade, list[Einsum]]:
     if causal:
         if sizes["M"] != sizes["P"]:
             raise EinsimError(f"{s.name}: causal attention needs as many queries as keys (M={sizes['M']}, P={sizes['P']})")
         sizes = {k: v for k, v in sizes.items() if k != "P"}  # the causal cascades define P = M
-    return [e for e in workload(s.workload + ("_causal" if causal else ""), sizes).einsums if not e.init]
+    cascade = workload(s.workload + ("_causal" if causal else ""), sizes)
+    return cascade, [e for e in cascade.einsums if not e.init]
 
 
 def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill_drain: bool = False,
@@ -166,12 +167,30 @@ def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill
 
 # ---- fused (Cascade 5) -------------------------------------------------------------------------
 
-def _fused_plan(unit: str, d: dict[str, int]) -> list[LevelPlan]:
-    top = LevelPlan("DRAM", {"h": d["H"], "p": d["P2"], "m1": d["M1"]}, ("h", "p", "m1"))
+def _fused_plan(s: Strategy, unit: str, d: dict[str, int]) -> list[LevelPlan]:
+    order = tuple(s.loop_orders.get("DRAM", ("h", "p", "m1")))
+    top = LevelPlan("DRAM", {"h": d["H"], "p": d["P2"], "m1": d["M1"]}, order)
     if unit == "Array2D":
         return [top, LevelPlan(GB, {"p": d["P1"]}, ("p",), {"m0": d["M0"], "p": d["P0"]}),
                 LevelPlan(RF2D, {"e": d["E"], "f": d["F"]})]
     return [top, LevelPlan(GB, {"p": d["P1"], "m0": d["M0"], "f": d["F"]}, ("p", "m0", "f"), {"p": d["P0"]})]
+
+
+def buffered_footprint(s: Strategy, arch: Architecture, cascade: Cascade, einsums: list[Einsum],
+                       mappings: list[Mapping]) -> float:
+    """Words the group keeps in the global buffer: every kept tile, plus a second (third, ...)
+    tile of each staged DRAM tensor (``staging``) and of each fused intermediate homed there
+    (the group's ``slots``): double buffering costs capacity."""
+    held = held_tiles(arch, einsums, mappings, GB)
+    slots = s.fusion[0].slots if s.fusion[0].slots != "fit" else 1  # ``fit`` takes what room is left
+    outputs = {e.output for e in einsums}
+    extra = 0.0
+    for t, w in held.items():
+        if t in s.staged:
+            extra += (s.staging - 1) * w
+        elif t in outputs and s.homes.get(t) == GB and not cascade.tensors[t].iterative:
+            extra += (slots - 1) * w
+    return sum(held.values()) + extra
 
 
 def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool,
@@ -179,33 +198,47 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
     M0, P0 = array_of(arch, "Array2D").shape
     if M % M0 or P % P0:
         raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
-    einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0}, causal)
+    cascade, einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0}, causal)
     capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
+
     def trial(P1: int) -> list[Mapping]:
         dims.update(P1=P1, P2=P // (P0 * P1))
-        return [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s.unit_of(e.name), dims), s.homes, s.staged)
+        return [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims), s.homes, s.staged)
                 for e in einsums]
 
-    # the largest P1 whose working set fits; the footprint grows with P1, so bisect the divisors
+    def fits(P1: int) -> bool:
+        return buffered_footprint(s, arch, cascade, einsums, trial(P1)) <= capacity
+
     divisors = [d for d in range(1, P // P0 + 1) if (P // P0) % d == 0]
-    lo, hi = 0, len(divisors) - 1
-    if footprint(arch, einsums, trial(divisors[0]), GB) > capacity:
-        raise EinsimError(f"{s.name}: even P1 = 1 does not fit the global buffer")
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if footprint(arch, einsums, trial(divisors[mid]), GB) <= capacity:
-            lo = mid
-        else:
-            hi = mid - 1
-    mappings = trial(divisors[lo])
+    fixed = s.factor(GB, "p")
+    if fixed is not None and fixed.fixed is not None:
+        if fixed.fixed not in divisors or not fits(fixed.fixed):
+            raise EinsimError(f"{s.name}: the fixed GlobalBuffer factor p = {fixed.fixed} does not divide P/{P0} = "
+                              f"{P // P0} or does not fit the global buffer")
+        P1 = fixed.fixed
+    else:
+        # the largest P1 whose working set fits; the footprint grows with P1, so bisect the divisors
+        divisors = [d for d in divisors if fixed is None or d <= (fixed.max or d)]
+        lo, hi = 0, len(divisors) - 1
+        if not fits(divisors[0]):
+            raise EinsimError(f"{s.name}: even P1 = 1 does not fit the global buffer")
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(divisors[mid]):
+                lo = mid
+            else:
+                hi = mid - 1
+        P1 = divisors[lo]
+    mappings = trial(P1)
     costs = [evaluate_einsum(arch, e, m.unit, [Variant(m, s.homes)], s.extra_ops)[0] for e, m in zip(einsums, mappings)]
     fd = None
     if fill_drain:
         tiles = H * dims["P2"] * dims["M1"] * dims["P1"]
         fd = {c.name: _fill_drain_s(arch, c, tiles * c.active_fraction) for c in costs}
-    choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"], "footprint_words": footprint(arch, einsums, mappings, GB)}
-    return combine(s, arch, costs, {k: float(v) for k, v in dims.items()}, choice, fd)
+    choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"],
+              "footprint_words": buffered_footprint(s, arch, cascade, einsums, mappings)}
+    return combine(s, arch, cascade, costs, {m.einsum: m for m in mappings}, dict(s.homes), choice, fd)
 
 
 # ---- FLAT and the softmax shared with Unfused --------------------------------------------------
@@ -242,22 +275,39 @@ def _flat_plan(d: dict[str, int], R: int, inner: dict[str, str]) -> list[LevelPl
             LevelPlan(RF2D, rf_inner)]
 
 
+def _lower_bound(arch: Architecture, costs: list[EinsumCost]) -> float:
+    """No schedule is shorter than the busiest unit's work or the DRAM time."""
+    busy: dict[str, float] = {"DRAM": sum(c.dram_bytes for c in costs) / dram_Bps(arch)}
+    for c in costs:
+        busy[c.unit] = busy.get(c.unit, 0.0) + c.compute_s
+    return max(busy.values())
+
+
+def _tie(seconds: float) -> float:
+    """Times equal up to floating-point rounding compare equal (12 significant digits)."""
+    return float(f"{seconds:.12g}")
+
+
 def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     lanes = array_of(arch, "Array1D").pe_count
-    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)}
+    cascade, einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)
+    by = {e.name: e for e in einsums}
     dims = {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0, "P0": P0, "L": lanes}
     capacity = gb_words(arch)
+    bound = s.factor(GB, "p")
+    slots = s.fusion[0].max_slots
     candidates = []
     R = P0
-    while R <= min(P, s.max_row_block or P):
+    while R <= min(P, (bound.max or bound.fixed) if bound else P):
         streams = E * R + E * M0 + F * M0 + F * R  # Q and AV rows of the block, one K and V tile
-        if P % R == 0 and streams < capacity:
+        if P % R == 0 and streams < capacity and (bound is None or bound.fixed in (None, R)):
             for qk_at in (GB, "DRAM"):
                 for a_at in (GB, "DRAM"):
                     # live fibers (pass analysis: one M fiber per row for each re-read tensor) of the
-                    # block's on-chip tensors; with QK in DRAM the softmax stages one row's fiber
-                    live = R * M * ((qk_at == GB) + (a_at == GB)) + (M if qk_at == "DRAM" else 0)
+                    # block's on-chip tensors, one per buffer slot; with QK in DRAM the softmax
+                    # stages one row's fiber
+                    live = slots * R * M * ((qk_at == GB) + (a_at == GB)) + (M if qk_at == "DRAM" else 0)
                     spill = max(0.0, 1 - (capacity - streams) / live) if live else 0.0
                     candidates.append((R, qk_at, a_at, spill))
         R *= 2
@@ -269,21 +319,34 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
                     {"A": a}, {"A": sp} if a == GB else {}) for R, _, a, sp in candidates]
     qk_c = evaluate_einsum(arch, by["QK"], "Array2D", qk_v)
     av_c = evaluate_einsum(arch, by["AV"], "Array2D", av_v)
-    soft_cache: dict[tuple[str, str, float], list[EinsumCost]] = {}
-    results = []
+    soft_cache: dict[tuple[str, str, float], tuple[list[EinsumCost], dict[str, Mapping]]] = {}
+    ranked = []
     for k, (R, q, a, spill) in enumerate(candidates):
         key = (q, a, spill)
         if key not in soft_cache:
             variants = _softmax_variants(arch, by, dims, q, a, spill)
-            soft_cache[key] = [evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()]
-        costs = [qk_c[k], *soft_cache[key], av_c[k]]
-        if not all(c.valid for c in costs):
-            continue
-        res = combine(s, arch, costs, {"P0": P0, "M0": M0}, {"R": R, "QK": q, "A": a, "spill": spill})
-        results.append(((res.latency_s, res.dram_bytes, res.energy_J), k, res))
-    if not results:
+            soft_cache[key] = ([evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()],
+                               {n: v.mapping for n, v in variants.items()})
+        costs = [qk_c[k], *soft_cache[key][0], av_c[k]]
+        if all(c.valid for c in costs):
+            ranked.append((_lower_bound(arch, costs), k, costs))
+    if not ranked:
         raise EinsimError(f"FLAT: no valid dataflow at M={M}")
-    return min(results, key=lambda r: (r[0], r[1]))[2]
+    # FLAT's choice: least steady-state time (its dataflow model sees the throughput of a row block,
+    # not the pipeline's fill and drain), then DRAM bytes, then energy. The steady state is never
+    # below the lower bound, so candidates are timed in bound order until the bound exceeds the best.
+    best = None
+    for lb, k, costs in sorted(ranked, key=lambda r: (r[0], r[1])):
+        if best is not None and _tie(lb) > best[0][0][0]:
+            break
+        R, q, a, spill = candidates[k]
+        mappings = {"QK": qk_v[k].mapping, "AV": av_v[k].mapping, **soft_cache[(q, a, spill)][1]}
+        homes = {**s.homes, **({"QK": GB} if q == GB else {}), **({"A": GB} if a == GB else {})}
+        res = combine(s, arch, cascade, costs, mappings, homes, {"R": R, "QK": q, "A": a, "spill": spill})
+        rank = ((_tie(sum(g.tiles * g.period_s for g in res.timing)), res.dram_bytes, res.energy_J), k)
+        if best is None or rank < best[0]:
+            best = (rank, res)
+    return best[1]
 
 
 # ---- Unfused -----------------------------------------------------------------------------------
@@ -296,15 +359,17 @@ def _edp(arch: Architecture):
 def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     lanes = array_of(arch, "Array1D").pe_count
-    by = {e.name: e for e in _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)}
+    cascade, einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P}, causal)
+    by = {e.name: e for e in einsums}
     dims = {"H": H, "M": M, "P": P, "L": lanes}
     spatial = {"m": M0, "p": P0}
-    qk, qk_tiles = search_tiling(arch, by["QK"], "Array2D", spatial, ("p", "m"), {"h": H}, {"e": RF2D}, {},
-                                 ("Q", "K", "QK"), _edp(arch))
-    av, av_tiles = search_tiling(arch, by["AV"], "Array2D", spatial, ("p", "m"), {"h": H}, {"f": GB}, {},
-                                 ("A", "V", "AV"), _edp(arch))
+    qk, qk_tiles, qk_map = search_tiling(arch, by["QK"], "Array2D", spatial, ("p", "m"), {"h": H}, {"e": RF2D}, {},
+                                         ("Q", "K", "QK"), _edp(arch))
+    av, av_tiles, av_map = search_tiling(arch, by["AV"], "Array2D", spatial, ("p", "m"), {"h": H}, {"f": GB}, {},
+                                         ("A", "V", "AV"), _edp(arch))
     spill = 1 - min(1.0, gb_words(arch) / M)
-    soft = [evaluate_einsum(arch, by[n], "Array1D", [v])[0]
-            for n, v in _softmax_variants(arch, by, dims, "DRAM", "DRAM", spill).items()]
+    variants = _softmax_variants(arch, by, dims, "DRAM", "DRAM", spill)
+    soft = [evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()]
+    mappings = {"QK": qk_map, "AV": av_map, **{n: v.mapping for n, v in variants.items()}}
     choice = {"QK_tiles": qk_tiles, "AV_tiles": av_tiles, "spill": spill}
-    return combine(s, arch, [qk, *soft, av], {"P0": P0, "M0": M0}, choice)
+    return combine(s, arch, cascade, [qk, *soft, av], mappings, dict(s.homes), choice)

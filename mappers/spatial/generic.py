@@ -8,8 +8,10 @@ outputs live in DRAM, staged in the global buffer one step of the iterative rank
 every intermediate lives in the global buffer (the fusion FuseMax applies to attention). The
 buffer holds one step's tiles: the staged inputs and outputs must fit (else an error names the
 step's footprint); the part of the intermediates that does not fit beside them spills, a fraction
-of their buffer traffic going to DRAM instead, as FLAT's spill does. Einsums run one after the
-other, overlapped with the DRAM traffic: ``par(seq(E1, E2, ...), mem)``; the bound is the larger side.
+of their buffer traffic going to DRAM instead, as FLAT's spill does. The latency is the tile
+pipeline's (einsim.mappers.spatial.timing): one fusion group whose tiles are the steps of the
+iterative rank, one tile of buffer per intermediate, the DRAM transfers of the next step staged
+while a step computes; the bound is the larger of the compute and the DRAM time.
 
 Filters (causal masks) are evaluated dense by the nest kernel: a masked Einsum is charged its
 whole rectangle, which is what a dense array without mask skipping does.
@@ -27,7 +29,7 @@ from einsim.errors import EinsimError
 from einsim.mappers.spatial.attention import GB, AttentionResult, array_of, combine, design, dram_Bps, gb_words
 from einsim.mappers.spatial.cost import Variant, evaluate_einsum
 from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for
-from einsim.mappers.spatial.strategies import Strategy
+from einsim.mappers.constraint_file import ConstraintFile, GroupRule, LoopRef
 
 
 @dataclass
@@ -86,11 +88,14 @@ def evaluate_cascade(cascade: Cascade, arch: Architecture | str = "fusemax.yaml"
     spill, footprint = _spill(cascade.name, steps, arch, einsums, mappings, intermediates)
     costs = [evaluate_einsum(arch, e, unit, [Variant(m, homes, {t: spill for t in intermediates})], emulate=emulate)[0]
              for e, unit, m in zip(einsums, units, mappings)]
-    names = "+".join(c.name for c in costs)
-    s = Strategy(cascade.name, cascade.name, arch.name, cascade.name, "generic", (), f"par(seq({names}), mem)")
+    group = GroupRule(einsums=[e.name for e in einsums], loops=[LoopRef(level="DRAM")], slots=1,
+                      source="the fused mapper's default: one step of the iterative rank at a time")
+    s = ConstraintFile(name=cascade.name, label=cascade.name, source="einsim.mappers.spatial.generic defaults",
+                       arch=arch.name, workload=cascade.name, tiling="fused",
+                       bindings={e.name: u for e, u in zip(einsums, units)}, homes=homes, fusion=[group])
     footprint_B = footprint * array_of(arch, "Array2D").word_bits / 8
     choice = {"binding": {c.name: c.unit for c in costs}, "footprint_B": footprint_B, "spill": spill}
-    result = combine(s, arch, costs, {}, choice)
+    result = combine(s, arch, cascade, costs, {e.name: m for e, m in zip(einsums, mappings)}, homes, choice)
     compute = sum(c.compute_s for c in costs)
     memory = result.dram_bytes / dram_Bps(arch)
     return CascadeResult(result, "compute" if compute >= memory else "memory", compute, memory, footprint_B, spill)

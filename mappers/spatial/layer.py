@@ -58,7 +58,7 @@ def _gemm_cost(arch_name: str, name: str, bindings: tuple[tuple[str, int], ...],
     if e.space[x] % rows or e.space[y] % cols:
         raise ValueError(f"{einsum_name}: {x}={e.space[x]}, {y}={e.space[y]} must be multiples of the {rows}x{cols} array")
     operands = tuple(o.tensor for o in e.operands)
-    cost, _ = search_tiling(arch, e, "Array2D", {x: rows, y: cols}, (x, y), {}, {e.reduced[0]: "RF2D"}, {},
+    cost, _, _ = search_tiling(arch, e, "Array2D", {x: rows, y: cols}, (x, y), {}, {e.reduced[0]: "RF2D"}, {},
                             (*operands, e.output), lambda c: c.energy_J)
     leak = sum(j for _, j in leakage_energy(arch, latency).values())
     return latency, cost.energy_J + leak

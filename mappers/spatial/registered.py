@@ -1,6 +1,8 @@
 """The spatial mappers in the registry, so `einsim eval --mapper fusemax` and sweeps run them on any
 two-array design (e.g. FuseMax with a resized array or buffer): the five attention configurations
-of the FuseMax paper, and ``fused``, any cascade fused step by step (einsim.mappers.spatial.generic)."""
+of the FuseMax paper (their bundled constraint files), ``constraints`` (any constraint file:
+``--mapper-option file=PATH``, what ``einsim eval --mapping FILE`` and ``einsim map --constraints
+FILE`` run), and ``fused``, any cascade fused step by step (einsim.mappers.spatial.generic)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,21 @@ from typing import Any
 from einsim.arch import Architecture
 from einsim.einsum import Cascade
 from einsim.errors import EinsimError
+from einsim.mappers.constraint_file import ConstraintFile, check_against, load_constraints
 from einsim.mappers.registry import register
-from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention
+from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention, workload
 from einsim.mappers.spatial.generic import evaluate_cascade
 from einsim.mappers.spatial.strategies import STRATEGIES
 from einsim.sim.result import Result
+
+
+def timing_notes(res: AttentionResult, arch: Architecture) -> list[str]:
+    """One line per fusion group: its tiles, buffer depth, steady-state period and latency."""
+    clock = arch.clock_of("Array2D")
+    return [f"tile pipeline [{', '.join(g.einsums)}]: {g.tiles:,} tiles, {g.slots}-tile buffers, "
+            f"{g.period_s * clock:.6g} cycles per tile, {g.latency_s:.6g} s "
+            f"({g.latency_s / g.lower_bound_s:.4f} x its busiest resource)" if g.lower_bound_s else
+            f"tile pipeline [{', '.join(g.einsums)}]: {g.latency_s:.6g} s" for g in res.timing]
 
 
 def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
@@ -26,7 +38,7 @@ def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
     breakdown = [{"component": comp, "action": action, "count": count, "energy_J": joules}
                  for (comp, action), (count, joules) in sorted(res.energy.items())]
     return Result(name, res.latency_s, res.energy_J, res.latency_s * clock, {"DRAM": res.dram_bytes}, busy, capacity,
-                  breakdown, res.notes)
+                  breakdown, res.notes + timing_notes(res, arch))
 
 
 def is_causal(cascade: Cascade, mapper: str) -> bool:
@@ -41,26 +53,50 @@ def is_causal(cascade: Cascade, mapper: str) -> bool:
     return any(e.filters for e in cascade.einsums)
 
 
+def run_configuration(spec: ConstraintFile, arch: Architecture, cascade: Cascade, fill_drain: bool = False,
+                      where: str | None = None) -> AttentionResult:
+    """Attention of ``cascade``'s sizes (and causal mask) under the constraint file ``spec`` on
+    ``arch``, on the file's own cascade (FLAT runs its 3-pass cascade whatever attention cascade
+    it is given): the bindings are checked against that cascade and the design, the factors the
+    file leaves open are chosen by its tiling family, and the latency is the tile pipeline's."""
+    where = where or f"constraints {spec.name}"
+    missing = [r for r in ("H", "E", "F", "M", "P") if r not in cascade.ranks]
+    if missing:
+        raise EinsimError(f"{where} maps attention cascades with ranks H, E, F, M, P; "
+                          f"{cascade.name} lacks {', '.join(missing)}")
+    own = workload(spec.workload, {})
+    check_against(spec, {e.name: e for e in own.einsums if not e.init}, arch, where)
+    r = cascade.ranks
+    return evaluate_attention(spec, r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch,
+                              is_causal(cascade, spec.name))
+
+
 def _make(config: str):
     def mapper(arch: Architecture, cascade: Cascade, fill_drain: bool = False, **options: Any) -> Result:
         if options:
             raise EinsimError(f"mapper {config}: unknown option(s) {', '.join(options)} (valid: fill_drain)")
-        missing = [r for r in ("H", "E", "F", "M", "P") if r not in cascade.ranks]
-        if missing:
-            raise EinsimError(f"mapper {config} maps attention cascades with ranks H, E, F, M, P; "
-                              f"{cascade.name} lacks {', '.join(missing)}")
-        r = cascade.ranks
-        res = evaluate_attention(STRATEGIES[config], r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch,
-                                 is_causal(cascade, config))
+        res = run_configuration(STRATEGIES[config], arch, cascade, fill_drain, f"mapper {config}")
         return to_result(res, arch, f"{cascade.name}:{config}")
 
     mapper.__name__ = f"attention_{config}"
-    mapper.__doc__ = f"Attention under the {config} configuration of the FuseMax paper (einsim.mappers.spatial)."
+    mapper.__doc__ = f"Attention under the {config} configuration of the FuseMax paper (designs/mappings/{config}.yaml)."
     return mapper
 
 
 for _name in STRATEGIES:
     register(_name)(_make(_name))
+
+
+@register("constraints")
+def constraints(arch: Architecture, cascade: Cascade, file: str | None = None, fill_drain: bool = False,
+                **options: Any) -> Result:
+    """Attention under a constraint file (``file=PATH`` or a bundled name, e.g. ``file=fusemax``)."""
+    if options or file is None:
+        raise EinsimError("mapper constraints takes file=PATH (a constraint file or bundled name) and fill_drain"
+                          + (f"; unknown option(s) {', '.join(options)}" if options else ""))
+    spec = load_constraints(str(file))
+    res = run_configuration(spec, arch, cascade, fill_drain)
+    return to_result(res, arch, f"{cascade.name}:{spec.name}")
 
 
 @register("fused")

@@ -18,6 +18,7 @@ from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum
+from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.loops import LevelPlan, mapping_for
 
 
@@ -35,8 +36,8 @@ def tile_choices(size: int, spatial: int) -> list[int]:
 
 def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMapping[str, int], tiled: Sequence[str],
                   outer: TMapping[str, int], inner: TMapping[str, str], homes: TMapping[str, str],
-                  staged: Sequence[str], objective: Callable[[EinsumCost], float]) -> tuple[EinsumCost, dict[str, int]]:
-    """The best tiling by ``objective``: (its cost, {index: global-buffer tile})."""
+                  staged: Sequence[str], objective: Callable[[EinsumCost], float]) -> tuple[EinsumCost, dict[str, int], Mapping]:
+    """The best tiling by ``objective``: (its cost, {index: global-buffer tile}, its Mapping)."""
     shared, per_pe = storage_path(arch, unit)
     dram, gb = shared[0], shared[-1]
     space = einsum.space
@@ -61,4 +62,4 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     if not ok:
         raise EinsimError(f"no tiling of {einsum.name} fits {unit}'s buffers")
     best = min(ok)[1]
-    return costs[best], tiles[best]
+    return costs[best], tiles[best], variants[best].mapping

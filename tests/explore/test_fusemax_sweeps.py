@@ -23,7 +23,8 @@ def test_spec_covers_the_papers_array_range_at_256k() -> None:
 
 
 def test_buffer_holds_exactly_the_p1_1_working_set() -> None:
-    """The derived capacity is the a.7 footprint at P1 = 1, as the fused mapper computes it."""
+    """The derived capacity is the a.7 footprint at P1 = 1 with the staged tensors double-buffered,
+    as the fused mapper computes it."""
     for point in initial_points(load_sweep(NAME)):
         side, buffer_B = point.axes["side"], point.axes["buffer_B"]
         arch = load_arch(designs_path("arch", "fusemax.yaml"),

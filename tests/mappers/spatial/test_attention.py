@@ -27,11 +27,17 @@ def test_fusemax_cycles_per_einsum_match_the_binding_table() -> None:
     assert t["LM"] == t["SLD"] == n * n / 65536 and t["SLN"] == 7 * n * n / 65536
     assert t["RM"] == t["RD"] == t["SPD"] == m1 * n / 256 and t["PRM"] == 7 * m1 * n / 256
     assert t["SPNV"] == t["RNV"] == E * m1 * n / 256 and t["AV"] == E * n / 256
+    # the artifact's binding formula (proposal.py) as a check of the tile pipeline: the pipeline's
+    # steady state is the 1D array's work, which the formula's terms add up to; it adds the fill and
+    # drain, at most one tile's longest path (BQK 64 + LM 1 + the 256-row drain of LM's max + RM 1 +
+    # SLN 7 + SLNV 64 + the drain of its sum + RNV 64 + AV 1 cycles)
     comp = max(t["BQK"] + t["LM"], t["RD"] + t["RNV"] + t["AV"]) + t["RM"] + 8 * n * n / 65536 + t["SLNV"]
-    assert r.latency_s == pytest.approx(H * comp / CLOCK, rel=1e-12)
+    fill = (r.latency_s - H * comp / CLOCK) * CLOCK
+    assert 0 < fill <= 64 + 1 + 256 + 1 + 7 + 64 + 256 + 64 + 1
     busy_2d = t["BQK"] + t["LM"] + t["SLN"] + t["SLD"] + t["SLNV"]
-    assert r.utilization["Array2D"] == pytest.approx(busy_2d / comp)
-    assert r.utilization["Array1D"] == pytest.approx(1.0)
+    assert r.utilization["Array2D"] == pytest.approx(busy_2d / comp, rel=1e-2)
+    assert r.utilization["Array1D"] == pytest.approx(1.0, rel=1e-2)
+    assert [g.slots for g in r.timing] == [8]  # 16 registers per 2D PE hold 8 tiles of BQK and SLN
 
 
 def test_fusemax_dram_traffic_is_q_k_v_reads_and_av_writes() -> None:
@@ -50,8 +56,11 @@ def test_fusemax_energy_is_mostly_2d_macs() -> None:
 
 def test_flat_is_1d_bound_until_the_fibers_leave_the_chip() -> None:
     r = evaluate_attention(STRATEGIES["flat"], 4, 16384, 16384, 64, 64)
-    assert r.latency_s == pytest.approx(4 * 4 * 16384**2 / 256 / CLOCK)  # 4 softmax Einsums, 1 cycle/element
-    assert r.utilization["Array2D"] == pytest.approx(0.125)
+    busy_1d = 4 * 4 * 16384**2 / 256 / CLOCK  # 4 softmax Einsums, 1 cycle/element
+    # the tile pipeline: the 1D array's work, plus the fill (QK of the first row block) and the drain
+    # (AV of the last), less than two of the 1D array's tiles
+    assert 0 < r.latency_s - busy_1d < 2 * r.timing[0].period_s
+    assert r.utilization["Array2D"] == pytest.approx(0.125, rel=0.01)
     big = evaluate_attention(STRATEGIES["flat"], 4, 2**18, 2**18, 64, 64)
     assert big.choice["QK"] == big.choice["A"] == "DRAM"
     assert big.choice["R"] == 1024  # FLAT's row blocks are at most 1024 queries (fusemax.md (c))

@@ -22,10 +22,13 @@ def test_every_einsum_masked_costs_half_plus_the_diagonal(config: str, n: int) -
     causal = evaluate_attention(STRATEGIES[config], 2, n, n, 64, 64, causal=True)
     run = 0.5 + 0.5 / (n // 256)
     assert {c.name: c.active_fraction for c in causal.costs} == {c.name: pytest.approx(run) for c in dense.costs}
-    assert causal.latency_s == pytest.approx(run * dense.latency_s, rel=1e-9)
-    assert causal.energy_J == pytest.approx(run * dense.energy_J, rel=1e-9)
+    # the tile pipeline's steady state scales with the work; its fill and the 2D array's reduction
+    # drain (one tile's path, 256 cycles for AV's sum over the rows) do not, hence 1 % at H = 2
+    assert causal.latency_s == pytest.approx(run * dense.latency_s, rel=0.01)
+    assert causal.latency_s > run * dense.latency_s
+    assert causal.energy_J == pytest.approx(run * dense.energy_J, rel=0.01)
     assert causal.dram_bytes == pytest.approx(run * dense.dram_bytes, rel=1e-9)
-    assert causal.utilization == pytest.approx(dense.utilization)
+    assert causal.utilization == pytest.approx(dense.utilization, rel=0.01)
 
 
 @pytest.mark.parametrize("config", ["fusemax", "architecture", "cascade"])
@@ -52,19 +55,22 @@ def test_fusemax_causal_latency_stays_bound_by_the_unmasked_recurrence() -> None
     # and those bound FuseMax's latency, so the causal latency equals the dense one
     dense = evaluate_attention(STRATEGIES["fusemax"], 2, 16384, 16384, 64, 64)
     causal = evaluate_attention(STRATEGIES["fusemax"], 2, 16384, 16384, 64, 64, causal=True)
-    assert causal.latency_s == pytest.approx(dense.latency_s, rel=1e-12)
-    assert causal.utilization["Array2D"] == pytest.approx((0.5 + 0.5 / 64) * dense.utilization["Array2D"])
+    # (the fill of the tile pipeline is a little shorter with the 2D stages' masked tiles skipped)
+    assert causal.latency_s == pytest.approx(dense.latency_s, rel=1e-3)
+    assert causal.utilization["Array2D"] == pytest.approx((0.5 + 0.5 / 64) * dense.utilization["Array2D"], rel=1e-3)
 
 
 def test_the_registered_mappers_read_the_mask_from_the_cascade_and_say_so() -> None:
     dense = evaluate("fusemax", "attention_1pass", "fusemax", M=1024, P=1024)
     causal = evaluate("fusemax", "attention_1pass_causal", "fusemax", M=1024)
-    assert not dense.notes
+    assert not [n for n in dense.notes if n.startswith("mask:")]
+    assert dense.notes == ["tile pipeline [BQK, LM, RM, SLN, SLD, SLNV, PRM, SPD, RD, SPNV, RNV, AV]: 12,288 tiles, "
+                           "8-tile buffers, 154 cycles per tile, 0.00201358 s (1.0002 x its busiest resource)"]
     assert "mask: BQK skips 37.50% of its array steps (wholly masked); partly masked steps run whole" in causal.notes
     assert causal.energy_J < 0.7 * dense.energy_J
     flat = evaluate("flat", "attention_1pass_causal", "flat", M=1024)  # FLAT's own 3-pass cascade, masked
     flat_dense = evaluate("flat", "attention_1pass", "flat", M=1024, P=1024)
-    assert flat.latency_s == pytest.approx(0.625 * flat_dense.latency_s, rel=1e-9)
+    assert flat.latency_s == pytest.approx(0.625 * flat_dense.latency_s, rel=1e-3)
     assert causal.to_dict()["notes"] == causal.notes
 
 

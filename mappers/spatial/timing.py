@@ -1,0 +1,142 @@
+"""The latency of a configuration, derived by the tile pipeline from its mapping (not a formula).
+
+Each fusion group of the constraint file becomes a tile DAG (einsim.sim.tile_dag):
+
+- **tiles**: the iterations of the group's shared loops, read from its first Einsum's Mapping;
+- **stages**: its Einsums on their bound units, each taking its cost's time ÷ tiles per tile, and
+  its DRAM bytes ÷ tiles ÷ the DRAM bandwidth on the DRAM resource (staged: ``staging`` tiles);
+- **edges**: the cascade's dependencies. A read of a state written by the previous iteration of
+  the iterative loop (``RM[m1]`` of ``RM[m1+1] = ...``) is loop-carried: its distance is the
+  number of tiles inside that loop. Any other intermediate lives in its home with ``slots`` tiles
+  of buffer (the group's rule, as far as the home's capacity holds that many tiles of every fused
+  intermediate beside what else it keeps there), or goes through DRAM when it has no home;
+- **drain**: an Einsum that reduces an index spread along a PE mesh (an array of two or more
+  axes) passes partial results PE to PE, one hop a cycle: its result reaches the consumers that
+  many cycles after it ends (FuseMax's LM: the max over the 256 rows of a column).
+
+Groups run one after another. An Einsum's time is never below its cost's (a stage's tiles
+serialise on its unit), and the pipeline overlaps units only as far as dependencies and buffers
+allow, so the result is an output that explains itself: per group its tiles, period and bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping as TMapping, Sequence
+
+from einsim.arch import Architecture, PEArray
+from einsim.einsum.cascade import Cascade
+from einsim.mappers.constraint_file import ConstraintFile, GroupRule
+from einsim.mappers.hierarchy import hierarchy_for, storage_path
+from einsim.mappers.mapping import Mapping
+from einsim.mappers.spatial.cost import EinsumCost
+from einsim.mappers.spatial.loops import held_tiles
+from einsim.sim.tile_dag import DagEdge, DagStage, TileDag, latency
+
+
+@dataclass
+class GroupTiming:
+    einsums: tuple[str, ...]
+    tiles: int
+    slots: int  # buffer tiles the intermediates got (the rule, capped by capacity)
+    latency_s: float
+    period_s: float  # steady-state time per tile
+    lower_bound_s: float  # the busiest resource's work
+
+    def to_dict(self) -> dict:
+        return {"einsums": list(self.einsums), "tiles": self.tiles, "slots": self.slots,
+                "latency_s": self.latency_s, "period_s": self.period_s, "lower_bound_s": self.lower_bound_s}
+
+
+def shared_loops(group: GroupRule, mapping: Mapping) -> list[tuple[str, str, int]]:
+    """(level, index, factor) of the group's shared loops, outer to inner, as ``mapping`` has them."""
+    out = []
+    for ref in group.loops:
+        lv = mapping.level(ref.level)
+        for v in lv.loop_order(list(lv.temporal)):
+            if lv.temporal.get(v, 1) > 1 and ref.index in (None, v):
+                out.append((ref.level, v, lv.temporal[v]))
+    return out
+
+
+def drain_s(arch: Architecture, cascade: Cascade, name: str, mapping: Mapping) -> float:
+    """Cycles for a reduction spread along a PE mesh to reach the chain's end, in seconds."""
+    unit = arch.component(mapping.unit)
+    if not isinstance(unit, PEArray) or len(unit.shape) < 2:
+        return 0.0
+    reduced = set(cascade.einsum(name).reduced)
+    hops = math.prod(f for lv in mapping.levels for v, f in lv.spatial.items() if v in reduced)
+    return (hops if hops > 1 else 0) / arch.clock_of(mapping.unit)
+
+
+def buffer_slots(arch: Architecture, cascade: Cascade, group: GroupRule, homes: TMapping[str, str],
+                 mappings: TMapping[str, Mapping]) -> int:
+    """The group's slots, as far as every on-path home holds that many tiles of each fused
+    intermediate beside the other tiles it keeps (a home off the units' paths is a stream)."""
+    members = [cascade.einsum(n) for n in group.einsums]
+    slots = group.max_slots
+    fused = {e.output for e in members if e.output in homes and not cascade.tensors[e.output].iterative}
+    for level in {homes[t] for t in fused}:
+        on_path = [e for e in members
+                   if level in sum(storage_path(arch, mappings[e.name].unit), []) and e.name in mappings]
+        if not on_path:
+            continue
+        held = held_tiles(arch, on_path, [mappings[e.name] for e in on_path], level)
+        mine = sum(w for t, w in held.items() if t in fused and homes[t] == level)
+        if not mine:
+            continue
+        hier = hierarchy_for(arch, mappings[on_path[0].name].unit)
+        capacity = hier.levels[hier.names().index(level)].capacity_words
+        slots = min(slots, max(1, 1 + int((capacity - sum(held.values())) // mine)))
+    return slots
+
+
+def group_dag(s: ConstraintFile, arch: Architecture, cascade: Cascade, group: GroupRule,
+              costs: TMapping[str, EinsumCost], mappings: TMapping[str, Mapping], homes: TMapping[str, str],
+              tiles: int | None = None) -> tuple[TileDag, int]:
+    """The tile DAG of one fusion group (intermediates at ``homes``, the rest through DRAM) and
+    the buffer slots it got."""
+    names = [n for n in group.einsums]
+    first = mappings.get(names[0])
+    loops = shared_loops(group, first) if first is not None else []
+    if tiles is None:
+        tiles = math.prod(f for _, _, f in loops) or 1
+    bw = next(c.bandwidth_Bps for c in arch.storage_levels() if c.name == storage_path(arch, costs[names[0]].unit)[0][0])
+    stages = []
+    for n in names:
+        c = costs[n]
+        m = mappings.get(n)
+        stages.append(DagStage(n, c.unit, c.compute_s / tiles, c.dram_bytes / bw / tiles,
+                               drain_s(arch, cascade, n, m) if m is not None else 0.0))
+    slots = buffer_slots(arch, cascade, group, homes, mappings)
+    carried = {(w, r, t) for w, r, t in cascade.loop_edges}
+    iter_at = {v: i for i, (_, v, _) in enumerate(loops)}
+    edges = []
+    for ci, cn in enumerate(names):
+        e = cascade.einsum(cn)
+        for qi, qn in enumerate(names):
+            out = cascade.einsum(qn).output
+            if out not in e.inputs:
+                continue
+            state = bool(cascade.tensors[out].iterative)
+            if (qn, cn, out) in carried:
+                var = cascade.einsum(qn).iteration_var
+                inner = math.prod(f for _, _, f in loops[iter_at[var] + 1:]) if var in iter_at else 1
+                edges.append(DagEdge(qi, ci, distance=inner))
+            if qi < ci and cascade.graph.has_edge(qn, cn):
+                home = homes.get(out)
+                edges.append(DagEdge(qi, ci, slots=0 if state or home is None else slots, via_dram=home is None))
+    return TileDag(tuple(stages), tuple(edges), tiles, s.staging), slots
+
+
+def pipeline_latency(s: ConstraintFile, arch: Architecture, cascade: Cascade, costs: Sequence[EinsumCost],
+                     mappings: TMapping[str, Mapping], homes: TMapping[str, str]) -> list[GroupTiming]:
+    """The timing of every fusion group of ``s`` (they run one after another)."""
+    by = {c.name: c for c in costs}
+    out = []
+    for group in s.fusion:
+        dag, slots = group_dag(s, arch, cascade, group, by, mappings, homes)
+        total, period = latency(dag)
+        out.append(GroupTiming(tuple(group.einsums), dag.tiles, slots, total, period, dag.lower_bound_s()))
+    return out
