@@ -53,7 +53,6 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     choices = [tile_choices(space[v], spatial[v]) for v in tiled]
     capacity = hierarchy_for(arch, unit).levels[1].capacity_words
     plans, tiles = [], []
-    subsets = [sub for k in range(len(staged) + 1) for sub in itertools.combinations(staged, k)]
     for combo in itertools.product(*choices):
         if math.prod(combo) > capacity:  # the tiles' product bounds a tile of the output or an operand
             continue
@@ -66,19 +65,28 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
             plan += [LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in per_pe]
             plans.append(plan)
             tiles.append(dict(zip(tiled, combo)))
-    variants, found, base = [], [], []  # base: the index of the same plan with every tensor kept
-    for plan, tile in zip(plans, tiles):
-        mapping = mapping_for(arch, einsum, unit, plan, homes, staged)
-        kept_all = len(variants) + len(subsets) - 1  # subsets end with every tensor kept
-        for sub in subsets:
-            bypassed = {t for t in staged if t not in sub and homes.get(t) != gb}
-            base.append(kept_all)
-            variants.append(Variant(_bypassing(mapping, gb, bypassed), homes))
-            found.append(tile)
-    costs = evaluate_einsum(arch, einsum, unit, variants)
-    # a tensor may skip the L3 only where the L3 gives it no reuse: the plan's DRAM traffic stays
-    ok = [(objective(c), i) for i, c in enumerate(costs)
-          if c.valid and c.dram_bytes <= costs[base[i]].dram_bytes * (1 + 1e-12)]
+    # a tensor may skip the L3 only where the L3 gives it no reuse (the plan's DRAM traffic stays).
+    # A tensor's counts depend on its own keep chain alone, so first each plan with every tensor
+    # kept and with each one bypassed; then the plans' other subsets of the admissible bypasses
+    free = [t for t in staged if homes.get(t) != gb]
+    mappings = [mapping_for(arch, einsum, unit, plan, homes, staged) for plan in plans]
+    singles = [Variant(_bypassing(m, gb, set(by)), homes) for m in mappings for by in ((), *((t,) for t in free))]
+    first = evaluate_einsum(arch, einsum, unit, singles)
+    costs, found, admissible = [], [], []
+    for k, tile in enumerate(tiles):
+        kept, *alone = first[k * (len(free) + 1):(k + 1) * (len(free) + 1)]
+        ok_t = [t for t, c in zip(free, alone) if c.dram_bytes <= kept.dram_bytes * (1 + 1e-12)]
+        admissible.append(ok_t)
+        for c, by in zip((kept, *alone), ((), *((t,) for t in free))):
+            if set(by) <= set(ok_t):
+                costs.append(c)
+                found.append(tile)
+    more = [(k, set(sub)) for k, ok_t in enumerate(admissible) for n in range(2, len(ok_t) + 1)
+            for sub in itertools.combinations(ok_t, n)]
+    if more:
+        costs += evaluate_einsum(arch, einsum, unit, [Variant(_bypassing(mappings[k], gb, by), homes) for k, by in more])
+        found += [tiles[k] for k, _ in more]
+    ok = [(objective(c), i) for i, c in enumerate(costs) if c.valid]
     if not ok:
         raise EinsimError(f"no tiling of {einsum.name} fits {unit}'s buffers")
     best = min(ok)[1]
