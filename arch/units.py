@@ -132,13 +132,16 @@ def format_quantity(value: float, dimension: str) -> str:
             if f <= abs(value) < 1024 * f and q == round(q, 3):
                 return f"{_num(q)} {prefix}{base}"
         return _decimal(value, base, _DECIMAL)
-    if dimension == "m^2":
-        if abs(value) >= 1e-8:
-            return f"{_num(value / 1e-6)} mm^2"
-        return f"{_num(value / 1e-12)} um^2"
+    if dimension == "m^2":  # every area in mm^2, a MAC datapath (0.001545 mm^2) as a chip (400.9 mm^2)
+        return f"{_num(value / 1e-6)} mm^2"
     if dimension in ("s", "J") or abs(value) < 1:
         return _decimal(value, base, {**_DECIMAL, **_SMALL})
     return _decimal(value, base, _DECIMAL)
+
+
+def format_area_per_bit(value_m2: float) -> str:
+    """An area per stored bit (a density, not an area): um^2/bit, as memory cells are quoted."""
+    return f"{_num(value_m2 / 1e-12)} um^2/bit"
 
 
 # the units a reader of a report expects, per dimension, smallest first (µs, mJ, mm², GB/s)

@@ -28,7 +28,7 @@ from typing import Any
 
 from einsim import jsonout
 from einsim.arch import describe, load_arch
-from einsim.arch.units import dimension_of_key, format_quantity
+from einsim.arch.units import dimension_of_key, format_area_per_bit, format_quantity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -101,8 +101,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         return 0
     lines = [f"{est.design}: hwcomponents at {est.technology_m * 1e9:g} nm, ran {est.ran}"]
     for v in est.values:
-        unit = dimension_of_key(v.field) or ""
-        lines.append(f"  {v.component}.{v.field}: {format_quantity(v.value, unit)}")
+        lines.append(f"  {v.component}.{v.field}: {_quantity(v.field, v.value, dimension_of_key(v.field) or '')}")
     sources = dict.fromkeys(v.source for v in est.values)
     lines += ["sources:"] + [f"  {s}" for s in sources]
     lines += [f"not estimated: {n}: {why}" for n, why in est.not_estimated.items()]
@@ -192,6 +191,11 @@ def _field(key: str, value: Any, src: str | None, default_source: str | None) ->
     return [_row(key, value, src, "    ")]
 
 
+def _quantity(key: str, value: float, dim: str) -> str:
+    """A field's value for display: areas in mm^2, an area per bit in um^2/bit."""
+    return format_area_per_bit(value) if key.endswith("_per_bit_m2") else format_quantity(value, dim)
+
+
 def _row(key: str, value: Any, src: str | None, indent: str) -> str:
     text = f"{indent}{_fmt(key, value)}"
     return text + (f"   [{src}]" if src else "")
@@ -200,7 +204,7 @@ def _row(key: str, value: Any, src: str | None, indent: str) -> str:
 def _fmt(key: str, value: Any) -> str:
     dim = dimension_of_key(key)
     if dim and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{key}: {format_quantity(float(value), dim)}"
+        return f"{key}: {_quantity(key, float(value), dim)}"
     if dim and isinstance(value, dict):
         inner = ", ".join(f"{k}={format_quantity(float(v), dim)}" for k, v in value.items())
         return f"{key}: {{{inner}}}"

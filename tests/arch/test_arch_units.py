@@ -83,7 +83,8 @@ def test_errors(text, dim, fragment):
         (9.4e8, "Hz", "940 MHz"),
         (17.1645e-12, "J", "17.1645 pJ"),
         (0.5e-6, "m^2", "0.5 mm^2"),
-        (1545e-12, "m^2", "1545 um^2"),
+        (1545e-12, "m^2", "0.001545 mm^2"),
+        (400.898e-6, "m^2", "400.898 mm^2"),
         (312e12, "op/s", "312 TOP/s"),
     ],
 )
@@ -91,7 +92,8 @@ def test_format(value, dim, text):
     assert format_quantity(value, dim) == text
 
 
-@pytest.mark.parametrize("value, dim", [(16777216.0, "B"), (9.4e8, "Hz"), (17.1645e-12, "J"), (460e9, "B/s")])
+@pytest.mark.parametrize("value, dim", [(16777216.0, "B"), (9.4e8, "Hz"), (17.1645e-12, "J"), (460e9, "B/s"),
+                                        (49.3e-12, "m^2")])
 def test_format_parses_back(value, dim):
     assert parse_quantity(format_quantity(value, dim), dim) == pytest.approx(value)
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.parametrize("name", ["fusemax", "flat", "unfused", "edge"])
+@pytest.mark.parametrize("name", ["fusemax", "flat", "unfused", "edge", "edge_systolic"])
 def test_bundled_memories_equal_a_fresh_estimate(name):
     arch = load_arch(str(bundled_dir() / f"{name}.yaml"))
     est = estimate_arch(arch, log=lambda m: None)

@@ -20,7 +20,7 @@ from einsim.arch.load import bundled_dir
 from einsim.errors import EinsimError
 
 DATA = Path(__file__).with_name("data")
-RECORDED = ("fusemax", "flat", "edge")
+RECORDED = ("fusemax", "flat", "edge", "edge_systolic")
 
 
 def recorded(name: str) -> dict:
@@ -135,10 +135,11 @@ def test_cli_without_hwcomponents_is_one_line_exit_2(tmp_path):
 
 
 def regenerate() -> None:
+    provenance = recorded("fusemax")["provenance"]
     for name in RECORDED:
         requests, results, ran = model_results(bundled(name))
         (DATA / f"hwcomponents_{name}.json").write_text(json.dumps({
-            "provenance": recorded(name)["provenance"],
+            "provenance": provenance,
             "regenerate": "python tests/arch/test_estimate_recorded.py",
             "ran": ran, "requests": requests, "results": results}, indent=1))
 

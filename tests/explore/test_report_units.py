@@ -65,3 +65,17 @@ def test_area_axis_and_table_in_mm2() -> None:
     rows, header = front_rows(res.pareto(["latency_s", "area_m2"]), ["p"], ["latency_s", "area_m2"])
     assert header == ["p", "latency (ms)", "area (mm²)"] and rows[0] == ["0", "1", "600"]
     assert Scale("area_m2", res.rows())(res.rows()[0]) == pytest.approx(600.0)
+
+
+@pytest.mark.parametrize("design", ["fusemax", "flat", "edge", "edge_systolic", "v100s"])
+def test_arch_show_gives_every_area_in_mm2(design: str, capsys) -> None:
+    # issue 16: areas in mm² everywhere (a MAC datapath was '1545 um^2' beside '0.023741 mm^2' for the
+    # divider); an area per stored bit is a density and reads um^2/bit
+    import re
+
+    from einsim.explore.cli import main
+
+    assert main(["arch", "show", design]) == 0
+    shown = [line.split("   [")[0] for line in capsys.readouterr().out.splitlines()]  # the values, not sources
+    units = {m.group(0) for line in shown for m in re.finditer(r"\b\w*m\^2(/bit)?", line)}
+    assert units <= {"mm^2", "um^2/bit"} and "mm^2" in units

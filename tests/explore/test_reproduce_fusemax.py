@@ -34,22 +34,15 @@ def test_headline_speedups_within_3_percent(grid, key: str) -> None:
     assert means[key] == pytest.approx(PAPER[key], rel=0.03)
 
 
-@pytest.mark.parametrize("key", ["attn_energy_vs_flat", "e2e_energy_vs_flat", "e2e_energy_vs_unfused"])
+@pytest.mark.parametrize("key", ["attn_energy_vs_flat", "attn_energy_vs_unfused", "e2e_energy_vs_flat",
+                                 "e2e_energy_vs_unfused"])
 def test_headline_energy_ratios_within_5_percent(grid, key: str) -> None:
-    # with the global buffers and register files from hwcomponents (einsim arch estimate, the
-    # artifact's smartbuffer_SRAM/RF attributes) instead of 32-bank CACTI points: 0.756 / 0.815 /
-    # 0.789 against the paper's 0.79 / 0.83 / 0.82 (they were 0.710 / 0.777 / 0.751)
+    # global buffers and register files from hwcomponents (einsim arch estimate); the Unfused QK/AV
+    # and linear-layer tilings may bypass the L3, as the artifact's Timeloop mapper may (its
+    # unfused-constraints leave the L3 dataspace open): 0.756 / 0.773 / 0.818 / 0.837 against the
+    # paper's 0.79 / 0.77 / 0.83 / 0.82 (attention vs Unfused was 0.716 with every tensor kept in L3)
     _, means = grid
     assert means[key] == pytest.approx(PAPER[key], rel=0.05)
-
-
-def test_regression_attention_energy_vs_unfused(grid) -> None:
-    # MISS (paper 0.77): 0.716 (was 0.672). Against FLAT the same FuseMax energies are within 4 %,
-    # so the remaining excess is in what Unfused pays beyond FLAT: its DRAM round trips of QK and
-    # A between the three phases at the artifact's 249.6 pJ per 64-bit access (docs/fusemax.md)
-    _, means = grid
-    assert means["attn_energy_vs_unfused"] == pytest.approx(0.7156, abs=0.002)
-    assert means["attn_energy_vs_unfused"] < PAPER["attn_energy_vs_unfused"]
 
 
 @pytest.mark.parametrize("config, seq, published", [
