@@ -32,6 +32,7 @@ from einsim.mappers.phone.footprint import Footprint, footprint
 from einsim.mappers.phone.formats import INT4_B
 from einsim.mappers.phone.hardware import Device, _one
 from einsim.mappers.phone.llmflash import CONFIGS, Run, llm_in_a_flash
+from einsim.mappers.phone.rules import lowered_result, own_path, run_rule
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
 
@@ -84,8 +85,7 @@ def _powerinfer2(device: Device, fp: Footprint, memory_B: float, seed: int, cont
     return powerinfer2(device, fp, memory_B, seed=seed, context_len=context_len)
 
 
-def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
-                    options: dict[str, Any]) -> TokenCost:
+def _llm_in_a_flash_options(options: dict[str, Any]) -> tuple[str, str, str]:
     config, engine, weights = options.get("config", "bundling"), options.get("engine", "cpu"), options.get("weights", "int4")
     if engine not in ("cpu", "gpu"):
         raise EinsimError(f"mapper llm-in-a-flash: engine must be 'cpu' or 'gpu', got {engine!r}")
@@ -93,11 +93,23 @@ def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, c
         raise EinsimError(f"mapper llm-in-a-flash: weights must be one of {', '.join(WEIGHT_B)}, got {weights!r}")
     if config not in CONFIGS:
         raise EinsimError(f"mapper llm-in-a-flash: config must be one of {', '.join(CONFIGS)}, got {config!r}")
+    return config, engine, weights
+
+
+def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
+                    options: dict[str, Any]) -> TokenCost:
+    config, engine, weights = _llm_in_a_flash_options(options)
     run = Run(weight_B=WEIGHT_B[weights], engine=engine, context_len=context_len)
     return llm_in_a_flash(device, fp, config, run, seed=seed, memory_B=memory_B)
 
 
-def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
+def _llm_in_a_flash_general(options: dict[str, Any]) -> dict[str, Any]:
+    config, engine, weights = _llm_in_a_flash_options(options)
+    return {"config": config, "engine": engine, "weight_B": WEIGHT_B[weights]}
+
+
+def _make(name: str, policy: Policy, extra: tuple[str, ...] = (),
+          general: Callable[[dict[str, Any]], dict[str, Any]] = dict):
     valid = ("memory_GB", "trace_seed") + extra
 
     def mapper(arch: Architecture, plan: Plan, memory_GB: float | None = None, trace_seed: int = 0,
@@ -105,15 +117,16 @@ def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
         unknown = [k for k in options if k not in extra]
         if unknown:
             raise EinsimError(f"mapper {name}: unknown option(s) {', '.join(unknown)} (valid: {', '.join(valid)})")
-        if not isinstance(plan, Plan) or plan.phase != "decode" or plan.batch != 1:
-            raise EinsimError(f"mapper {name} models batch-1 decode of a whole model: give a model, "
-                              "phase decode and seq_len (the KV-cache length)")
+        if not isinstance(plan, Plan) or plan.batch != 1:
+            raise EinsimError(f"mapper {name} models batch 1 of a whole model: give a model, its phase and seq_len")
         if isinstance(trace_seed, bool) or not isinstance(trace_seed, int):
             raise EinsimError(f"mapper {name}: trace_seed must be an integer, got {trace_seed!r}")
         device = device_of(arch)
+        memory_B = _budget_B(name, device, memory_GB)
+        if not own_path(name, plan):  # a prefill, or a model without the statistics the policy's own path needs
+            return lowered_result(run_rule(name, plan, device, memory_B, general(options)), device)
         assert plan.context_len is not None
-        cost = policy(device, footprint(plan.model), _budget_B(name, device, memory_GB), trace_seed,
-                      plan.context_len, options)
+        cost = policy(device, footprint(plan.model), memory_B, trace_seed, plan.context_len, options)
         return to_result(cost, device)
 
     mapper.__name__ = name.replace(".", "_").replace("-", "_")
@@ -123,5 +136,5 @@ def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
 
 
 _make("llama.cpp", _llama_cpp)
-_make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"))
+_make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"), _llm_in_a_flash_general)
 _make("powerinfer2", _powerinfer2)
