@@ -171,10 +171,10 @@ def _lane_ops(e: Einsum) -> float:
     return sum(n * (TRANSCENDENTAL_LANE_OPS if op in TRANSCENDENTAL else 1) for op, n in ops_per_point(e).items())
 
 
-def lower_op(name: str, workload: str, bindings: dict[str, int], decode: bool, weight_B: float) -> OpLowering:
+def lower_op(name: str, c: Cascade, decode: bool, weight_B: float) -> OpLowering:
     """Place one op's tensors and bind its Einsums ("matrix" engine or "CPU"); see the module docstring."""
-    c = _workload(workload, tuple(sorted(bindings.items())))
-    roles = _roles(c, workload)
+    bindings = {**c.ranks, **c.params}
+    roles = _roles(c, c.name)
     weights = roles["weights"]
     attention = bool(roles["caches"])
     caches = roles["caches"] if decode else frozenset()
@@ -286,26 +286,39 @@ def _pipeline(io: list[float], compute: list[float], overlap: bool, depth: int) 
 def lower_plan(plan: Plan, device: Device, rule: Rule, memory_B: float) -> Lowered:
     """The whole phase under ``rule`` with ``memory_B`` of DRAM; raises the physical reason it cannot run."""
     decode = plan.phase == "decode"
-    engine = _matrix_engine(device, rule)
     order = _ops(plan)
     lowered = {}
     for name, workload, bindings, _ in order:
         key = (workload, tuple(sorted(bindings.items())))
         if key not in lowered:
-            lowered[key] = lower_op(name.split(".", 1)[-1], workload, bindings, decode, rule.weight_B)
+            lowered[key] = lower_op(name.split(".", 1)[-1], _workload(*key), decode, rule.weight_B)
     ops = [(name, lowered[(w, tuple(sorted(b.items())))], count) for name, w, b, count in order]
+    return run_ops(ops, plan.model, plan.tokens, device, rule, memory_B)
+
+
+def lower_workload(cascade: Cascade, device: Device, rule: Rule, memory_B: float) -> Lowered:
+    """One cascade on its own: every input read from DRAM (weights placed as in a model), every output written."""
+    tokens = next((cascade.ranks[k] for k in ("M", "T") if k in cascade.ranks), 1)
+    op = lower_op(cascade.name, cascade, False, rule.weight_B)
+    return run_ops([(cascade.name, op, 1)], cascade.name, tokens, device, rule, memory_B)
+
+
+def run_ops(ops: list[tuple[str, OpLowering, int]], model: str, tokens: int, device: Device, rule: Rule,
+            memory_B: float) -> Lowered:
+    """Place the weights of ``ops`` (in order, ``count`` executions each) and pipeline them."""
+    engine = _matrix_engine(device, rule)
     weights = sum(op.stored_B * n for _, op, n in ops)
     kv = sum(op.kv_B * n for _, op, n in ops)
     state = sum(op.state_resident_B * n for _, op, n in ops)
     buffers = max((op.act_B for _, op, _ in ops), default=0.0)
     room = memory_B - RUNTIME_B - kv - state - buffers
     if room < 0:
-        raise EinsimError(f"{plan.model}: the KV cache ({kv / 1e9:.3g} GB), recurrent state ({state / 1e9:.3g} GB) and "
+        raise EinsimError(f"{model}: the KV cache ({kv / 1e9:.3g} GB), recurrent state ({state / 1e9:.3g} GB) and "
                           f"runtime exceed the {memory_B / 1e9:.3g} GB of DRAM before any weight")
     resident = min(weights, room, weights * rule.resident_share if rule.resident_share is not None else math.inf)
     if rule.cyclic_lru and weights > room:
         resident = 0.0  # every page of a cyclic scan larger than the LRU is evicted before its reuse
-    mac_rate, lane_rate = _rates(device, rule, engine, plan.tokens)
+    mac_rate, lane_rate = _rates(device, rule, engine, tokens)
     bw = {e: device.bandwidth([e]) for e in {engine, "CPU"}}
     steps: list[Step] = []
     left = resident
@@ -331,5 +344,5 @@ def lower_plan(plan: Plan, device: Device, rule: Rule, memory_B: float) -> Lower
                 dram += w.dram_B
             steps.append(Step(name, compute_s, io_s, streamed, dram, engine_s, mem_s))
     latency = _pipeline([s.io_s for s in steps], [s.compute_s for s in steps], rule.overlap, rule.depth)
-    return Lowered(rule.policy, plan.model, device.name, tuple(steps), latency, weights, resident, state, kv, engine,
+    return Lowered(rule.policy, model, device.name, tuple(steps), latency, weights, resident, state, kv, engine,
                    rule.notes)

@@ -18,6 +18,11 @@ The Result: latency of one token, energy = device power × latency (0 without ``
 read from DRAM by compute and from flash, a breakdown of the token into ``compute``, ``flash_io``
 (on the critical path) and ``memory_management`` whose ``count`` is seconds (the three add up to
 the latency), and the bandwidth utilization of ``DRAM`` and ``flash`` against their peaks.
+
+A prefill, or a model without the activation statistics a policy's own path needs (a scan, BASED,
+a decoder without a ``designs/models/phone/`` sidecar), runs the policy's rule over the general
+phone lowering (``rules.py``, ``cascade.py``); the result's notes say what the rule did. ``phone``
+maps one workload (a cascade) through the same lowering without a paper's rules.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from einsim.arch import CPU, DRAM, GPU, NPU, Architecture, Flash
+from einsim.einsum import Cascade
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError
 from einsim.mappers.phone.cost import TokenCost
@@ -138,3 +144,24 @@ def _make(name: str, policy: Policy, extra: tuple[str, ...] = (),
 _make("llama.cpp", _llama_cpp)
 _make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"), _llm_in_a_flash_general)
 _make("powerinfer2", _powerinfer2)
+
+
+@register("phone")
+def phone(arch: Architecture, cascade: Cascade, engine: str = "npu", memory_GB: float | None = None,
+          **options: Any) -> Result:
+    """Any cascade on a phone or laptop design through the general lowering (`mappers/phone/cascade.py`),
+    without a paper's rules: every input read from DRAM and every output written, INT4 weights (on flash
+    beyond the budget, prefetched one op ahead), MACs over weights on ``engine`` (npu, gpu or cpu; the
+    CPU when the design has no such engine), everything else on every CPU core."""
+    from einsim.mappers.phone.cascade import Rule, lower_workload
+
+    if options:
+        raise EinsimError(f"mapper phone: unknown option(s) {', '.join(options)} (valid: engine, memory_GB)")
+    if not isinstance(cascade, Cascade):
+        raise EinsimError("mapper phone maps a workload (a cascade); for a whole model use a policy "
+                          "(--mapper powerinfer2, llm-in-a-flash or llama.cpp)")
+    if engine not in ("npu", "gpu", "cpu"):
+        raise EinsimError(f"mapper phone: engine must be 'npu', 'gpu' or 'cpu', got {engine!r}")
+    device = device_of(arch)
+    rule = Rule("phone", matrix_engine=engine.upper())
+    return lowered_result(lower_workload(cascade, device, rule, _budget_B("phone", device, memory_GB)), device)
