@@ -206,7 +206,7 @@ def lower_op(name: str, c: Cascade, decode: bool, weight_B: float) -> OpLowering
             elements = c.tensors[s].elements
             if s in weights:
                 stored += elements * weight_B
-                nbytes = elements * weight_B * (touched if "R" in c.tensors[s].ranks and routed < 1 else 1.0)
+                nbytes = elements * weight_B * (touched if expert(e) else 1.0)
                 weight_total += nbytes
             elif s in caches:
                 nbytes = elements * KV_B
