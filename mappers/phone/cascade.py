@@ -59,7 +59,7 @@ STATE_B = 4.0
 # element-wise work stays under 2% of a Mamba-2 decode token, which the weight and state bytes bound.
 TRANSCENDENTAL_LANE_OPS = 10
 TRANSCENDENTAL = frozenset({"exp", "softplus", "silu", "gelu"})
-PREFETCH_BLOCK_B = 512 * 1024  # sequential read request: the largest block of the UFS table
+PREFETCH_BLOCK_B = 512 * 1024  # sequential read request: the largest block of the UFS table (PowerInfer-2's PREFETCH_B)
 
 ENGINES = ("NPU", "GPU", "CPU")
 
@@ -313,8 +313,9 @@ def run_ops(ops: list[tuple[str, OpLowering, int]], model: str, tokens: int, dev
     buffers = max((op.act_B for _, op, _ in ops), default=0.0)
     room = memory_B - RUNTIME_B - kv - state - buffers
     if room < 0:
-        raise EinsimError(f"{model}: the KV cache ({kv / 1e9:.3g} GB), recurrent state ({state / 1e9:.3g} GB) and "
-                          f"runtime exceed the {memory_B / 1e9:.3g} GB of DRAM before any weight")
+        raise EinsimError(f"{model}: the runtime ({RUNTIME_B / 1e9:.3g} GB), KV cache ({kv / 1e9:.3g} GB), recurrent "
+                          f"state ({state / 1e9:.3g} GB) and activation buffers ({buffers / 1e9:.3g} GB) exceed the "
+                          f"{memory_B / 1e9:.3g} GB of DRAM before any weight")
     resident = min(weights, room, weights * rule.resident_share if rule.resident_share is not None else math.inf)
     if rule.cyclic_lru and weights > room:
         resident = 0.0  # every page of a cyclic scan larger than the LRU is evicted before its reuse

@@ -47,7 +47,7 @@ def _why_dense(plan: Plan) -> str:
 
 
 def powerinfer2_rule(plan: Plan, device: Device, engine: str) -> Rule:
-    from einsim.mappers.phone.powerinfer2 import COMPUTE_CLUSTER, PREFETCH_B
+    from einsim.mappers.phone.powerinfer2 import COMPUTE_CLUSTER
 
     cluster = device.cpu.clusters.get(COMPUTE_CLUSTER)
     if cluster is None:
@@ -57,7 +57,7 @@ def powerinfer2_rule(plan: Plan, device: Device, engine: str) -> Rule:
     note = (f"powerinfer2: dense fallback, {_why_dense(plan)}: no hot/cold neuron split, neuron cache or predictor; "
             "weights resident up to the budget, the rest streamed sequentially one op ahead of compute; "
             f"MACs over weights on the {engine}")
-    return Rule("powerinfer2", INT4_B, engine, ((COMPUTE_CLUSTER, cluster.cores),), True, 1, PREFETCH_B, notes=(note,))
+    return Rule("powerinfer2", INT4_B, engine, ((COMPUTE_CLUSTER, cluster.cores),), True, 1, notes=(note,))
 
 
 def llm_in_a_flash_rule(plan: Plan, weight_B: float, engine: str, config: str, budgeted: bool) -> Rule:
@@ -66,8 +66,8 @@ def llm_in_a_flash_rule(plan: Plan, weight_B: float, engine: str, config: str, b
     note = (f"llm-in-a-flash: {_why_dense(plan)}: no predictor, windowing or bundling; runs as its {step} step "
             f"({'every weight streamed' if step == 'naive' else 'a resident share, the rest streamed'} sequentially, "
             f"I/O and compute additive) on the {engine.upper()}")
-    return Rule("llm-in-a-flash", weight_B, engine.upper(), None, False, 0, READAHEAD_B * 4,
-                resident_share=share, cpu_mac_precision="fp32", notes=(note,))
+    return Rule("llm-in-a-flash", weight_B, engine.upper(), None, False, 0, resident_share=share,
+                cpu_mac_precision="fp32", notes=(note,))
 
 
 def llama_cpp_rule(plan: Plan) -> Rule:
