@@ -71,6 +71,7 @@ class Rule:
     policy: str
     weight_B: float = INT4_B  # bytes per weight, in DRAM and on flash
     matrix_engine: str = "NPU"  # engine of MACs over weights (the CPU when the design has no such engine)
+    all_macs: bool = False  # the matrix engine also takes MACs over activations (attention, a scan's chunk GEMMs)
     cpu_cores: tuple[tuple[str, int], ...] | None = None  # (cluster, cores) running CPU work; None: every core
     overlap: bool = True  # flash reads prefetched under compute (else they block it: page faults)
     depth: int = 1  # ops a prefetch may run ahead of compute
@@ -171,8 +172,9 @@ def _lane_ops(e: Einsum) -> float:
     return sum(n * (TRANSCENDENTAL_LANE_OPS if op in TRANSCENDENTAL else 1) for op, n in ops_per_point(e).items())
 
 
-def lower_op(name: str, c: Cascade, decode: bool, weight_B: float) -> OpLowering:
-    """Place one op's tensors and bind its Einsums ("matrix" engine or "CPU"); see the module docstring."""
+def lower_op(name: str, c: Cascade, decode: bool, weight_B: float, all_macs: bool = False) -> OpLowering:
+    """Place one op's tensors and bind its Einsums ("matrix" engine or "CPU"); see the module docstring.
+    ``all_macs``: the matrix engine takes every MAC Einsum, over activations too (a policy's rule)."""
     bindings = {**c.ranks, **c.params}
     roles = _roles(c, c.name)
     weights = roles["weights"]
@@ -194,7 +196,7 @@ def lower_op(name: str, c: Cascade, decode: bool, weight_B: float) -> OpLowering
             continue  # a re-indexing or the zero initial state: priced where it is read
         sources = [_source(c, o.tensor) for o in e.operands]
         mac = ops_per_point(e).get("mac", 0)
-        on_matrix = bool(mac) and any(s in weights for s in sources)
+        on_matrix = bool(mac) and (all_macs or any(s in weights for s in sources))
         w = work["matrix" if on_matrix else "CPU"]
         share = routed if expert(e) else 1.0
         w.ops += points(e) * share * (mac if on_matrix else _lane_ops(e))
@@ -291,7 +293,7 @@ def lower_plan(plan: Plan, device: Device, rule: Rule, memory_B: float) -> Lower
     for name, workload, bindings, _ in order:
         key = (workload, tuple(sorted(bindings.items())))
         if key not in lowered:
-            lowered[key] = lower_op(name.split(".", 1)[-1], _workload(*key), decode, rule.weight_B)
+            lowered[key] = lower_op(name.split(".", 1)[-1], _workload(*key), decode, rule.weight_B, rule.all_macs)
     ops = [(name, lowered[(w, tuple(sorted(b.items())))], count) for name, w, b, count in order]
     return run_ops(ops, plan.model, plan.tokens, device, rule, memory_B)
 
@@ -299,7 +301,7 @@ def lower_plan(plan: Plan, device: Device, rule: Rule, memory_B: float) -> Lower
 def lower_workload(cascade: Cascade, device: Device, rule: Rule, memory_B: float) -> Lowered:
     """One cascade on its own: every input read from DRAM (weights placed as in a model), every output written."""
     tokens = next((cascade.ranks[k] for k in ("M", "T") if k in cascade.ranks), 1)
-    op = lower_op(cascade.name, cascade, False, rule.weight_B)
+    op = lower_op(cascade.name, cascade, False, rule.weight_B, rule.all_macs)
     return run_ops([(cascade.name, op, 1)], cascade.name, tokens, device, rule, memory_B)
 
 

@@ -54,10 +54,13 @@ def powerinfer2_rule(plan: Plan, device: Device, engine: str) -> Rule:
         raise EinsimError(f"mapper powerinfer2: its compute threads run on a phone SoC's {COMPUTE_CLUSTER!r} cores; "
                           f"{device.name}'s CPU has {', '.join(device.cpu.clusters)}")
 
+    # fpga_phone.md 2, the PowerInfer-2 model: T_prefill = Σ_layer max(T_NPU_dense, T_seqIO), the whole layer on the NPU
+    prefill = plan.phase == "prefill"
+    macs = "every MAC (the dense layer)" if prefill and engine == "NPU" else "MACs over weights"
     note = (f"powerinfer2: dense fallback, {_why_dense(plan)}: no hot/cold neuron split, neuron cache or predictor; "
             "weights resident up to the budget, the rest streamed sequentially one op ahead of compute; "
-            f"MACs over weights on the {engine}")
-    return Rule("powerinfer2", INT4_B, engine, ((COMPUTE_CLUSTER, cluster.cores),), True, 1, notes=(note,))
+            f"{macs} on the {engine}")
+    return Rule("powerinfer2", INT4_B, engine, prefill, ((COMPUTE_CLUSTER, cluster.cores),), True, 1, notes=(note,))
 
 
 def llm_in_a_flash_rule(plan: Plan, weight_B: float, engine: str, config: str, budgeted: bool) -> Rule:
@@ -66,7 +69,7 @@ def llm_in_a_flash_rule(plan: Plan, weight_B: float, engine: str, config: str, b
     note = (f"llm-in-a-flash: {_why_dense(plan)}: no predictor, windowing or bundling; runs as its {step} step "
             f"({'every weight streamed' if step == 'naive' else 'a resident share, the rest streamed'} sequentially, "
             f"I/O and compute additive) on the {engine.upper()}")
-    return Rule("llm-in-a-flash", weight_B, engine.upper(), None, False, 0, resident_share=share,
+    return Rule("llm-in-a-flash", weight_B, engine.upper(), False, None, False, 0, resident_share=share,
                 cpu_mac_precision="fp32", notes=(note,))
 
 
@@ -74,7 +77,7 @@ def llama_cpp_rule(plan: Plan) -> Rule:
     from einsim.mappers.phone.naive import THREADS
 
     note = "llama.cpp: the general phone lowering (mmap page cache at the budget, faults block compute, every core)"
-    return Rule("llama.cpp", INT4_B, "CPU", None, False, 0, READAHEAD_B, issuers=THREADS, cyclic_lru=True,
+    return Rule("llama.cpp", INT4_B, "CPU", False, None, False, 0, READAHEAD_B, issuers=THREADS, cyclic_lru=True,
                 notes=(note,))
 
 

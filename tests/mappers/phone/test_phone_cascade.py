@@ -112,3 +112,29 @@ def test_policies_run_a_scan_and_say_what_they_do_without_activation_sparsity() 
     # prefill: the token count is the batch of the NPU's dense pass
     pre = evaluate("oneplus12", model="mamba2_2p7b", phase="prefill", seq_len=512, mapper="powerinfer2")
     assert "prefill uses every neuron of the batch" in pre.notes[0] and pre.latency_s > pi2.latency_s
+
+
+@pytest.mark.parametrize("model, memory_B", [("llama2_7b", 19e9), ("llama2_13b", 5e9)])
+def test_llama_cpp_paper_path_is_the_general_lowering_under_its_rule(phone, model, memory_B) -> None:
+    """Two independent computations: the page-by-page LRU simulation of naive.py and the lowering's
+    op-by-op placement under llama.cpp's rule (at 5 GB LLaMA-2 13B streams 7.2 GB per token)."""
+    from einsim.mappers.phone.footprint import footprint
+    from einsim.mappers.phone.naive import llama_cpp
+    from einsim.mappers.phone.rules import llama_cpp_rule
+
+    plan = expand(model, "decode", context_len=1024)
+    general = lower_plan(plan, phone, llama_cpp_rule(plan), memory_B)
+    own = llama_cpp(phone, footprint(model), memory_B, context_len=1024)
+    assert general.latency_s == pytest.approx(own.latency_s, rel=2e-3)
+    assert general.flash_B == pytest.approx(own.flash_B, rel=2e-3, abs=1.0)
+    assert general.dram_B == pytest.approx(own.dram_B, rel=2e-3)
+
+
+def test_powerinfer2_prefill_runs_the_dense_layer_on_the_npu(phone) -> None:
+    causal = load_workload("attention_1pass_causal", {"H": 32, "E": 128, "F": 128, "M": 512, "M0": 256})
+    assert "matrix" not in lower_op("attention", causal, False, INT4_B).work  # by capability: activations on the CPU
+    dense = lower_op("attention", causal, False, INT4_B, all_macs=True)  # PowerInfer-2's prefill rule
+    assert set(dense.work) == {"matrix", "CPU"} and dense.work["matrix"].ops > dense.work["CPU"].ops
+    pre = evaluate("oneplus12", model="bamboo_7b", phase="prefill", seq_len=512, mapper="powerinfer2")
+    assert "every MAC (the dense layer) on the NPU" in pre.notes[0]
+    assert max(pre.utilization, key=pre.utilization.get) == "NPU"
