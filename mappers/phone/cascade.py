@@ -47,21 +47,21 @@ from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.overheads import INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S
 
 # Activations between ops in fp16. source: estimate, llama.cpp and PowerInfer keep activations in fp16 or fp32
-# (range 2-4 B); at 4 B a decode token's activation traffic doubles, < 0.1% of Mamba-2 2.7B's weight bytes.
+# (range 2-4 B); a Mamba-2 2.7B decode token moves 4.1 MB of activations in 1.86 GB at 2 B (0.2 %), 0.4 % at 4 B.
 ACT_B = 2.0
 # KV cache in fp16. source: as Footprint.kv_B, llama.cpp's default cache type f16.
 KV_B = 2.0
-# The recurrent state in fp32. source: scan_workloads.md §2: "SSM state: E·N values, kept fp32 in the kernels";
-# range 2-4 B (an fp16 cache): at 2 B Mamba-2 2.7B's decode state traffic halves (336 -> 168 MB per token).
+# The recurrent state in fp32. source: scan_workloads.md §2.1 (Mamba-1): "SSM state: E·N values, kept fp32 in the kernels";
+# range 2-4 B (an fp16 cache): at 2 B Mamba-2 2.7B's decode state traffic halves (336 -> 168 MB per token) and its
+# OnePlus 12 decode token takes 31.0 ms instead of 34.8 ms (PowerInfer-2's rule); prefill does not change.
 STATE_B = 4.0
 # CPU SIMD lane operations per point of a transcendental (exp, softplus, SiLU, GELU): a vectorised polynomial
-# with range reduction. source: estimate, range 5-20 (ggml's vectorised expf is ~10 FMA-class ops); at either end
-# element-wise work stays under 2% of a Mamba-2 decode token, which the weight and state bytes bound.
+# with range reduction. source: estimate, range 5-20 (ggml's vectorised expf is ~10 FMA-class ops). Mamba-2 2.7B on the
+# OnePlus 12 (PowerInfer-2's rule): decode unchanged at either end (the CPU's scan work is bound by the state's bytes);
+# a 512-token prefill 321.5 ms at 5, 335.9 ms at 10, 364.6 ms at 20.
 TRANSCENDENTAL_LANE_OPS = 10
 TRANSCENDENTAL = frozenset({"exp", "softplus", "silu", "gelu"})
 PREFETCH_BLOCK_B = 512 * 1024  # sequential read request: the largest block of the UFS table (PowerInfer-2's PREFETCH_B)
-
-ENGINES = ("NPU", "GPU", "CPU")
 
 
 @dataclass(frozen=True)
