@@ -23,7 +23,7 @@ from einsim.einsum import load_workload
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.arch import parse_override
 from einsim.arch.units import format_reader, reader_unit
-from einsim.explore.design import evaluate
+from einsim.explore.design import bound, evaluate, load_design_arch
 from einsim.explore.progress import status_line
 from einsim.mappers.constraint_file import bundled_name, is_constraint_file, load_constraints
 from einsim.mappers.hierarchy import hierarchy_for
@@ -130,6 +130,18 @@ def evaluate_design(args: argparse.Namespace) -> Result:
     return result
 
 
+def per_token(args: argparse.Namespace, result: Result) -> str:
+    """A model phase's rate as the matrix shows it: tokens/s (batch x seq tokens in prefill, batch in
+    decode), J/token (when the design has an energy model) and the busiest resource."""
+    tokens = args.batch * (args.seq if (args.phase or "prefill") == "prefill" else 1)
+    arch_sets = {k: parse_override(f"{k}={v}")[1] for k, v in parse_sets(args.set).items() if "." in k}
+    name, share = bound(result.utilization, result.bytes_per_level, result.latency_s,
+                        load_design_arch(args.arch, arch_sets, Path.cwd()))
+    energy = format_reader(result.energy_J / tokens, "J") if result.energy_J > 0 else "unknown (no energy model)"
+    return (f"tokens/s {tokens / result.latency_s:.4g}, J/token {energy}, bound "
+            + (f"{name} {share:.0%}" if name else "unknown"))
+
+
 def show(result: Result) -> None:
     print(f"{result.name}: latency {format_reader(result.latency_s, 's')} ({result.cycles:.6g} cycles), "
           f"energy {format_reader(result.energy_J, 'J')}")
@@ -201,4 +213,6 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         show(result)
+        if args.model and not args.mapping and not args.timeloop:
+            print(per_token(args, result))
     return 0

@@ -18,6 +18,11 @@ The Result: latency of one token, energy = device power × latency (0 without ``
 read from DRAM by compute and from flash, a breakdown of the token into ``compute``, ``flash_io``
 (on the critical path) and ``memory_management`` whose ``count`` is seconds (the three add up to
 the latency), and the bandwidth utilization of ``DRAM`` and ``flash`` against their peaks.
+
+A prefill, or a model without the activation statistics a policy's own path needs (a scan, BASED,
+a decoder without a ``designs/models/phone/`` sidecar), runs the policy's rule over the general
+phone lowering (``rules.py``, ``cascade.py``); the result's notes say what the rule did. ``phone``
+maps one workload (a cascade) through the same lowering without a paper's rules.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from einsim.arch import CPU, DRAM, GPU, NPU, Architecture, Flash
+from einsim.einsum import Cascade
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError
 from einsim.mappers.phone.cost import TokenCost
@@ -32,6 +38,7 @@ from einsim.mappers.phone.footprint import Footprint, footprint
 from einsim.mappers.phone.formats import INT4_B
 from einsim.mappers.phone.hardware import Device, _one
 from einsim.mappers.phone.llmflash import CONFIGS, Run, llm_in_a_flash
+from einsim.mappers.phone.rules import lowered_result, own_path, run_rule
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
 
@@ -84,8 +91,7 @@ def _powerinfer2(device: Device, fp: Footprint, memory_B: float, seed: int, cont
     return powerinfer2(device, fp, memory_B, seed=seed, context_len=context_len)
 
 
-def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
-                    options: dict[str, Any]) -> TokenCost:
+def _llm_in_a_flash_options(options: dict[str, Any]) -> tuple[str, str, str]:
     config, engine, weights = options.get("config", "bundling"), options.get("engine", "cpu"), options.get("weights", "int4")
     if engine not in ("cpu", "gpu"):
         raise EinsimError(f"mapper llm-in-a-flash: engine must be 'cpu' or 'gpu', got {engine!r}")
@@ -93,11 +99,23 @@ def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, c
         raise EinsimError(f"mapper llm-in-a-flash: weights must be one of {', '.join(WEIGHT_B)}, got {weights!r}")
     if config not in CONFIGS:
         raise EinsimError(f"mapper llm-in-a-flash: config must be one of {', '.join(CONFIGS)}, got {config!r}")
+    return config, engine, weights
+
+
+def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
+                    options: dict[str, Any]) -> TokenCost:
+    config, engine, weights = _llm_in_a_flash_options(options)
     run = Run(weight_B=WEIGHT_B[weights], engine=engine, context_len=context_len)
     return llm_in_a_flash(device, fp, config, run, seed=seed, memory_B=memory_B)
 
 
-def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
+def _llm_in_a_flash_general(options: dict[str, Any]) -> dict[str, Any]:
+    config, engine, weights = _llm_in_a_flash_options(options)
+    return {"config": config, "engine": engine, "weight_B": WEIGHT_B[weights]}
+
+
+def _make(name: str, policy: Policy, extra: tuple[str, ...] = (),
+          general: Callable[[dict[str, Any]], dict[str, Any]] = dict):
     valid = ("memory_GB", "trace_seed") + extra
 
     def mapper(arch: Architecture, plan: Plan, memory_GB: float | None = None, trace_seed: int = 0,
@@ -105,15 +123,16 @@ def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
         unknown = [k for k in options if k not in extra]
         if unknown:
             raise EinsimError(f"mapper {name}: unknown option(s) {', '.join(unknown)} (valid: {', '.join(valid)})")
-        if not isinstance(plan, Plan) or plan.phase != "decode" or plan.batch != 1:
-            raise EinsimError(f"mapper {name} models batch-1 decode of a whole model: give a model, "
-                              "phase decode and seq_len (the KV-cache length)")
+        if not isinstance(plan, Plan) or plan.batch != 1:
+            raise EinsimError(f"mapper {name} models batch 1 of a whole model: give a model, its phase and seq_len")
         if isinstance(trace_seed, bool) or not isinstance(trace_seed, int):
             raise EinsimError(f"mapper {name}: trace_seed must be an integer, got {trace_seed!r}")
         device = device_of(arch)
+        memory_B = _budget_B(name, device, memory_GB)
+        if not own_path(name, plan):  # a prefill, or a model without the statistics the policy's own path needs
+            return lowered_result(run_rule(name, plan, device, memory_B, general(options)), device)
         assert plan.context_len is not None
-        cost = policy(device, footprint(plan.model), _budget_B(name, device, memory_GB), trace_seed,
-                      plan.context_len, options)
+        cost = policy(device, footprint(plan.model), memory_B, trace_seed, plan.context_len, options)
         return to_result(cost, device)
 
     mapper.__name__ = name.replace(".", "_").replace("-", "_")
@@ -123,5 +142,26 @@ def _make(name: str, policy: Policy, extra: tuple[str, ...] = ()):
 
 
 _make("llama.cpp", _llama_cpp)
-_make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"))
+_make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"), _llm_in_a_flash_general)
 _make("powerinfer2", _powerinfer2)
+
+
+@register("phone")
+def phone(arch: Architecture, cascade: Cascade, engine: str = "npu", memory_GB: float | None = None,
+          **options: Any) -> Result:
+    """Any cascade on a phone or laptop design through the general lowering (`mappers/phone/cascade.py`),
+    without a paper's rules: every input read from DRAM and every output written, INT4 weights (on flash
+    beyond the budget, prefetched one op ahead), MACs over weights on ``engine`` (npu, gpu or cpu; the
+    CPU when the design has no such engine), everything else on every CPU core."""
+    from einsim.mappers.phone.cascade import Rule, lower_workload
+
+    if options:
+        raise EinsimError(f"mapper phone: unknown option(s) {', '.join(options)} (valid: engine, memory_GB)")
+    if not isinstance(cascade, Cascade):
+        raise EinsimError("mapper phone maps a workload (a cascade); for a whole model use a policy "
+                          "(--mapper powerinfer2, llm-in-a-flash or llama.cpp)")
+    if engine not in ("npu", "gpu", "cpu"):
+        raise EinsimError(f"mapper phone: engine must be 'npu', 'gpu' or 'cpu', got {engine!r}")
+    device = device_of(arch)
+    rule = Rule("phone", matrix_engine=engine.upper())
+    return lowered_result(lower_workload(cascade, device, rule, _budget_B("phone", device, memory_GB)), device)

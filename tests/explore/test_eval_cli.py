@@ -112,3 +112,12 @@ def test_eval_refuses_a_search_budget_that_is_not_a_whole_number(capsys) -> None
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "option budget must be a whole number, got 'abc'" in err
+
+
+@pytest.mark.parametrize("phase, seq, tokens", [("decode", "1024", 1), ("prefill", "512", 512)])
+def test_eval_of_a_model_prints_tokens_per_s_energy_per_token_and_the_bound(capsys, phase, seq, tokens) -> None:
+    assert main(["eval", "--arch", "oneplus12", "--model", "mamba2_2p7b", "--phase", phase, "--seq", seq]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    result = evaluate("oneplus12", model="mamba2_2p7b", phase=phase, seq_len=int(seq))
+    assert last.startswith(f"tokens/s {tokens / result.latency_s:.4g}, J/token ")
+    assert last.endswith("bound DRAM 100%" if phase == "decode" else "bound NPU 87%")
