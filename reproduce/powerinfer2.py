@@ -113,6 +113,8 @@ NO_BASELINE = "no policy for this baseline (QNN, MLC-LLM, CPU-only PowerInfer-2)
 NO_BATCH = "decode at batch > 1 (best-of-N) is not modelled by the phone policies"
 NO_POWERINFER1 = "no PowerInfer (v1, CPU-only) policy and no CPU-utilization output"
 NO_ENGINE_POWER = "llama.cpp's policy is not on the event simulation, so it has no per-engine busy time (only peak power)"
+NO_PEAK_POWER = ("a baseline's peak power is not an output: the model has per-engine average powers, and "
+                 "oneplus12.yaml's power_W is PowerInfer-2's measured peak")
 ENGINE_POWER = ("per-engine active powers are estimates (mappers/phone/power.py; docs/phone.md lists the effect "
                 "of each range)")
 CRITICAL_PATH = ("the simulated cold pipeline's I/O thread serves 4 KiB random reads at the UFS table's 1.08 GB/s "
@@ -327,7 +329,7 @@ def compare() -> list[CompareRow]:
         add("Table 8 (energy)", "peak device power" + (" (an input: oneplus12.yaml power_W)"
                                                      if system == "powerinfer2" else ""),
             system, device_W if system == "powerinfer2" else None, value, "W",
-            "" if system == "powerinfer2" else NO_ENGINE_POWER)
+            "" if system == "powerinfer2" else NO_PEAK_POWER)
     for engine, value in PREFILL_7B_TOKENS_PER_S.items():
         add("2(a) engines", f"7B INT4 prefill on the {engine} (the {engine} rate is derived from it)"
             if engine != "CPU" else "7B INT4 prefill on the CPU", "7B INT4, OnePlus 12",
