@@ -70,7 +70,7 @@ class TaskGraph:
         if not (fixed_s >= 0 and volume >= 0 and cap > 0):
             raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
                               f"(got {fixed_s}, {volume}, {cap})")
-        if any(d >= len(self.engine) or d < 0 for d in deps):
+        if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
         self.engine.append(engine)
         self.fixed_s.append(float(fixed_s))
@@ -86,7 +86,7 @@ class TaskGraph:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class EventSchedule:
     graph: TaskGraph
     start: np.ndarray
     end: np.ndarray
@@ -130,7 +130,7 @@ class Schedule:
         return out
 
 
-def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[Schedule]:
+def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSchedule]:
     """The schedules of ``graphs`` (independent, each from time 0) in one kernel call."""
     servers, kind, dram = platform.arrays()
     sizes = [len(g) for g in graphs]
@@ -149,4 +149,4 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[Schedule]:
     start, end = _simulate(graph_ptr, engine, servers, kind, cat("fixed_s", float), pool, cat("volume", float),
                            cat("cap", float), dep_ptr, dep_idx, np.nan_to_num(dram, nan=1.0),
                            int(platform.ufs_queues), float(platform.ufs_degradation))
-    return [Schedule(g, start[a:b], end[a:b]) for g, a, b in zip(graphs, graph_ptr[:-1], graph_ptr[1:])]
+    return [EventSchedule(g, start[a:b], end[a:b]) for g, a, b in zip(graphs, graph_ptr[:-1], graph_ptr[1:])]
