@@ -57,6 +57,9 @@ def test_kernel_equals_simpy_twin(cases, copies):
             assert all(s.start[i] >= s.end[d] - 1e-9 for d in t["deps"])
             least = t["fixed_s"] + (t["volume"] / min(t["cap"], 6.0) if t["pool"] != NONE else t["volume"])
             assert s.end[i] - s.start[i] >= least - 1e-9
+        # a list schedule idles only while waiting for a task's end: the critical path covers the makespan
+        path = s.critical_path()
+        assert sum(s.end[i] - s.start[i] for i in path) == pytest.approx(s.makespan, rel=1e-6, abs=1e-9)
 
 
 PLAT = Platform((("cpu", 5, "CPU"), ("io", 1, "CPU"), ("npu", 1, "NPU")),
