@@ -23,6 +23,11 @@ Per layer and token (fpga_phone.md 2(a)-(b)):
   without the pipeline, compute threads issue their own reads (several issuers into one command
   queue) and compute waits for them;
 - the planner picks the hot fraction that minimises the token time within the memory budget.
+
+Timing: each (layer, token) is a task graph on the phone's event simulation
+(`einsim.sim.phone_events`: compute threads, the I/O thread and the NPU as engines, the shared DRAM
+by engine mix, the UFS with its single command queue); the token time is the sum of the layers'
+makespans. ``prefill`` simulates a prompt: the NPU's dense layers beside sequential layer loads.
 """
 
 from __future__ import annotations
