@@ -42,9 +42,9 @@ def _graph(tasks) -> TaskGraph:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(graphs(), min_size=1, max_size=1), st.integers(1, 3))
-def test_kernel_equals_simpy_twin(cases, copies):
-    servers, tasks, dram, queues, degradation = cases[0]
+@given(graphs(), st.integers(1, 3))
+def test_kernel_equals_simpy_twin(case, copies):
+    servers, tasks, dram, queues, degradation = case
     plat = _platform(servers, dram, queues, degradation)
     # the kernel runs the graph several times in one batch: graphs are independent
     schedules = simulate([_graph(tasks)] * copies, plat)
