@@ -19,9 +19,6 @@ SPARSE_GEMV_EFFICIENCY = 0.8
 # invocation on DSPs without IO-coherence, up to several ms with CPU sleep modes; an IO-coherent SoC with
 # the CPU held awake is taken at 50-300 µs, geometric midpoint 120 µs.
 NPU_INVOCATION_S = 120e-6
-# Graph executions per layer at decode: the NPU's attention heads and its hot FFN clusters
-# (fpga_phone.md 2(a): heads split between NPU and CPU; hot clusters on the NPU). source: [P] structure.
-NPU_CALLS_PER_LAYER = 2
 # The CPU's compute threads meet at the end of each layer's cold pipeline before the NPU's partial
 # result is merged. source: estimate, a futex/spin barrier of 5 threads, range 5-30 µs.
 CPU_BARRIER_S = 10e-6

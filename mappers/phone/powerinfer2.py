@@ -23,6 +23,11 @@ Per layer and token (fpga_phone.md 2(a)-(b)):
   without the pipeline, compute threads issue their own reads (several issuers into one command
   queue) and compute waits for them;
 - the planner picks the hot fraction that minimises the token time within the memory budget.
+
+Timing: each (layer, token) is a task graph on the phone's event simulation
+(`einsim.sim.phone_events`: compute threads, the I/O thread and the NPU as engines, the shared DRAM
+by engine mix, the UFS with its single command queue); the token time is the sum of the layers'
+makespans. ``prefill`` simulates a prompt: the NPU's dense layers beside sequential layer loads.
 """
 
 from __future__ import annotations
@@ -35,13 +40,15 @@ import numpy as np
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
 from einsim.mappers.phone.activations import Trace, generate
-from einsim.mappers.phone.cost import TokenCost, device_energy
+from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
-from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALLS_PER_LAYER,
-                                            NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
-from einsim.sim.phone import cache_hits, cluster_pipeline
+from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S,
+                                            SPARSE_GEMV_EFFICIENCY)
+from einsim.mappers.phone.power import decode_energy
+from einsim.sim.phone import cache_hits
+from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
@@ -49,6 +56,10 @@ PREFETCH_B = 512 * 1024  # sequential prefetch request size; the largest block o
 HOT_GRID = (0.0, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2)  # hot fractions the planner tries
 IO_CORE = "big"  # source: fpga_phone.md 2(a): one I/O thread on a big core [P]
 COMPUTE_CLUSTER = "mid"  # compute threads; source: estimate (the mid cores, the big one doing I/O)
+# The NPU's share of the attention heads (fpga_phone.md 2(a): heads are partitioned between NPU and CPU; the
+# split is not published). source: estimate, in proportion to the engines' measured bandwidths, 56 / (56 + 43.9),
+# range 0.3-0.7.
+NPU_ATTENTION_SHARE = 0.56
 
 
 @dataclass(frozen=True)
@@ -107,9 +118,11 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    costs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
-    best = min(costs, key=lambda c: c.latency_s)
-    return TokenCost(best.policy, best.model, best.device, best.latency_s, best.compute_s, best.io_s, best.mem_s,
+    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
+    best, schedules = min(runs, key=lambda r: r[0].latency_s)
+    # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
+    io_s = sum(s.critical_split(_CATEGORY).get("io", 0.0) for s in schedules) * fp.layers / len(schedules)
+    return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
 
 
@@ -141,8 +154,102 @@ def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
     return rank.reshape(profile.layers, -1)
 
 
+def _platform(device: Device, n_compute: int) -> Platform:
+    """The decode/prefill engines: compute threads on the mid cores, one I/O thread on the big core,
+    the NPU; the shared DRAM at the measured engine mixes; the UFS's command queues and multi-issuer loss."""
+    dram = {frozenset(mix): device.bandwidth(mix) for mix in (["CPU"], ["NPU"], ["CPU", "NPU"])}
+    engines = [("compute", n_compute, "CPU"), ("io", 1, "CPU")]
+    if device.npu is not None:
+        engines.append(("npu", 1, "NPU"))
+    return Platform(tuple(engines), dram, device.flash.command_queues, device.flash.multi_issuer_degradation or 0.0)
+
+
+_CATEGORY = {"io": "io", "prefetch": "io"}  # critical-path split: flash I/O, the rest compute
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One layer and token's work, in the units the task graph takes."""
+
+    attn_B: float
+    npu_B: float  # the hot rows the NPU computes (0 without the NPU)
+    prefetch_dev_s: float  # UFS device-seconds of the hot clusters not resident
+    pred_in_B: float
+    pred_cols_B: float
+    clusters: list[tuple[float, float, float, float]]  # per cold cluster: gate reads, gate B, up/down reads, up/down B
+
+
+def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
+                 row_cap: float, bw_npu: float, act_copy_B: float) -> TaskGraph:
+    """The task graph of one layer and token (fpga_phone.md 2(a)-(b)): attention heads split between NPU and
+    CPU threads; hot prefetch on the I/O thread under attention; the predictors' input factors on every
+    compute thread; each cold cluster's 5 stages (predict, gate I/O, gate, up/down I/O, up/down) with I/O
+    on the one I/O thread, or, without the pipeline, every read issued by the compute threads before any
+    compute; the NPU's hot rows; the threads' barrier."""
+    g = TaskGraph()
+    cpu, io = plat.index("compute"), plat.index("io")
+    npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
+    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / n_compute, cap=per_thread_bw)
+            for _ in range(n_compute)]
+    if f.xpu:
+        npu = plat.index("npu")
+        attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
+                          volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu))
+    pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
+    pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw, deps=attn)
+            for _ in range(n_compute)] if w.pred_in_B > 0 else list(attn)
+    ends = []
+    if f.xpu and w.npu_B > 0:
+        ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
+                          cap=bw_npu, deps=attn + pref))
+    n = len(w.clusters)
+    stage_pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_cols_B / max(n, 1), cap=per_thread_bw, deps=pred)
+                  for _ in range(n)]
+    if f.pipeline:
+        for c, (gate_reads, gate_B, ud_reads, ud_B) in enumerate(w.clusters):
+            last = stage_pred[c]
+            if gate_reads:
+                last = g.add(io, "io", pool=UFS, volume=gate_reads * t_read_dev, deps=[last])
+            last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=[last])
+            if ud_reads:
+                last = g.add(io, "io", pool=UFS, volume=ud_reads * t_read_dev, deps=[last])
+            if ud_B:
+                last = g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last])
+            ends.append(last)
+    else:  # the compute threads issue the layer's reads themselves, then compute
+        reads = sum(c[0] + c[2] for c in w.clusters)
+        fetched = [g.add(cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute, deps=stage_pred or pred)
+                   for _ in range(n_compute)] if reads else (stage_pred or pred)
+        for _, gate_B, _, ud_B in w.clusters:
+            last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=fetched)
+            ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if ud_B else last)
+    if f.xpu:
+        g.add(cpu, "barrier", fixed_s=CPU_BARRIER_S, deps=ends or pred)
+    return g
+
+
+def _cold_clusters(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features,
+                   row_B: float) -> list[tuple[float, float, float, float]]:
+    """Chunks of COLD_CLUSTER predicted cold neurons: (gate reads, gate bytes, up/down reads, up/down bytes).
+    Bundled: the gate row is read first, up+down only where the gate fired; unbundled: gate, up and down
+    rows as three reads before any compute."""
+    out = []
+    for c in range(max(1, -(-len(ids) // COLD_CLUSTER))):
+        sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
+        miss, act = ~hit[sl], active[sl]
+        n_miss = int(np.count_nonzero(miss))
+        if f.bundle:
+            gate_reads, ud_reads = n_miss, int(np.count_nonzero(miss & act))
+        else:
+            gate_reads, ud_reads = 3 * n_miss, 0
+        out.append((gate_reads, len(act) * row_B, ud_reads, int(np.count_nonzero(act)) * 2 * row_B))
+    return out
+
+
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int) -> TokenCost:
+              warm_order: np.ndarray, hot: float, context_len: int) -> tuple[TokenCost, list[EventSchedule]]:
+    """The cost at one hot fraction, with its (layer, token) schedules; its io_s is left 0 for the
+    caller to take from the chosen fraction's critical paths."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -152,37 +259,31 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
+    plat = _platform(device, n_compute)
     bw_cpu = device.bandwidth(["CPU"])
-    bw_both = device.bandwidth(["CPU", "NPU"]) if f.xpu else bw_cpu
     bw_npu = device.bandwidth(["NPU"])
     per_thread_bw = bw_cpu / n_compute
     core_macs = device.cpu_macs_per_s({COMPUTE_CLUSTER: 1}, "int8") * INT4_GEMV_EFFICIENCY * SPARSE_GEMV_EFFICIENCY
-    row_s = max(row_B / per_thread_bw, d / core_macs)  # one cold row on one compute thread
-    # per layer with the NPU: its graph executions, their activation copies, and the CPU threads' barrier
-    t_xpu = (NPU_CALLS_PER_LAYER * (NPU_INVOCATION_S + 2 * d * ACTIVATION_B / bw_cpu) + CPU_BARRIER_S
-             if f.xpu else 0.0)
+    row_cap = min(per_thread_bw, row_B * core_macs / d)  # one cold row's bytes at its MAC rate on one thread
     io_range = fp.top_k * fp.ffn_dim * 2 * READ_B  # one layer's routed bundles on flash
-    io_stream = dict(range_B=io_range, core=IO_CORE if f.pipeline else COMPUTE_CLUSTER,
-                     issuers=1 if f.pipeline else n_compute)
-    t_read = device.stream_time(Stream(1, READ_B, "random", **io_stream))
+    core = IO_CORE if f.pipeline else COMPUTE_CLUSTER
+    t_read_dev = device.stream_time(Stream(1, READ_B, "random", range_B=io_range, core=core))  # issuers: the pool
     attn_B = fp.attn_params / fp.layers * INT4_B + fp.kv_B(context_len) / fp.layers
-    t_attn = attn_B / bw_both
     # one expert's predictor as an input factor (d x r) and r per neuron, the rank cancelling; estimate: PowerInfer-2
     # publishes only the total (2.6 GB for Mixtral), the two-factor shape is LLM in a flash's low-rank predictor
     # (fpga_phone.md 3(a)) in one precision
     pred_B_expert = mem.predictor_B / fp.layers / fp.experts
     pred_in_B = pred_B_expert * d / (d + fp.ffn_dim)
     pred_col_B = pred_B_expert / (d + fp.ffn_dim)
-
-    layer_s, io_crit, flash_B, dram_B, misses, accesses, rows = [], [], 0.0, 0.0, 0, 0, 0
     t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    act_copy_B = 2 * d * ACTIVATION_B
+
+    graphs, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
     predicted_ids, routed_experts = _predicted(trace, fp.ffn_dim)
     for layer in range(trace.layers):
         act = trace.active[:, layer]
         is_hot = hot_mask[layer]
         cold_ids = [ids[~is_hot[ids]] for ids in predicted_ids[layer]]
-        routed_per_token = routed_experts[layer]
-        hot_pred_per_token = [len(ids) - len(cold) for ids, cold in zip(predicted_ids[layer], cold_ids)]
         if f.cache:
             warm = warm_order[layer][~hot_mask[layer][warm_order[layer]]]
             hits = cache_hits(cold_ids, trace.neurons, cold_capacity, warm)
@@ -190,72 +291,89 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
         for t in range(trace.tokens):
             ids, hit = cold_ids[t], hits[t]
-            routed = routed_per_token[t]
+            routed = int(routed_experts[layer][t])
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
-            t_pref = hot_missing * t_pref_neuron
-            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, row_s, per_thread_bw,
-                                                           n_compute, routed * pred_in_B,
-                                                           routed * (fp.ffn_dim - n_hot) * pred_col_B)
-            npu_B = n_hot * routed * fp.matrices * row_B
-            t_npu = npu_B / bw_npu if npu_B else 0.0
-            t_shared = (cpu_B + npu_B) / bw_both
-            t_ffn = max(t_cpu, t_npu, t_shared)
-            exposed = max(0.0, t_pref - t_attn)
-            layer_s.append(t_attn + exposed + t_ffn + t_xpu)
-            io_crit.append(exposed + t_ffn - max(t_cpu_no_io, t_npu, t_shared))
+            clusters = _cold_clusters(ids, hit, act[t][ids], f, row_B)
+            npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
+            work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
+                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters)
+            graphs.append(_layer_graph(work, f, plat, n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu,
+                                       act_copy_B))
+            reads = sum(c[0] + c[2] for c in clusters)
             flash_B += reads * READ_B + hot_missing * neuron_B
-            dram_B += attn_B + cpu_B + npu_B
-            hot_pred = int(hot_pred_per_token[t])
+            dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + sum(c[1] + c[3] for c in clusters)
+            hot_pred = len(predicted_ids[layer][t]) - len(ids)
             misses += len(hit) - int(np.count_nonzero(hit)) + (hot_pred * hot_missing // max(1, n_hot * routed))
             accesses += len(ids) + hot_pred
             rows += len(ids) + n_hot * routed
-    n = trace.tokens * trace.layers
-    scale = fp.layers / n
-    head_s = fp.head_params * INT4_B / bw_both
-    latency = sum(layer_s) * scale + head_s
-    io_s = sum(io_crit) * scale
-    cost = TokenCost("powerinfer2", fp.model_id, device.name, latency, latency - io_s, io_s, 0.0, flash_B * scale,
-                     dram_B * scale + fp.head_params * INT4_B, device_energy(device.power_W, latency),
+    schedules = simulate(graphs, plat)
+    scale = fp.layers / trace.layers
+    head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
+    per_layer = np.array([s.makespan for s in schedules]).reshape(trace.layers, trace.tokens)
+    per_token = per_layer.sum(axis=0) * scale + head_s
+    latency = float(per_token.mean())
+    busy = {name: sum(s.busy(i) for s in schedules) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
+    busy["compute"] += head_s
+    dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
+    flash_B = flash_B * scale / trace.tokens
+    energy = decode_energy(busy, latency, dram_B, flash_B)
+    p50, p90, p99 = np.percentile(_token_distribution(per_layer, fp.layers) + head_s, [50, 90, 99])
+    return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
+                     energy.total_J,
                      {"hot_fraction": hot, "miss_rate": misses / max(accesses, 1),
-                      "miss_rate_of_rows": misses / max(rows, 1),
-                      "cache_GB": mem.cache_B / 1e9})
-    return cost
+                      "miss_rate_of_rows": misses / max(rows, 1), "cache_GB": mem.cache_B / 1e9,
+                      "latency_P50_s": float(p50), "latency_P90_s": float(p90), "latency_P99_s": float(p99),
+                      "busy_s": busy, "energy_parts_J": energy.parts}), schedules
 
 
-def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
-               row_s: float, per_thread_bw: float, n_compute: int, pred_in_B: float,
-               pred_cols_B: float) -> tuple[float, float, float, int]:
-    """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
-    same without I/O, DRAM bytes read by compute (predictors included), flash reads.
-
-    ``pred_in_B``: the predictors' input factors, run on all ``n_compute`` threads before the
-    pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over the clusters'
-    predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes ``row_s`` on one
-    compute thread (the slower of its bytes and its MACs at the core's sparse INT4 GEMV rate)."""
-    n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
-    durations = np.zeros((n_clusters, 5))
-    t_pred_in = pred_in_B / (n_compute * per_thread_bw)
-    cpu_B, reads = pred_in_B + pred_cols_B, 0
-    for c in range(n_clusters):
-        sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
-        miss, act = ~hit[sl], active[sl]
-        if f.bundle:  # gate first, then up+down only where the gate fired
-            gate_reads, ud_reads = int(np.count_nonzero(miss)), int(np.count_nonzero(miss & act))
-        else:  # gate, up and down rows as separate reads, all needed before compute
-            gate_reads, ud_reads = 3 * int(np.count_nonzero(miss)), 0
-        n_ud = int(np.count_nonzero(act)) * 2
-        gate_B, ud_B = len(act) * row_B, n_ud * row_B
-        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, len(act) * row_s,
-                        ud_reads * t_read, n_ud * row_s)
-        cpu_B += gate_B + ud_B
-        reads += gate_reads + ud_reads
-    compute = durations * ~_IO_COLS
-    if f.pipeline:
-        return (t_pred_in + cluster_pipeline(durations, n_compute).makespan,
-                t_pred_in + cluster_pipeline(compute, n_compute).makespan, cpu_B, reads)
-    # no pipeline: the threads wait for every read of the layer, then compute
-    t_comp = t_pred_in + compute.sum() / n_compute
-    return durations[:, _IO_COLS].sum() + t_comp, t_comp, cpu_B, reads
+DISTRIBUTION_TOKENS = 2000  # tokens of the resampled latency distribution
 
 
-_IO_COLS = np.array([False, True, False, True, False])
+def _token_distribution(layer_s: np.ndarray, layers: int) -> np.ndarray:
+    """Per-token latencies (without the LM head) of DISTRIBUTION_TOKENS tokens, each the sum of ``layers``
+    layer times drawn from the simulated (layer, token) samples. The generator's layers are independent
+    and alike (activations.py), so a token is a sum of independent layer times; scaling the sampled
+    layers' sum up to all layers would multiply their spread by sqrt(layers / sampled)."""
+    rng = np.random.default_rng(0)
+    flat = layer_s.ravel()
+    return flat[rng.integers(0, flat.size, (DISTRIBUTION_TOKENS, layers))].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """One prompt's prefill: seconds, prompt tokens per second, and each engine's busy seconds."""
+
+    prompt: int
+    latency_s: float
+    busy_s: dict[str, float]
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.prompt / self.latency_s
+
+
+def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, context_len: int = 128) -> Prefill:
+    """PowerInfer-2's prefill (fpga_phone.md 2(a)): the NPU runs each whole layer densely (one big cluster, no
+    predictor) at its batch-``prompt`` rate, while the big core's I/O thread reads the next layer's
+    offloaded FFN weights sequentially into a second buffer (layer i+1 loads while layer i computes)."""
+    if prompt < 1:
+        raise EinsimError(f"a prefill needs a prompt of at least 1 token, got {prompt}")
+    mem = memory_plan(fp, memory_B, context_len)
+    plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
+    npu, io = plat.index("npu"), plat.index("io")
+    expert_params = fp.ffn_dim * fp.matrices * fp.d_model
+    layer_B = (fp.attn_params / fp.layers + fp.experts * expert_params) * INT4_B
+    offloaded_B = max(0.0, fp.ffn_params * INT4_WEIGHT_B - mem.cache_B) / fp.layers
+    read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    # every token runs attention and its routed experts; causal scores and values over the prompt
+    ops = 2.0 * prompt * (fp.attn_params / fp.layers + fp.top_k * expert_params) + 2.0 * fp.q_dim * prompt * prompt
+    t_compute = ops / device.npu_ops_per_s(prompt)
+    g, last, layers = TaskGraph(), [], []
+    for layer in range(fp.layers):
+        buffer_free = [layers[layer - 2]] if layer >= 2 else []
+        load = [g.add(io, "io", pool=UFS, volume=read_s, deps=buffer_free)] if read_s > 0 else []
+        layers.append(g.add(npu, "npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=layer_B,
+                            cap=layer_B / t_compute, deps=last + load))
+        last = [layers[-1]]
+    (s,) = simulate([g], plat)
+    return Prefill(prompt, s.makespan, {name: s.busy(i) for i, (name, _, _) in enumerate(plat.engines)})

@@ -14,10 +14,11 @@ They take the whole model (``takes_model``); ``seq`` is the KV-cache length. Opt
 - ``llm-in-a-flash`` only: ``config`` (an ablation step, default ``bundling``), ``engine``
   (``cpu`` or ``gpu``) and ``weights`` (``int4`` as in the PowerInfer-2 comparison, or ``fp16``).
 
-The Result: latency of one token, energy = device power × latency (0 without ``power_W``), bytes
+The Result: latency of one token, the policy's energy (PowerInfer-2: per-engine busy time × power,
+mappers/phone/power.py; the others: device power × latency, 0 without ``power_W``), bytes
 read from DRAM by compute and from flash, a breakdown of the token into ``compute``, ``flash_io``
 (on the critical path) and ``memory_management`` whose ``count`` is seconds (the three add up to
-the latency), and the bandwidth utilization of ``DRAM`` and ``flash`` against their peaks.
+the latency; the energy is shared among them in proportion), and the bandwidth utilization of ``DRAM`` and ``flash`` against their peaks.
 
 A prefill, or a model without the activation statistics a policy's own path needs (a scan, BASED,
 a decoder without a ``designs/models/phone/`` sidecar), runs the policy's rule over the general
@@ -51,9 +52,9 @@ def device_of(arch: Architecture) -> Device:
 
 
 def to_result(cost: TokenCost, device: Device) -> Result:
-    power = device.power_W or 0.0
+    energy = cost.energy_J or 0.0  # shared among the parts in proportion to their seconds
     breakdown = [{"component": device.name, "action": action, "count": getattr(cost, attr),
-                  "energy_J": power * getattr(cost, attr)} for action, attr in PARTS]
+                  "energy_J": energy * getattr(cost, attr) / cost.latency_s} for action, attr in PARTS]
     flash_peak = max(p.throughput_Bps for p in device.flash.read_throughput)
     busy = {"DRAM": cost.dram_B / device.dram.bandwidth_Bps, "flash": cost.flash_B / flash_peak}
     return Result(f"{cost.policy}:{cost.model}@{device.name}", cost.latency_s, cost.energy_J or 0.0, 0.0,

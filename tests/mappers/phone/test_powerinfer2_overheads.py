@@ -21,11 +21,13 @@ def _latency(setup, features=pi.Features(), hot=(0.25,)):
     return pi.powerinfer2(dev, fp, budget, features, hot_fractions=hot).latency_s
 
 
-def test_each_npu_execution_adds_its_time_on_every_layer(setup, monkeypatch):
+def test_npu_executions_cost_where_the_npu_is_on_the_critical_path(setup, monkeypatch):
+    # two executions per layer (attention heads, hot FFN): everything waits for the attention call, while
+    # the hot-FFN call runs beside the CPU's cold pipeline, so 1 ms more per call costs 1 ... 2 ms per layer
     base = _latency(setup)
     monkeypatch.setattr(pi, "NPU_INVOCATION_S", pi.NPU_INVOCATION_S + 1e-3)
-    layers = setup[1].layers
-    assert _latency(setup) - base == pytest.approx(layers * pi.NPU_CALLS_PER_LAYER * 1e-3, rel=1e-9)
+    per_layer = (_latency(setup) - base) / setup[1].layers
+    assert 0.9e-3 < per_layer < 2e-3 + 1e-9
 
 
 def test_without_the_npu_there_is_no_npu_cost(setup, monkeypatch):

@@ -1,32 +1,35 @@
-"""PowerInfer-2's predictor stage: per-thread bandwidth, counted in DRAM bytes, only for cold neurons."""
+"""PowerInfer-2's predictor stage in the layer's task graph: per-thread bandwidth, input factors on
+every compute thread before the clusters' predict stages, only for cold neurons."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from einsim.mappers.phone.powerinfer2 import COLD_CLUSTER, Features, _cold_work
+from einsim.mappers.phone.powerinfer2 import Features, _Layer, _layer_graph
+from einsim.sim.phone_events import Platform, simulate
+
+PLAT = Platform((("compute", 5, "CPU"), ("io", 1, "CPU")), {frozenset({"CPU"}): 43.9e9})
 
 
-def _work(n_ids: int, pred_in_B: float, pred_cols_B: float, pipeline: bool = True):
-    ids = np.arange(n_ids)
-    hit = np.ones(n_ids, bool)  # all resident: no I/O
-    active = np.zeros(n_ids, bool)  # no up/down work
-    return _cold_work(ids, hit, active, Features(pipeline=pipeline), t_read=1e-5, row_B=0.0, row_s=0.0, per_thread_bw=1e9,
-                      n_compute=5, pred_in_B=pred_in_B, pred_cols_B=pred_cols_B)
+def _makespan(n_clusters: int, pred_in_B: float, pred_cols_B: float, pipeline: bool = True) -> float:
+    clusters = [(0, 0.0, 0, 0.0)] * n_clusters  # all resident, no rows: only the predictor runs
+    work = _Layer(0.0, 0.0, 0.0, pred_in_B, pred_cols_B, clusters)
+    g = _layer_graph(work, Features(pipeline=pipeline, xpu=False), PLAT, 5, t_read_dev=1e-5, per_thread_bw=1e9,
+                     row_cap=1e9, bw_npu=1e9, act_copy_B=0.0)
+    return simulate([g], PLAT)[0].makespan
 
 
 @pytest.mark.parametrize("pipeline", [True, False])
 def test_predictor_streams_at_per_thread_bandwidth(pipeline):
     # 5 clusters on 5 threads: the columns take 1/5 of their bytes each, at 1 GB/s per thread;
-    # the input factor runs on all 5 threads first (5 GB/s); nothing streams faster than the CPU's 5 GB/s
-    t_cpu, t_no_io, cpu_B, reads = _work(5 * COLD_CLUSTER, pred_in_B=5e6, pred_cols_B=10e6, pipeline=pipeline)
-    assert t_cpu == pytest.approx(5e6 / 5e9 + 10e6 / 5 / 1e9)
-    assert t_no_io == pytest.approx(t_cpu)
-    assert cpu_B == pytest.approx(15e6)  # the predictors count in the shared DRAM pool
-    assert reads == 0
+    # the input factor runs on all 5 threads first (5 GB/s)
+    assert _makespan(5, 5e6, 10e6, pipeline) == pytest.approx(5e6 / 5e9 + 10e6 / 5 / 1e9)
 
 
 def test_one_cluster_predicts_on_one_thread():
-    t_cpu, _, _, _ = _work(COLD_CLUSTER, pred_in_B=0.0, pred_cols_B=10e6)
-    assert t_cpu == pytest.approx(10e6 / 1e9)
+    assert _makespan(1, 0.0, 10e6) == pytest.approx(10e6 / 1e9)
+
+
+def test_more_clusters_than_threads_queue_for_them():
+    # 10 clusters of 1 MB on 5 threads: two rounds
+    assert _makespan(10, 0.0, 10e6) == pytest.approx(2e-3)

@@ -1,0 +1,152 @@
+"""Task graphs of a phone's decode or prefill and their event simulation (`sim/kernels/phone_events.py`).
+
+A policy builds one `TaskGraph` per (layer, token) or per prefill, with tasks on named engine
+classes (compute threads, the I/O thread, the NPU ...), each a fixed part (launch, invocation,
+barrier) and a stream on the shared DRAM or the UFS device; `simulate` runs a batch of them in one
+kernel call and returns each graph's `Schedule`: start/end per task, makespan, busy time per
+engine class and the critical path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from einsim.errors import EinsimError
+from einsim.sim.kernels.phone_events import EPS, simulate as _simulate
+
+NONE, DRAM, UFS = -1, 0, 1  # the pool a task streams from
+KIND_BITS = {"CPU": 1, "NPU": 2, "GPU": 4}
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Engine classes (name -> servers, kind) and the shared pools: DRAM bandwidth by the set of
+    engine kinds streaming at once, the UFS's command queues and multi-issuer loss."""
+
+    engines: tuple[tuple[str, int, str], ...]  # (name, servers, kind in KIND_BITS)
+    dram_Bps: dict[frozenset[str], float]  # achieved bandwidth while exactly these kinds stream
+    ufs_queues: int = 1
+    ufs_degradation: float = 0.0
+
+    def index(self, name: str) -> int:
+        for i, (n, _, _) in enumerate(self.engines):
+            if n == name:
+                return i
+        raise EinsimError(f"no engine class {name!r} (have: {', '.join(n for n, _, _ in self.engines)})")
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        servers = np.array([s for _, s, _ in self.engines], np.int64)
+        kind = np.array([KIND_BITS[k] for _, _, k in self.engines], np.int64)
+        dram = np.full(1 << len(KIND_BITS), np.nan)
+        for mask in range(1, len(dram)):
+            kinds = frozenset(k for k, b in KIND_BITS.items() if mask & b)
+            if kinds in self.dram_Bps:
+                dram[mask] = self.dram_Bps[kinds]
+            else:  # an unmeasured mix runs at the best measured subset's bandwidth
+                subsets = [v for ks, v in self.dram_Bps.items() if ks <= kinds]
+                dram[mask] = max(subsets) if subsets else np.nan
+        return servers, kind, dram
+
+
+@dataclass
+class TaskGraph:
+    """Tasks in insertion order (their index is their dispatch priority)."""
+
+    engine: list[int] = field(default_factory=list)
+    fixed_s: list[float] = field(default_factory=list)
+    pool: list[int] = field(default_factory=list)
+    volume: list[float] = field(default_factory=list)
+    cap: list[float] = field(default_factory=list)
+    deps: list[tuple[int, ...]] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+
+    def add(self, engine: int, label: str, *, fixed_s: float = 0.0, pool: int = NONE, volume: float = 0.0,
+            cap: float = np.inf, deps: Sequence[int] = ()) -> int:
+        """A task: ``fixed_s`` seconds on its server, then ``volume`` units of ``pool`` at <= ``cap``/s
+        (with pool NONE, ``volume`` is more seconds). Returns its index."""
+        if not (fixed_s >= 0 and volume >= 0 and cap > 0):
+            raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
+                              f"(got {fixed_s}, {volume}, {cap})")
+        if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
+            raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
+        self.engine.append(engine)
+        self.fixed_s.append(float(fixed_s))
+        self.pool.append(pool)
+        self.volume.append(float(volume))
+        self.cap.append(float(cap))
+        self.deps.append(tuple(deps))
+        self.label.append(label)
+        return len(self.engine) - 1
+
+    def __len__(self) -> int:
+        return len(self.engine)
+
+
+@dataclass(frozen=True)
+class EventSchedule:
+    graph: TaskGraph
+    start: np.ndarray
+    end: np.ndarray
+
+    @property
+    def makespan(self) -> float:
+        return float(self.end.max()) if self.end.size else 0.0
+
+    def busy(self, engine: int) -> float:
+        """Seconds the servers of ``engine`` hold tasks (summed over servers)."""
+        e = np.asarray(self.graph.engine)
+        return float((self.end - self.start)[e == engine].sum())
+
+    def critical_path(self) -> list[int]:
+        """Tasks from the last to finish back to the start, each the one whose end let its successor
+        start: the latest-ending dependency, else the task that freed the server."""
+        if not len(self.graph):
+            return []
+        tol = EPS * max(self.makespan, 1e-12) * 10
+        eng = self.graph.engine
+        i = int(np.argmax(self.end))
+        path = [i]
+        while self.start[i] > tol:
+            deps = self.graph.deps[i]
+            cand = [d for d in deps if self.end[d] >= self.start[i] - tol]
+            if not cand:  # waited for a server of its engine class
+                cand = [j for j in range(len(self.graph)) if j != i and eng[j] == eng[i]
+                        and abs(self.end[j] - self.start[i]) <= tol]
+            if not cand:
+                break
+            i = max(cand, key=lambda j: (self.end[j], -j))
+            path.append(i)
+        return path
+
+    def critical_split(self, category: dict[str, str]) -> dict[str, float]:
+        """Seconds of the critical path by category of the tasks' label prefixes (``label`` up to ':')."""
+        out: dict[str, float] = {}
+        for i in self.critical_path():
+            key = category.get(self.graph.label[i].split(":", 1)[0], "other")
+            out[key] = out.get(key, 0.0) + float(self.end[i] - self.start[i])
+        return out
+
+
+def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSchedule]:
+    """The schedules of ``graphs`` (independent, each from time 0) in one kernel call."""
+    servers, kind, dram = platform.arrays()
+    sizes = [len(g) for g in graphs]
+    graph_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    cat = lambda attr, dtype: np.array([x for g in graphs for x in getattr(g, attr)], dtype)  # noqa: E731
+    engine = cat("engine", np.int64)
+    if engine.size and (engine.min() < 0 or engine.max() >= len(servers)):
+        raise EinsimError("a task names an engine class the platform does not have")
+    pool = cat("pool", np.int64)
+    used = np.unique(kind[engine[pool == DRAM]]) if engine.size else []
+    if any(np.isnan(dram[k]) for k in used):
+        raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
+    deps = [tuple(d + off for d in ds) for g, off in zip(graphs, graph_ptr) for ds in g.deps]
+    dep_ptr = np.concatenate([[0], np.cumsum([len(d) for d in deps])]).astype(np.int64)
+    dep_idx = np.array([d for ds in deps for d in ds], np.int64)
+    start, end = _simulate(graph_ptr, engine, servers, kind, cat("fixed_s", float), pool, cat("volume", float),
+                           cat("cap", float), dep_ptr, dep_idx, np.nan_to_num(dram, nan=1.0),
+                           int(platform.ufs_queues), float(platform.ufs_degradation))
+    return [EventSchedule(g, start[a:b], end[a:b]) for g, a, b in zip(graphs, graph_ptr[:-1], graph_ptr[1:])]

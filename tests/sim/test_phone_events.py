@@ -1,0 +1,133 @@
+"""The numba phone event simulation equals its simpy twin on random task graphs; closed-form cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from einsim.errors import EinsimError
+from einsim.sim.phone_events import DRAM, NONE, UFS, Platform, TaskGraph, simulate
+from einsim.sim.reference.phone_events import simulate as twin
+
+KINDS = ("CPU", "CPU", "NPU")
+
+
+@st.composite
+def graphs(draw):
+    servers = [draw(st.integers(1, 3)) for _ in KINDS]
+    n = draw(st.integers(1, 9))
+    tasks = []
+    for i in range(n):
+        pool = draw(st.sampled_from([NONE, DRAM, UFS]))
+        deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
+        tasks.append({"engine": draw(st.integers(0, len(KINDS) - 1)), "fixed_s": draw(st.sampled_from([0, 0, 0.5, 1])),
+                      "pool": pool, "volume": float(draw(st.integers(0, 6))),
+                      "cap": draw(st.sampled_from([np.inf, 0.5, 1.0, 2.0, 3.0])), "deps": deps})
+    dram = {frozenset({"CPU"}): float(draw(st.integers(1, 4))), frozenset({"NPU"}): float(draw(st.integers(1, 4))),
+            frozenset({"CPU", "NPU"}): float(draw(st.integers(1, 6)))}
+    return servers, tasks, dram, draw(st.integers(1, 2)), draw(st.sampled_from([0.0, 0.4]))
+
+
+def _platform(servers, dram, queues, degradation) -> Platform:
+    return Platform(tuple((f"e{i}", s, k) for i, (s, k) in enumerate(zip(servers, KINDS))), dram, queues, degradation)
+
+
+def _graph(tasks) -> TaskGraph:
+    g = TaskGraph()
+    for t in tasks:
+        g.add(t["engine"], "t", fixed_s=t["fixed_s"], pool=t["pool"], volume=t["volume"], cap=t["cap"], deps=t["deps"])
+    return g
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.integers(1, 3))
+def test_kernel_equals_simpy_twin(case, copies):
+    servers, tasks, dram, queues, degradation = case
+    plat = _platform(servers, dram, queues, degradation)
+    # the kernel runs the graph several times in one batch: graphs are independent
+    schedules = simulate([_graph(tasks)] * copies, plat)
+    _, _, dram_arr = plat.arrays()
+    s2, e2 = twin(tasks, servers, plat.arrays()[1].tolist(), dram_arr.tolist(), queues, degradation)
+    for s in schedules:
+        np.testing.assert_allclose(s.start, s2, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(s.end, e2, rtol=1e-7, atol=1e-9)
+        for i, t in enumerate(tasks):  # dependencies respected, fixed part and cap honoured
+            assert all(s.start[i] >= s.end[d] - 1e-9 for d in t["deps"])
+            least = t["fixed_s"] + (t["volume"] / min(t["cap"], 6.0) if t["pool"] != NONE else t["volume"])
+            assert s.end[i] - s.start[i] >= least - 1e-9
+        # a list schedule idles only while waiting for a task's end: the critical path covers the makespan
+        path = s.critical_path()
+        assert sum(s.end[i] - s.start[i] for i in path) == pytest.approx(s.makespan, rel=1e-6, abs=1e-9)
+
+
+PLAT = Platform((("cpu", 5, "CPU"), ("io", 1, "CPU"), ("npu", 1, "NPU")),
+                {frozenset({"CPU"}): 43.9e9, frozenset({"NPU"}): 56e9, frozenset({"CPU", "NPU"}): 59.6e9}, 1, 0.4)
+
+
+def test_concurrent_streams_share_dram():
+    g = TaskGraph()
+    for _ in range(5):  # five threads of 10 GB/s each on a 43.9 GB/s pool: 8.78 GB/s each
+        g.add(0, "cpu", pool=DRAM, volume=1e9, cap=10e9)
+    (s,) = simulate([g], PLAT)
+    assert s.makespan == pytest.approx(5e9 / 43.9e9)
+    g = TaskGraph()
+    g.add(0, "cpu", pool=DRAM, volume=1e9, cap=10e9)  # alone: its cap binds
+    (s,) = simulate([g], PLAT)
+    assert s.makespan == pytest.approx(0.1)
+
+
+def test_npu_and_cpu_together_get_the_measured_mix():
+    g = TaskGraph()
+    g.add(0, "cpu", pool=DRAM, volume=29.8e9)
+    g.add(2, "npu", pool=DRAM, volume=29.8e9)
+    (s,) = simulate([g], PLAT)
+    assert s.makespan == pytest.approx(1.0)  # 59.6 GB/s shared equally
+    # a capped CPU stream leaves the rest of the pool to the NPU
+    g = TaskGraph()
+    g.add(0, "cpu", pool=DRAM, volume=9.6e9, cap=9.6e9)
+    g.add(2, "npu", pool=DRAM, volume=50e9)
+    (s,) = simulate([g], PLAT)
+    assert s.end[0] == pytest.approx(1.0) and s.end[1] == pytest.approx(1.0)
+
+
+def test_several_issuers_degrade_the_single_queue():
+    one, two = TaskGraph(), TaskGraph()
+    one.add(1, "io", pool=UFS, volume=1.0)
+    one.add(1, "io", pool=UFS, volume=1.0)  # one I/O thread: serialised, 2 device-seconds
+    two.add(0, "io", pool=UFS, volume=1.0)
+    two.add(0, "io", pool=UFS, volume=1.0)  # two issuers at once: the device delivers 0.6 of its rate
+    s1, s2 = simulate([one, two], PLAT)
+    assert s1.makespan == pytest.approx(2.0)
+    assert s2.makespan == pytest.approx(2.0 / 0.6)
+
+
+def test_dispatch_order_dependencies_and_critical_path():
+    g = TaskGraph()
+    a = g.add(1, "io:read", pool=UFS, volume=2.0)
+    b = g.add(0, "compute:gate", fixed_s=1.0)
+    c = g.add(0, "compute:up", fixed_s=1.0, deps=[a])
+    d = g.add(2, "sync:barrier", fixed_s=0.5, deps=[b, c])
+    (s,) = simulate([g], PLAT)
+    assert list(s.start) == pytest.approx([0, 0, 2, 3]) and s.makespan == pytest.approx(3.5)
+    assert s.critical_path() == [d, c, a]
+    assert s.critical_split({"io": "io", "compute": "compute"}) == pytest.approx(
+        {"io": 2.0, "compute": 1.0, "other": 0.5})
+    assert s.busy(0) == pytest.approx(2.0)
+
+
+def test_server_limit_and_index_priority():
+    plat = Platform((("cpu", 1, "CPU"),), {frozenset({"CPU"}): 1.0})
+    g = TaskGraph()
+    g.add(0, "x", fixed_s=1.0)
+    g.add(0, "y", fixed_s=1.0)
+    (s,) = simulate([g], plat)
+    assert list(s.start) == [0.0, 1.0]
+
+
+def test_bad_task_is_an_error():
+    with pytest.raises(EinsimError, match="cap > 0"):
+        TaskGraph().add(0, "x", pool=DRAM, volume=1.0, cap=0.0)
+    with pytest.raises(EinsimError, match="earlier task"):
+        TaskGraph().add(0, "x", deps=[0])
