@@ -16,14 +16,10 @@ from importlib.metadata import entry_points
 from einsim.explore.commands._common import print_json, table
 from einsim.errors import EinsimError
 from einsim.explore.progress import status_line
-from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
 WIDTH = 100  # columns of the text view
 NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
 
-# targets served by another back-end: name -> module with run(name) -> list of row dicts
-TARGETS = {"flightllm": "einsim.mappers.fpga.reproduce_flightllm",
-           "lightmamba": "einsim.mappers.fpga.reproduce_lightmamba"}
 PLUGIN_GROUP = "einsim.reproduce"  # entry points: paper name -> module with run(name) and compare()
 
 
@@ -41,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and print per-point results and the mean speedups/energy ratios beside the paper's.",
         epilog="example: einsim reproduce fusemax --json > fusemax.json",
     )
-    p.add_argument("paper", choices=["fusemax", *TARGETS, *plugin_targets()], help="which paper")
+    p.add_argument("paper", choices=list(plugin_targets()), help="which paper")
     p.add_argument("--json", action="store_true", help="print the 120 points as a JSON list")
     p.add_argument("--compare", action="store_true",
                    help="one row per published number: model, paper, ratio, tolerance, PASS/MISS")
@@ -49,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    targets = {**TARGETS, **plugin_targets()}
+    targets = {n: m for n, m in plugin_targets().items() if n != "fusemax"}
     if args.compare:
         module = importlib.import_module(targets[args.paper]) if args.paper in targets else None
         if module is None or not hasattr(module, "compare"):
@@ -71,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             for note in getattr(module, "notes", lambda: [])():
                 print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))
         return 0
-    points = run_grid(progress=status_line if sys.stderr.isatty() else None)
+    fusemax = importlib.import_module(plugin_targets()["fusemax"])
+    points = fusemax.run_grid(progress=status_line if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if args.json:
@@ -82,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
              f"{p.e2e_energy_J:.4g}"] for p in points]
     print(table(rows, ["model", "seq", "config", "attn_s", "attn_J", "dram_B", "util_2d", "util_1d", "e2e_s", "e2e_J"]))
     print()
-    means = summary(points)
-    print(table([[k, f"{v:.3f}", f"{PAPER[k]:g}", f"{v / PAPER[k] - 1:+.1%}"] for k, v in means.items()],
+    means = fusemax.summary(points)
+    print(table([[k, f"{v:.3f}", f"{fusemax.PAPER[k]:g}", f"{v / fusemax.PAPER[k] - 1:+.1%}"] for k, v in means.items()],
                 ["FuseMax vs baseline (mean over 24 points)", "model", "paper", "diff"]))
     return 0
 

@@ -5,7 +5,7 @@ U280, INT8 with q/k N:16 sparsity in the artifact) and how several cores run (bo
 semantics). End-to-end latency is one prefill program (length rounded up to the 128 bucket) plus,
 for every generated token, one decode program at that token's context rounded up to the 16 bucket
 (the artifact's ``run.py``). The published figures and the GPU baselines are in
-`einsim.mappers.fpga.reproduce_flightllm`.
+`einsim.reproduce.flightllm`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from einsim.explore.cli import main
-from einsim.mappers.spatial.reproduce import CONFIGS, MODELS, PAPER, SEQ_LENS, run_grid, summary
+from einsim.reproduce.fusemax import CONFIGS, MODELS, PAPER, SEQ_LENS, run_grid, summary
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from einsim.explore.cli import main
-from einsim.mappers.fpga import reproduce_flightllm as fl
+from einsim.reproduce import flightllm as fl
 
 # Misses, with the mechanism believed missing (docs/flightllm.md, "Misses"):
 MISSES = {
