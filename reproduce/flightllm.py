@@ -1,9 +1,13 @@
-"""FlightLLM reproduction: the U280 board and the artifact's VHK158, end to end, with GPU baselines.
+"""FlightLLM (Zeng et al., FPGA 2024): the U280 board and the artifact's VHK158, end to end, with GPU baselines.
 
 The targets and the end-to-end rule are FlightLLM's policy (`einsim.mappers.fpga.flightllm`);
 this module holds the published figures with their sources, the GPU rooflines and the tables
-``einsim reproduce flightllm`` prints. Energy is board power × time; the VHK158's power was not
-recovered, so energy is reported for the U280 only.
+``einsim reproduce flightllm`` prints (``run``), and one row per published number
+(``compare``, ``einsim reproduce flightllm --compare``). Energy is board power × time; the
+VHK158's power was not recovered, so energy is reported for the U280 only.
+
+Sources: ../shared/reference/fpga_phone.md §1 (tags [P] paper text, [A] artifact, [S] third-party,
+[D] derived there); the diagnoses of the misses are docs/flightllm.md's.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ import math
 from einsim.arch import bundled_dir, load_arch
 from einsim.mappers.fpga.baselines import GPU_DECODE_BW_UTILIZATION, GPURoofline
 from einsim.mappers.fpga.flightllm import TARGETS, contexts, decode_step, end_to_end, prefill
+from einsim.reproduce.compare import CompareRow, compare_table, published_range
+
+PAPER_NAME = "FlightLLM"
 
 GPUS = {"V100S": "v100s.yaml", "A100": "a100.yaml"}
 
@@ -58,6 +65,60 @@ PUBLISHED = {
     "U280 energy efficiency vs A100": (4.2, 0.15, "FlightLLM abstract [P]"),
     "VHK158 throughput vs A100": (1.2, 0.15, "FlightLLM abstract [P]"),
 }
+
+
+# --- the other published numbers of fpga_phone.md §1 (not in the ``check`` rows of ``run``) --------------
+ARTIFACT_TOLERANCE = 0.05  # as the artifact's figures in PUBLISHED: the same timing model, so within 5 %
+ARTIFACT_VHK158 = {  # source: artifact profile/.compiler_output/profiler_output/*.csv [A], fpga_phone.md 1(c)
+    "VHK158 decode s/token, context 1024": 10.62e-3,
+    "VHK158 decode s/token, context 2048": 12.23e-3,
+    "VHK158 LD queue s, decode context 512": 7.11e-3,
+    "VHK158 MV queue s, decode context 512": 9.07e-3,
+    "VHK158 MISC queue s, decode context 512": 0.29e-3,
+    "VHK158 MM share of prefill time": 0.94,  # "about 94 % of that is the MM queue"
+}
+VHK158_FIG11_TOKENS_PER_S = (90.0, 104.0)  # source: fpga_phone.md 1(d).8, artifact, across the six cases [A]
+VHK158_DECODE_TOKENS_PER_S = 92.5  # source: AccLLM (TVLSI'26) Table VII quoting FlightLLM [S]
+V100_FIG1_TOKENS_PER_S = 45.0  # source: FlightLLM Fig. 1 [S] (V100, vLLM + INT8)
+U280_TOKENS_PER_J = 55 / 45  # source: fpga_phone.md 1(c) [D]: Fig. 1's 55 token/s at ~45 W
+V100_TOKENS_PER_J = 45 / 220  # source: fpga_phone.md 1(c) [D]: Fig. 1's 45 token/s at ~220 W
+A100_OPT_TOKENS_PER_S = 92.5 / 1.2  # source: fpga_phone.md 1(c) [D]: 92.5 / 1.2 = 77 token/s
+U280_WHOLE_TOKEN_HBM = 0.426  # source: fpga_phone.md 1(c) [D]: 3.43 GB / 17.5 ms over 460 GB/s
+HBM_UTILIZATION = (0.356, 0.659)  # source: FlightLLM [P] Table "BW-utilization": without / with always-on-chip decode
+HBM_GAIN = 1.9  # source: FlightLLM Fig. 1 label "Bandwidth 1.9x" [S]
+CSD_GAIN = 1.6  # source: FlightLLM §3.2 [P]: computation efficiency x1.6 with block-wise and N:M sparsity
+INSTRUCTION_STORAGE_GAIN = 500.0  # source: FlightLLM [P]: length-adaptive compilation, ~TB -> ~GB
+COST_EFFICIENCY = {"U280 cost efficiency vs V100S": 1.8, "U280 cost efficiency vs A100": 1.4}  # source: [P]
+PRICES_USD = {"V100 price (Fig. 1)": 12e3, "U280 price implied by 1.8x [D]": 8.1e3}  # source: [S], [D]
+FIG11_GEOMEAN_LABELS = {"opt_6p7b": 2.5, "llama2_7b": 2.8}  # source: Fig. 11 labels [S]; bar pair not recovered [U]
+PUBLISHED_CONSTANTS = ("ARTIFACT_VHK158", "VHK158_FIG11_TOKENS_PER_S", "VHK158_DECODE_TOKENS_PER_S",
+                       "V100_FIG1_TOKENS_PER_S", "U280_TOKENS_PER_J", "V100_TOKENS_PER_J", "A100_OPT_TOKENS_PER_S",
+                       "U280_WHOLE_TOKEN_HBM", "HBM_UTILIZATION", "HBM_GAIN", "CSD_GAIN",
+                       "INSTRUCTION_STORAGE_GAIN", "COST_EFFICIENCY", "PRICES_USD", "FIG11_GEOMEAN_LABELS")
+
+# why a row misses: the mechanism the model lacks (docs/flightllm.md, "Misses")
+U280_BUILD = ("the U280 build's per-core MV parallelism, HBM ports per core or per-layer N:M / bit-width map were "
+              "not recovered (resource table, fpga_phone.md §6.1): its context-free 17.0 ms needs 1,643 MAC/cycle "
+              "or 202 GB/s, which no configuration the facts allow gives (~12 ms memory-bound or ~19 ms MV-bound)")
+ATTENTION_LOWERING = ("the artifact's attention lowering (IR_attention_*.py: K/V buffer reuse, which LDs are "
+                      "cross-channel, extra SFU passes) was not recovered: the model's per-key slope is 75 % of the "
+                      "artifact's on the VHK158 and 53 % of the board's on the U280")
+A100_VARIANT = ("the A100 variant and measured power (Table 2) or the measured A100-opt throughput were not "
+                "recovered: with the bundled A100 (40 GB PCIe, 250 W) 1.2x and 4.2x tokens/J hold together only for "
+                "a GPU decode bandwidth utilisation in [0.30, 0.32], which would be fitted")
+U280_TIME = ("the U280's decode and prefill time (the U280 miss: 45-50 token/s over the Fig. 11 cases against "
+             "Fig. 1's 55, up to 1.3 s of prefill) at the V100S's Fig. 1 power")
+ON_CHIP_BASELINE = ("the mechanism behind the paper's 35.6 % baseline was not recovered: writing an activation back "
+                    "costs a few KB, and a 1.85x effect would need a per-operator cost of ~20 us that the artifact's "
+                    "timing model (no HBM latency, no host round trip) lacks; the model's 65.1 % is its HBM "
+                    "utilisation while the LD queue transfers (30/32 channels x 0.7), its whole-token figure 38 %")
+NO_PRICE = "no price or cost model (cost efficiency needs device prices; Table 2 not recovered)"
+NO_CSD_BASELINE = ("the claim's baseline (which chain, which sparsity mix) is in §3.4+, which was not read; "
+                   "mappers/fpga/csd.py prices N:M chains but has no published mix to average over")
+NO_INSTRUCTION_STORAGE = ("no instruction-storage model: length-adaptive compilation enters only as the 16/128-token "
+                          "buckets of one program each")
+FIG11_PAIR = "which bar pair Fig. 11's geomean labels compare was not recovered [U] (fpga_phone.md 1(c))"
+A100_DERIVED = "the A100's decode bandwidth utilisation (see the VHK158 vs A100 miss): " + A100_VARIANT
 
 
 def _geomean(xs: list[float]) -> float:
@@ -198,4 +259,75 @@ def notes() -> list[str]:
                 f"{d.ld_Bps() * d.speedup / d.peak_hbm_Bps:.3g} x the peak {d.peak_hbm_Bps / 1e9:g} GB/s. The "
                 "value is that implied bandwidth over the peak, which no HBM reaches (the artifact's accounting); "
                 "board-simulated devices (U280) stay at or below 1.")
+    return out
+
+
+def compare() -> list[CompareRow]:
+    """One row per published FlightLLM number of fpga_phone.md §1."""
+    cases = fig11_rows(MODELS)
+    got = _measured(cases)
+    misses = {"U280 decode s/token, context 128": U280_BUILD, "VHK158 throughput vs A100": A100_VARIANT,
+              "U280 energy efficiency vs V100S": U280_TIME}
+    out: list[CompareRow] = []
+
+    def add(figure: str, metric: str, config: str, model: float | None, paper: float, unit: str, tolerance: float,
+            source: str, missing: str = "") -> None:
+        out.append(CompareRow(PAPER_NAME, figure, metric, config, model, paper, unit, tolerance, source, missing))
+
+    for name, (value, tol, source) in PUBLISHED.items():
+        unit = "s" if " s" in name else "tokens/s" if "tokens/s" in name else "x"
+        add("1(c)", name, "llama2_7b, batch 1", got[name], value, unit, tol, source,
+            misses.get(name, U280_BUILD if name.startswith("U280 decode") else ""))
+    vhk = "VHK158, llama2_7b"
+    d512, p128 = decode_step("VHK158", "llama2_7b", 512), prefill("VHK158", "llama2_7b", 128)
+    model = {"VHK158 decode s/token, context 1024": decode_step("VHK158", "llama2_7b", 1024).latency_s,
+             "VHK158 decode s/token, context 2048": decode_step("VHK158", "llama2_7b", 2048).latency_s,
+             "VHK158 LD queue s, decode context 512": d512.busy_s["LD"],
+             "VHK158 MV queue s, decode context 512": d512.busy_s["MV"],
+             "VHK158 MISC queue s, decode context 512": d512.busy_s["MISC"],
+             "VHK158 MM share of prefill time": p128.busy_s["MM"] / p128.latency_s}
+    for name, value in ARTIFACT_VHK158.items():
+        missing = ATTENTION_LOWERING if "context 2048" in name or "context 1024" in name or "MISC" in name else ""
+        add("1(c) artifact profiler", name, vhk, model[name], value,
+            "fraction" if "share" in name else "s", ARTIFACT_TOLERANCE, "artifact profiler_output [A]", missing)
+    vhk_cases = [r["decode_tokens_per_s"] for r in cases if r["device"] == "VHK158" and r["model"] == "llama2_7b"]
+    low, high = VHK158_FIG11_TOKENS_PER_S
+    add("1(d).8 artifact", "VHK158 decode tokens/s, lowest of the six Fig. 11 cases", vhk, min(vhk_cases), low,
+        "tokens/s", ARTIFACT_TOLERANCE, "fpga_phone.md 1(d).8, artifact [A]", ATTENTION_LOWERING)
+    add("1(d).8 artifact", "VHK158 decode tokens/s, highest of the six Fig. 11 cases", vhk, max(vhk_cases), high,
+        "tokens/s", ARTIFACT_TOLERANCE, "fpga_phone.md 1(d).8, artifact [A]", ATTENTION_LOWERING)
+    add("1(c)", "VHK158 decode tokens/s (geomean of the six Fig. 11 cases)", vhk, _geomean(vhk_cases),
+        VHK158_DECODE_TOKENS_PER_S, "tokens/s", 0.10, "AccLLM Table VII quoting FlightLLM [S]", ATTENTION_LOWERING)
+    v100 = 1 / gpu("V100S").step_s("llama2_7b", "decode", GPU_BW_UTILIZATION, context_len=512)
+    add("Fig. 1", "V100(S) decode tokens/s", "llama2_7b, context 512, W8A8 roofline", v100, V100_FIG1_TOKENS_PER_S,
+        "tokens/s", 0.10, "FlightLLM Fig. 1 [S]")
+    add("Fig. 1 [D]", "V100(S) tokens/J", "llama2_7b, context 512, 220 W", v100 / gpu("V100S").power_W,
+        V100_TOKENS_PER_J, "tokens/J", 0.15, "fpga_phone.md 1(c) [D]: 45 token/s / 220 W")
+    u280_tps = got["U280 decode tokens/s, context 128-512"]
+    add("Fig. 1 [D]", "U280 tokens/J", "llama2_7b, contexts 128-512, 45 W", u280_tps / TARGETS["U280"].device.power_W,
+        U280_TOKENS_PER_J, "tokens/J", 0.15, "fpga_phone.md 1(c) [D]: 55 token/s / 45 W", U280_BUILD)
+    a100 = 1 / gpu("A100").step_s("llama2_7b", "decode", GPU_BW_UTILIZATION, context_len=512)
+    add("1(c) [D]", "A100-opt decode tokens/s (92.5 / 1.2)", "llama2_7b, context 512, W8A8 roofline", a100,
+        A100_OPT_TOKENS_PER_S, "tokens/s", 0.15, "fpga_phone.md 1(c) [D]", A100_DERIVED)
+    u128 = decode_step("U280", "llama2_7b", 128)
+    add("1(c) [D]", "U280 whole-token HBM utilisation (3.43 GB / 17.5 ms)", "llama2_7b, context 128",
+        u128.hbm_utilization, U280_WHOLE_TOKEN_HBM, "fraction", 0.10, "fpga_phone.md 1(c) [D]", U280_BUILD)
+    off, on = (decode_step("U280", "llama2_7b", 512, on_chip) for on_chip in (False, True))
+    add("Table BW-utilization", "HBM utilisation without always-on-chip decode", "U280, llama2_7b, context 512",
+        off.hbm_utilization, HBM_UTILIZATION[0], "fraction", 0.10, "FlightLLM [P]", ON_CHIP_BASELINE)
+    add("Table BW-utilization", "HBM utilisation with always-on-chip decode", "U280, llama2_7b, context 512",
+        on.hbm_utilization, HBM_UTILIZATION[1], "fraction", 0.10, "FlightLLM [P]", ON_CHIP_BASELINE)
+    add("Fig. 1", "HBM bandwidth gain of always-on-chip decode", "U280, llama2_7b, context 512",
+        on.hbm_utilization / off.hbm_utilization, HBM_GAIN, "x", 0.10, "FlightLLM Fig. 1 [S]", ON_CHIP_BASELINE)
+    add("§3.2", "computation efficiency from the CSD chain with block-wise and N:M sparsity", "CSD chain", None,
+        CSD_GAIN, "x", 0.10, "FlightLLM §3.2 [P]", NO_CSD_BASELINE)
+    add("§3.5", "instruction storage saved by length-adaptive compilation", "llama2_7b, lengths to 2048", None,
+        INSTRUCTION_STORAGE_GAIN, "x", 0.25, "FlightLLM [P]", NO_INSTRUCTION_STORAGE)
+    for name, value in COST_EFFICIENCY.items():
+        add("abstract", name, "llama2_7b", None, value, "x", 0.15, "FlightLLM abstract [P]", NO_PRICE)
+    for name, value in PRICES_USD.items():
+        add("Fig. 1", name, "-", None, value, "USD", 0.15, "FlightLLM Fig. 1 [S]; fpga_phone.md 1(c) [D]", NO_PRICE)
+    for model_name, value in FIG11_GEOMEAN_LABELS.items():
+        add("Fig. 11", "geomean normalised latency / throughput label", model_name, None, value, "x", 0.15,
+            "Fig. 11 labels [S]", FIG11_PAIR)
     return out
