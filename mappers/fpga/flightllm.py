@@ -67,8 +67,10 @@ def prefill(target: str, model: str, seq_len: int) -> QueueRun:
     return lower(model, t.device, t.fmt, "prefill", seq_len=bucket(seq_len, PREFILL_BUCKET)).run(t.device)
 
 
+@functools.lru_cache(maxsize=None)
 def contexts(prefill_len: int, decode_len: int) -> dict[int, int]:
-    """Decode buckets an end-to-end run visits, with how many tokens fall in each."""
+    """Decode buckets an end-to-end run visits, with how many tokens fall in each (computed once per
+    lengths: callers read it, never change it)."""
     out: dict[int, int] = {}
     for i in range(decode_len):
         b = bucket(prefill_len + i + 1, DECODE_BUCKET)
