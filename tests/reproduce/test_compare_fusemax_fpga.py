@@ -17,21 +17,11 @@ import pytest
 from einsim.explore.cli import main
 from einsim.reproduce import flightllm, fusemax, lightmamba
 from einsim.reproduce.compare import CompareRow
+from verdicts import leaves, verdicts, write_golden
 
 MODULES = (fusemax, flightllm, lightmamba)
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fusemax_fpga_compare_verdicts.json"
 KEYS = {"paper", "figure", "metric", "config", "model_value", "paper_value", "unit", "tolerance", "within"}
-
-
-def _leaves(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _leaves(v)
-    elif isinstance(obj, (tuple, list)):
-        for v in obj:
-            yield from _leaves(v)
-    elif not isinstance(obj, str):
-        yield float(obj)
 
 
 def published_values(module) -> list[float]:
@@ -40,7 +30,7 @@ def published_values(module) -> list[float]:
     dict of (value, tolerance, source). Zeros (the HLS kernels without DSP or BRAM) are left out: a
     relative tolerance cannot score them."""
     names = getattr(module, "PUBLISHED_CONSTANTS", None) or module.PUBLISHED
-    values = [v for name in names for v in _leaves(getattr(module, name))]
+    values = [v for name in names for v in leaves(getattr(module, name))]
     if isinstance(module.PUBLISHED, dict):
         values += [value for value, _, _ in module.PUBLISHED.values()]
     return [v for v in values if v != 0]
@@ -109,20 +99,12 @@ def test_cli_compare_json(capsys) -> None:
     assert [r["within"] for r in rows] == [r.within for r in lightmamba.compare()]
 
 
-def _verdicts(compared: dict[str, list[CompareRow]]) -> list[dict[str, str]]:
-    return [{"paper": r.paper, "figure": r.figure, "metric": r.metric, "config": r.config,
-             "result": "PASS" if r.within else "MISS"} for rows in compared.values() for r in rows]
-
-
 def test_verdicts_regression(compared):
     """Pins which published numbers the model reaches today (the MISS rows are recorded here)."""
     golden = json.loads(GOLDEN.read_text())["verdicts"]
-    assert _verdicts(compared) == golden
+    assert verdicts(compared) == golden
 
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps({
-        "description": "PASS/MISS of every published FuseMax, FlightLLM and LightMamba number "
-                       "(einsim reproduce NAME --compare); a regression pin of the model, not a target",
-        "regenerate": "python tests/reproduce/test_compare_fusemax_fpga.py",
-        "verdicts": _verdicts({m.__name__: m.compare() for m in MODULES})}, indent=1) + "\n")
+    write_golden(GOLDEN, "FuseMax, FlightLLM and LightMamba", "python tests/reproduce/test_compare_fusemax_fpga.py",
+                 {m.__name__: m.compare() for m in MODULES})
