@@ -17,7 +17,7 @@ import pytest
 from einsim.explore.cli import main
 from einsim.reproduce import flightllm, fusemax, lightmamba
 from einsim.reproduce.compare import CompareRow
-from verdicts import leaves, verdicts, write_golden
+from verdicts import has_row, leaves, verdicts, write_golden
 
 MODULES = (fusemax, flightllm, lightmamba)
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fusemax_fpga_compare_verdicts.json"
@@ -47,10 +47,7 @@ def test_every_published_value_has_a_row(module, compared):
     values = published_values(module)
     assert len(values) >= 20
     for v in values:
-        found = any(math.isclose(v, r.paper_value, rel_tol=1e-9) or
-                    math.isclose(v, r.paper_value * (1 - r.tolerance), rel_tol=1e-9) or
-                    math.isclose(v, r.paper_value * (1 + r.tolerance), rel_tol=1e-9) for r in rows)
-        assert found, f"{module.__name__}: published {v} has no comparison row"
+        assert has_row(v, rows), f"{module.__name__}: published {v} has no comparison row"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])

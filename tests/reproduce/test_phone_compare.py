@@ -17,7 +17,7 @@ import pytest
 from einsim import jsonout
 from einsim.reproduce import compare, llm_in_a_flash, llmcad, powerinfer2
 from einsim.reproduce.compare import CompareRow, published_range
-from verdicts import leaves, verdicts, write_golden
+from verdicts import has_row, leaves, verdicts, write_golden
 
 MODULES = (powerinfer2, llm_in_a_flash, llmcad)
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "phone_compare_verdicts.json"
@@ -51,10 +51,7 @@ def test_every_published_value_has_a_row(module, compared):
     rows = compared[module.__name__]
     for name in module.PUBLISHED:
         for v in leaves(getattr(module, name)):
-            found = any(math.isclose(v, r.paper_value, rel_tol=1e-9) or
-                        math.isclose(v, r.paper_value * (1 - r.tolerance), rel_tol=1e-9) or
-                        math.isclose(v, r.paper_value * (1 + r.tolerance), rel_tol=1e-9) for r in rows)
-            assert found, f"{module.__name__}.{name}: published {v} has no comparison row"
+            assert has_row(v, rows), f"{module.__name__}.{name}: published {v} has no comparison row"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])

@@ -4,6 +4,7 @@ verdicts pinned in a golden file (imported by the test modules beside it)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,6 +21,13 @@ def leaves(obj: Any) -> Iterator[float]:
             yield from leaves(v)
     elif not isinstance(obj, str):
         yield float(obj)
+
+
+def has_row(value: float, rows: list[CompareRow]) -> bool:
+    """Whether a published number is a row's paper value, or an end of a published range's row."""
+    return any(math.isclose(value, r.paper_value, rel_tol=1e-9) or
+               math.isclose(value, r.paper_value * (1 - r.tolerance), rel_tol=1e-9) or
+               math.isclose(value, r.paper_value * (1 + r.tolerance), rel_tol=1e-9) for r in rows)
 
 
 def verdicts(compared: dict[str, list[CompareRow]]) -> list[dict[str, str]]:
