@@ -21,7 +21,7 @@ from typing import Any
 
 import nbformat
 
-from einsim.mappers.spatial import reproduce
+from einsim.reproduce import fusemax as reproduce
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "fusemax.ipynb"

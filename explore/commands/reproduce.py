@@ -1,29 +1,26 @@
-"""`einsim reproduce fusemax`: the FuseMax paper's grid through the model, next to the paper's means.
+"""`einsim reproduce NAME [--compare] [--json]`: a paper's results through the model.
 
-JSON output (``--json``): a list of objects with ``model``, ``seq_len``, ``config`` (``unfused``,
-``flat``, ``cascade``, ``architecture``, ``fusemax``), ``attn_latency_s``, ``attn_energy_J``,
-``dram_bytes``, ``util_2d``, ``util_1d``, ``e2e_latency_s`` and ``e2e_energy_J``.
+The paper modules are reached through the entry-point group ``einsim.reproduce`` (one module per
+paper in ``einsim.reproduce``, never imported here). ``--json`` prints the module's ``run(name)``
+rows (for fusemax the 120 grid points: ``model``, ``seq_len``, ``config``, ``attn_latency_s``,
+``attn_energy_J``, ``dram_bytes``, ``util_2d``, ``util_1d``, ``e2e_latency_s``, ``e2e_energy_J``);
+``--compare`` one row per published number (``paper``, ``figure``, ``metric``, ``config``,
+``model_value``, ``paper_value``, ``unit``, ``tolerance``, ``within``, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 import textwrap
 from importlib.metadata import entry_points
 
 from einsim.explore.commands._common import print_json, table
 from einsim.errors import EinsimError
-from einsim.explore.progress import status_line
-from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
 WIDTH = 100  # columns of the text view
 NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
 
-# targets served by another back-end: name -> module with run(name) -> list of row dicts
-TARGETS = {"flightllm": "einsim.mappers.fpga.reproduce_flightllm",
-           "lightmamba": "einsim.mappers.fpga.reproduce_lightmamba"}
 PLUGIN_GROUP = "einsim.reproduce"  # entry points: paper name -> module with run(name) and compare()
 
 
@@ -36,20 +33,21 @@ def plugin_targets() -> dict[str, str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reproduce",
-        help="reproduce a paper's results through the model (fusemax)",
-        description="Evaluate the FuseMax grid (4 models x 6 sequence lengths x 5 configurations, batch 64) "
-        "and print per-point results and the mean speedups/energy ratios beside the paper's.",
-        epilog="example: einsim reproduce fusemax --json > fusemax.json",
+        help="reproduce a paper's results through the model (fusemax, flightllm, lightmamba, phone papers)",
+        description="Run a paper's configurations through the model and print the results (fusemax: the grid of "
+        "4 models x 6 sequence lengths x 5 configurations at batch 64, with the mean speedups/energy ratios "
+        "beside the paper's); --compare sets every published number beside the model's.",
+        epilog="example: einsim reproduce fusemax --json > fusemax.json; einsim reproduce flightllm --compare",
     )
-    p.add_argument("paper", choices=["fusemax", *TARGETS, *plugin_targets()], help="which paper")
-    p.add_argument("--json", action="store_true", help="print the 120 points as a JSON list")
+    p.add_argument("paper", choices=list(plugin_targets()), help="which paper")
+    p.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     p.add_argument("--compare", action="store_true",
                    help="one row per published number: model, paper, ratio, tolerance, PASS/MISS")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    targets = {**TARGETS, **plugin_targets()}
+    targets = plugin_targets()
     if args.compare:
         module = importlib.import_module(targets[args.paper]) if args.paper in targets else None
         if module is None or not hasattr(module, "compare"):
@@ -61,30 +59,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(module.compare_table(compared))
         return 0
-    if args.paper in targets:
-        module = importlib.import_module(targets[args.paper])
-        rows = module.run(args.paper)
-        if args.json:
-            print_json(rows)
-        else:
-            print(tables(rows))
-            for note in getattr(module, "notes", lambda: [])():
-                print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))
-        return 0
-    points = run_grid(progress=status_line if sys.stderr.isatty() else None)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+    module = importlib.import_module(targets[args.paper])
+    rows = module.run(args.paper)
     if args.json:
-        print_json([p.to_dict() for p in points])
+        print_json(rows)
         return 0
-    rows = [[p.model, str(p.seq_len), p.config, f"{p.attn_latency_s:.4g}", f"{p.attn_energy_J:.4g}",
-             f"{p.dram_bytes:.4g}", f"{p.util_2d:.3f}", f"{p.util_1d:.3f}", f"{p.e2e_latency_s:.4g}",
-             f"{p.e2e_energy_J:.4g}"] for p in points]
-    print(table(rows, ["model", "seq", "config", "attn_s", "attn_J", "dram_B", "util_2d", "util_1d", "e2e_s", "e2e_J"]))
-    print()
-    means = summary(points)
-    print(table([[k, f"{v:.3f}", f"{PAPER[k]:g}", f"{v / PAPER[k] - 1:+.1%}"] for k, v in means.items()],
-                ["FuseMax vs baseline (mean over 24 points)", "model", "paper", "diff"]))
+    print(tables(rows + getattr(module, "summary_rows", lambda _: [])(rows)))
+    for note in getattr(module, "notes", lambda: [])():
+        print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))
     return 0
 
 

@@ -5,7 +5,7 @@ U280, INT8 with q/k N:16 sparsity in the artifact) and how several cores run (bo
 semantics). End-to-end latency is one prefill program (length rounded up to the 128 bucket) plus,
 for every generated token, one decode program at that token's context rounded up to the 16 bucket
 (the artifact's ``run.py``). The published figures and the GPU baselines are in
-`einsim.mappers.fpga.reproduce_flightllm`.
+`einsim.reproduce.flightllm`.
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ def prefill(target: str, model: str, seq_len: int) -> QueueRun:
     return lower(model, t.device, t.fmt, "prefill", seq_len=bucket(seq_len, PREFILL_BUCKET)).run(t.device)
 
 
+@functools.lru_cache(maxsize=None)
 def contexts(prefill_len: int, decode_len: int) -> dict[int, int]:
-    """Decode buckets an end-to-end run visits, with how many tokens fall in each."""
+    """Decode buckets an end-to-end run visits, with how many tokens fall in each (computed once per
+    lengths: callers read it, never change it)."""
     out: dict[int, int] = {}
     for i in range(decode_len):
         b = bucket(prefill_len + i + 1, DECODE_BUCKET)

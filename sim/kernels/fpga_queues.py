@@ -17,54 +17,73 @@ from einsim.sim.kernels.policy import njit
 
 
 @njit
-def run_queues(queue, seconds, wait, release):
-    """``(start, end, ok)``: start and end of every instruction; ``ok`` is False on a deadlock."""
+def _layout(queue, release, nq):
+    """Per queue its instructions in program order (``count``, ``order``) and per (source, consumer)
+    pair the offset of its token FIFO in one flat array (``offset``, total ``cap``)."""
     n = queue.shape[0]
-    nq = wait.shape[1]
-    start = np.zeros(n)
-    end = np.zeros(n)
-    # program order of each queue
     count = np.zeros(nq, dtype=np.int64)
     for i in range(n):
         count[queue[i]] += 1
     order = np.zeros((nq, max(1, count.max())), dtype=np.int64)
     fill = np.zeros(nq, dtype=np.int64)
+    tokens = np.zeros((nq, nq), dtype=np.int64)
     for i in range(n):
         q = queue[i]
         order[q, fill[q]] = i
         fill[q] += 1
+        for d in range(nq):
+            tokens[q, d] += release[i, d]
+    offset = np.zeros((nq, nq), dtype=np.int64)
+    cap = 0
+    for s in range(nq):
+        for d in range(nq):
+            offset[s, d] = cap
+            cap += tokens[s, d]
+    return count, order, offset, max(1, cap)
+
+
+@njit
+def _run(queue, seconds, wait, release, count, order, offset, times, start, end):
+    """The event loop over one row of ``seconds``; ``times`` is scratch for the token FIFOs (every slot
+    read was written first). False on a deadlock.
+
+    A head's start time depends only on its own queue's state and the tokens released to it, so after
+    an issue only the issuing queue's head and those of the queues it released tokens to are
+    recomputed (``stale``); the earliest head is then chosen as before (lowest queue number on a tie)."""
+    n = queue.shape[0]
+    nq = wait.shape[1]
     pos = np.zeros(nq, dtype=np.int64)
     free = np.zeros(nq)
-    # token FIFOs: times[src, dst, k], head and tail per pair
-    cap = 1
-    for i in range(n):
-        for d in range(nq):
-            cap += release[i, d]
-    times = np.zeros((nq, nq, cap))
     head = np.zeros((nq, nq), dtype=np.int64)
     tail = np.zeros((nq, nq), dtype=np.int64)
+    ready_t = np.empty(nq)
+    stale = np.ones(nq, dtype=np.bool_)
     issued = 0
     while issued < n:
+        for q in range(nq):
+            if not stale[q]:
+                continue
+            stale[q] = False
+            t = np.inf
+            if pos[q] < count[q]:
+                i = order[q, pos[q]]
+                t = free[q]
+                for s in range(nq):
+                    c = wait[i, s]
+                    if c > 0:
+                        if tail[s, q] - head[s, q] < c:
+                            t = np.inf
+                            break
+                        t = max(t, times[offset[s, q] + head[s, q] + c - 1])
+            ready_t[q] = t
         best = -1
         best_t = np.inf
         for q in range(nq):
-            if pos[q] >= count[q]:
-                continue
-            i = order[q, pos[q]]
-            t = free[q]
-            ready = True
-            for s in range(nq):
-                c = wait[i, s]
-                if c > 0:
-                    if tail[s, q] - head[s, q] < c:
-                        ready = False
-                        break
-                    t = max(t, times[s, q, head[s, q] + c - 1])
-            if ready and t < best_t:
+            if ready_t[q] < best_t:
                 best = q
-                best_t = t
+                best_t = ready_t[q]
         if best < 0:
-            return start, end, False
+            return False
         q = best
         i = order[q, pos[q]]
         for s in range(nq):
@@ -73,12 +92,27 @@ def run_queues(queue, seconds, wait, release):
         end[i] = best_t + seconds[i]
         free[q] = end[i]
         for d in range(nq):
-            for _ in range(release[i, d]):
-                times[q, d, tail[q, d]] = end[i]
-                tail[q, d] += 1
+            r = release[i, d]
+            if r > 0:
+                stale[d] = True
+                for _ in range(r):
+                    times[offset[q, d] + tail[q, d]] = end[i]
+                    tail[q, d] += 1
         pos[q] += 1
+        stale[q] = True
         issued += 1
-    return start, end, True
+    return True
+
+
+@njit
+def run_queues(queue, seconds, wait, release):
+    """``(start, end, ok)``: start and end of every instruction; ``ok`` is False on a deadlock."""
+    n = queue.shape[0]
+    count, order, offset, cap = _layout(queue, release, wait.shape[1])
+    start = np.zeros(n)
+    end = np.zeros(n)
+    ok = _run(queue, seconds, wait, release, count, order, offset, np.empty(cap), start, end)
+    return start, end, ok
 
 
 @njit
@@ -86,10 +120,14 @@ def run_queues_batch(queue, seconds, wait, release):
     """``(latency, ok)`` of one program at each row of ``seconds[b, i]`` (the same instructions and
     tokens, other times: a decode step at several contexts)."""
     rows = seconds.shape[0]
+    n = queue.shape[0]
+    count, order, offset, cap = _layout(queue, release, wait.shape[1])
+    times = np.empty(cap)
+    start = np.zeros(n)
+    end = np.zeros(n)
     latency = np.zeros(rows)
     ok = np.ones(rows, dtype=np.bool_)
     for b in range(rows):
-        start, end, fine = run_queues(queue, seconds[b], wait, release)
-        latency[b] = end.max() if end.shape[0] else 0.0
-        ok[b] = fine
+        ok[b] = _run(queue, seconds[b], wait, release, count, order, offset, times, start, end)
+        latency[b] = end.max() if n else 0.0
     return latency, ok

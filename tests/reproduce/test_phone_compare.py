@@ -17,20 +17,10 @@ import pytest
 from einsim import jsonout
 from einsim.reproduce import compare, llm_in_a_flash, llmcad, powerinfer2
 from einsim.reproduce.compare import CompareRow, published_range
+from verdicts import has_row, leaves, verdicts, write_golden
 
 MODULES = (powerinfer2, llm_in_a_flash, llmcad)
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "phone_compare_verdicts.json"
-
-
-def _leaves(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _leaves(v)
-    elif isinstance(obj, (tuple, list)):
-        for v in obj:
-            yield from _leaves(v)
-    else:
-        yield float(obj)
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +50,8 @@ def test_a_row_of_numpy_values_serialises_as_json():
 def test_every_published_value_has_a_row(module, compared):
     rows = compared[module.__name__]
     for name in module.PUBLISHED:
-        for v in _leaves(getattr(module, name)):
-            found = any(math.isclose(v, r.paper_value, rel_tol=1e-9) or
-                        math.isclose(v, r.paper_value * (1 - r.tolerance), rel_tol=1e-9) or
-                        math.isclose(v, r.paper_value * (1 + r.tolerance), rel_tol=1e-9) for r in rows)
-            assert found, f"{module.__name__}.{name}: published {v} has no comparison row"
+        for v in leaves(getattr(module, name)):
+            assert has_row(v, rows), f"{module.__name__}.{name}: published {v} has no comparison row"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
@@ -84,15 +71,10 @@ def test_fig7_has_every_bar_on_both_phones(compared):
     assert len([r for r in rows if r.figure.startswith("Fig. 7") and r.unit == "x"]) == 6
 
 
-def _verdicts(compared: dict[str, list[CompareRow]]) -> list[dict[str, str]]:
-    return [{"paper": r.paper, "figure": r.figure, "metric": r.metric, "config": r.config,
-             "result": "PASS" if r.within else "MISS"} for rows in compared.values() for r in rows]
-
-
 def test_verdicts_regression(compared):
     """Pins which published numbers the model reaches today (the MISS rows are recorded here)."""
     golden = json.loads(GOLDEN.read_text())["verdicts"]
-    assert _verdicts(compared) == golden
+    assert verdicts(compared) == golden
 
 
 def test_the_phone_fraction_within_tolerance_regression(compared):
@@ -102,8 +84,5 @@ def test_the_phone_fraction_within_tolerance_regression(compared):
 
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps({
-        "description": "PASS/MISS of every published PowerInfer-2, LLM in a flash and LLMCad number "
-                       "(einsim reproduce NAME --compare); a regression pin of the model, not a target",
-        "regenerate": "python tests/reproduce/test_phone_compare.py",
-        "verdicts": _verdicts({m.__name__: m.compare() for m in MODULES})}, indent=1) + "\n")
+    write_golden(GOLDEN, "PowerInfer-2, LLM in a flash and LLMCad", "python tests/reproduce/test_phone_compare.py",
+                 {m.__name__: m.compare() for m in MODULES})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from einsim.explore.cli import main
-from einsim.mappers.fpga import reproduce_flightllm as fl
+from einsim.reproduce import flightllm as fl
 
 # Misses, with the mechanism believed missing (docs/flightllm.md, "Misses"):
 MISSES = {
@@ -122,3 +123,11 @@ def test_sensitivity_rows_span_each_range(capsys: pytest.CaptureFixture[str]) ->
     # the A100 at 220 W instead of 250 W: U280/A100 tokens/J falls by exactly 220/250
     a100 = {r["end"]: r["ratio"] for r in sens if r["constant"] == "A100 power W"}
     assert a100["low"] / a100["high"] == pytest.approx(220 / 250)
+
+
+def test_regression_json_is_bit_identical(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every number of ``einsim reproduce flightllm --json`` as pinned in the golden file (the GPU step
+    cache, the contexts cache and the queue kernel's incremental heads must not move one bit)."""
+    golden = json.loads((Path(__file__).resolve().parents[1] / "golden" / "flightllm_reproduce.json").read_text())
+    assert main(["reproduce", "flightllm", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == golden["rows"]

@@ -13,13 +13,13 @@ import json
 import pytest
 
 from einsim.explore.cli import main
-from einsim.mappers.spatial.reproduce import CONFIGS, MODELS, PAPER, SEQ_LENS, run_grid, summary
+from einsim.reproduce.fusemax import (BERT_LATENCY_S, CONFIGS, FLAT_UTIL_2D, MODELS, PAPER, PER_POINT, PER_POINT_SEQS,
+                                     SEQ_LENS, UTIL_2D, cached_grid)
 
 
 @pytest.fixture(scope="module")
 def grid():
-    points = run_grid()
-    return {(p.model, p.seq_len, p.config): p for p in points}, summary(points)
+    return cached_grid()
 
 
 def test_grid_has_120_points(grid) -> None:
@@ -46,42 +46,24 @@ def test_headline_energy_ratios_within_5_percent(grid, key: str) -> None:
 
 
 @pytest.mark.parametrize("config, seq, published", [
-    ("fusemax", 1024, 2.01e-3), ("fusemax", 16384, 0.465), ("fusemax", 2**20, 1892.0),
-    ("flat", 1024, 13.4e-3), ("flat", 16384, 3.43),
-])
+    (config, seq, value) for config, values in BERT_LATENCY_S.items() for seq, value in zip(PER_POINT_SEQS, values)])
 def test_absolute_bert_latencies(grid, config: str, seq: int, published: float) -> None:
+    # at 1M FLAT is DRAM-bound: QK and A round-trip DRAM (4 words per element) and K/V are re-read
+    # for every block of at most 1024 query rows (FLAT's documented dataflow, fusemax.md (c))
     by, _ = grid
     assert by[("bert_base", seq, config)].attn_latency_s == pytest.approx(published, rel=0.01)
 
 
-# source: reference scan_workloads.md 5.1, per-point speedups of FuseMax over FLAT recomputed from the
-# artifact's pregenerated CSVs, at 1K / 16K / 1M tokens: (attention, end to end)
-PER_POINT_SPEEDUPS = {
-    "bert_base": ((6.65, 2.19), (7.37, 6.06), (8.57, 8.54)),
-    "trxl_wt103": ((6.65, 1.94), (7.37, 5.73), (8.57, 8.53)),
-    "t5_small": ((6.65, 2.57), (7.37, 6.40), (8.57, 8.55)),
-    "xlm": ((3.44, 1.22), (3.82, 2.64), (4.58, 4.54)),
-}
-
-
-@pytest.mark.parametrize("model", list(PER_POINT_SPEEDUPS))
+@pytest.mark.parametrize("model", list(PER_POINT))
 def test_per_point_speedups_over_flat(grid, model: str) -> None:
     by, _ = grid
-    for seq, (attn, e2e) in zip((1024, 16384, 2**20), PER_POINT_SPEEDUPS[model]):
+    for seq, (attn, _, e2e, _) in zip(PER_POINT_SEQS, PER_POINT[model]):
         fusemax, flat = by[(model, seq, "fusemax")], by[(model, seq, "flat")]
         assert flat.attn_latency_s / fusemax.attn_latency_s == pytest.approx(attn, rel=0.03)
         assert flat.e2e_latency_s / fusemax.e2e_latency_s == pytest.approx(e2e, rel=0.03)
 
 
-def test_flat_bert_1m_latency(grid) -> None:
-    # at 1M FLAT is DRAM-bound: QK and A round-trip DRAM (4 words per element) and K/V are re-read
-    # for every block of at most 1024 query rows (FLAT's documented dataflow, fusemax.md (c))
-    by, _ = grid
-    p = by[("bert_base", 2**20, "flat")]
-    assert p.attn_latency_s == pytest.approx(16_220, rel=0.01)
-
-
-@pytest.mark.parametrize("seq, published", [(1024, 0.89), (16384, 0.986), (2**20, 0.99)])
+@pytest.mark.parametrize("seq, published", list(zip(PER_POINT_SEQS, UTIL_2D["bert_base"])))
 def test_fusemax_2d_utilization(grid, seq: int, published: float) -> None:
     by, _ = grid
     for model in MODELS:
@@ -93,7 +75,7 @@ def test_fusemax_2d_utilization(grid, seq: int, published: float) -> None:
 def test_flat_2d_utilization(grid) -> None:
     by, _ = grid
     for model in MODELS:
-        want = 0.25 if model == "xlm" else 0.125
+        want = FLAT_UTIL_2D[model]
         for seq in SEQ_LENS[:4]:
             assert by[(model, seq, "flat")].util_2d == pytest.approx(want, abs=0.02)
         # from 256K FLAT is DRAM-bound (QK and A off chip), so the arrays idle: 0.108 for the E = 64

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from einsim.explore.cli import main
-from einsim.mappers.fpga import reproduce_lightmamba as lm
+from einsim.reproduce import lightmamba as lm
 from einsim.mappers.fpga.lightmamba import W4A4, lower_decode, vck190
 
 # Misses, with what was tried (ms per token, W4A4 / W8A8). The model moves the repo's 680,861 beats
