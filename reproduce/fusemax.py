@@ -80,9 +80,6 @@ TOL_SPEEDUP, TOL_ENERGY, TOL_UTIL, TOL_LATENCY = 0.03, 0.05, 0.02, 0.01
 BUFFER_ENERGY = ("the artifact's run-time per-row global-buffer energy is not stored (fusemax.md (c)); the bundled "
                  "CACTI buffers make FLAT's and Unfused's softmax traffic (~8 buffer words per QK element) cost "
                  "0.35-0.46 nJ more per element than the paper implies (docs/fusemax.md gap 1)")
-UNFUSED_ENERGY = ("against FLAT the same FuseMax energies are within 4 %, so the excess is in what Unfused pays beyond "
-                  "FLAT: its DRAM round trips of QK and A between the three phases at the artifact's 249.6 pJ per "
-                  "64-bit access, and the per-row buffer energy the artifact does not store (docs/fusemax.md gap 1)")
 FLAT_XLM_UTIL = ("FLAT is DRAM-bound at >= 256K: busy / total time (the stated definition, fusemax.md d.1) cannot be "
                  "0.25 at the paper's own FLAT latency; the figure implies utilisation against compute time only "
                  "(docs/fusemax.md gap 2)")
@@ -198,7 +195,7 @@ def compare() -> list[CompareRow]:
                                        "fusemax.md (d.1), recomputed from the artifact's pregenerated CSVs")):
         for key, value in published.items():
             energy = "energy" in key
-            missing = (UNFUSED_ENERGY if key == "attn_energy_vs_unfused" else BUFFER_ENERGY) if energy else ""
+            missing = BUFFER_ENERGY if energy else ""
             add(f"headline, {label}", key, grid, means[key], value, "ratio" if energy else "x",
                 TOL_ENERGY if energy else TOL_SPEEDUP, source, missing)
     for key, value in ARTIFACT_GEOMEANS.items():

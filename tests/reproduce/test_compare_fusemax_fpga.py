@@ -65,12 +65,13 @@ def test_pass_rows_are_within_and_miss_rows_name_the_missing_mechanism(module, c
 
 def test_the_fusemax_rows_agree_with_its_tests(compared):
     """The --compare rows and tests/reproduce/test_fusemax.py see the same model: the headline
-    speedups within 3 %, the per-point BERT speedups, and the known energy miss."""
+    speedups within 3 %, the per-point BERT speedups, and the attention energy against Unfused (a miss
+    until the Unfused tilings could bypass the L3 for a tensor it gives no reuse)."""
     rows = {(r.figure, r.metric, r.config): r for r in compared[fusemax.__name__]}
     headline = "headline, paper (mean over 24 points)"
     grid = "4 models x 1K..1M, batch 64"
     assert rows[headline, "attn_speedup_vs_flat", grid].within
-    assert not rows[headline, "attn_energy_vs_unfused", grid].within
+    assert rows[headline, "attn_energy_vs_unfused", grid].within
     bert = rows["5.1 per point", "attention speedup vs FLAT", "bert_base, 16K"]
     by, _ = fusemax.cached_grid()
     assert bert.model_value == by["bert_base", 16384, "flat"].attn_latency_s / by["bert_base", 16384, "fusemax"].attn_latency_s
