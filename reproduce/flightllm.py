@@ -18,7 +18,7 @@ import math
 from einsim.arch import bundled_dir, load_arch
 from einsim.mappers.fpga.baselines import GPU_DECODE_BW_UTILIZATION, GPURoofline
 from einsim.mappers.fpga.flightllm import TARGETS, contexts, decode_step, end_to_end, prefill
-from einsim.reproduce.compare import CompareRow, compare_table, published_range
+from einsim.reproduce.compare import CompareRow, compare_table
 
 PAPER_NAME = "FlightLLM"
 

@@ -35,7 +35,7 @@ from einsim.errors import EinsimError
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, leakage_energy, mask_notes,
                                         merge_energy)
-from einsim.mappers.spatial.loops import LevelPlan, footprint, held_tiles, mapping_for
+from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
 from einsim.mappers.spatial.timing import GroupTiming, pipeline_latency
