@@ -41,7 +41,7 @@ from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RU
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALLS_PER_LAYER,
                                             NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
-from einsim.sim.phone import cache_hits, cluster_pipeline
+from einsim.sim.phone import cluster_pipeline, hits_at, stack_distances
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
@@ -132,6 +132,27 @@ def _predicted(trace: Trace, ffn_dim: int) -> tuple[list[list[np.ndarray]], np.n
     return ids, routed.T.copy()
 
 
+@by_identity(maxsize=256)
+def _cold_predicted(trace: Trace, ffn_dim: int, rank: np.ndarray, n_hot: int,
+                    layer: int) -> tuple[list[np.ndarray], list[int]]:
+    """Per token of one layer, the ids of the predicted cold neurons (profiled rank ``>= n_hot``) and
+    the number of predicted hot ones: budget independent, shared by every budget and phone."""
+    predicted_ids = _predicted(trace, ffn_dim)[0][layer]
+    is_hot = rank[layer] < n_hot
+    cold = [ids[~is_hot[ids]] for ids in predicted_ids]
+    return cold, [len(ids) - len(c) for ids, c in zip(predicted_ids, cold)]
+
+
+@by_identity(maxsize=256)
+def _cold_distances(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int,
+                    layer: int) -> list[np.ndarray]:
+    """LRU stack distances of one layer's cold accesses, the cold region warmed hottest first: the
+    hits at any cold capacity (``hits_at``) without replaying the stream per budget."""
+    is_hot = rank[layer] < n_hot
+    warm = warm_order[layer][~is_hot[warm_order[layer]]]
+    return stack_distances(_cold_predicted(trace, ffn_dim, rank, n_hot, layer)[0], trace.neurons, warm)
+
+
 def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
     """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
     counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
@@ -148,7 +169,6 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
     per_layer_cache = int(mem.cache_B / neuron_B / fp.layers)
     n_hot = int(round(hot * fp.ffn_dim))
-    hot_mask = rank < n_hot
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
@@ -176,16 +196,13 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
     layer_s, io_crit, flash_B, dram_B, misses, accesses, rows = [], [], 0.0, 0.0, 0, 0, 0
     t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
-    predicted_ids, routed_experts = _predicted(trace, fp.ffn_dim)
+    _, routed_experts = _predicted(trace, fp.ffn_dim)
     for layer in range(trace.layers):
         act = trace.active[:, layer]
-        is_hot = hot_mask[layer]
-        cold_ids = [ids[~is_hot[ids]] for ids in predicted_ids[layer]]
+        cold_ids, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         routed_per_token = routed_experts[layer]
-        hot_pred_per_token = [len(ids) - len(cold) for ids, cold in zip(predicted_ids[layer], cold_ids)]
         if f.cache:
-            warm = warm_order[layer][~hot_mask[layer][warm_order[layer]]]
-            hits = cache_hits(cold_ids, trace.neurons, cold_capacity, warm)
+            hits = hits_at(_cold_distances(trace, fp.ffn_dim, rank, warm_order, n_hot, layer), cold_capacity)
         else:
             hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
         for t in range(trace.tokens):

@@ -31,7 +31,6 @@ from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint, footprint
 from einsim.mappers.phone.formats import INT4_B
 from einsim.mappers.phone.hardware import Device, _one
-from einsim.mappers.phone.llmflash import CONFIGS, Run, llm_in_a_flash
 from einsim.mappers.registry import register
 from einsim.sim.result import Result
 
@@ -69,7 +68,7 @@ Policy = Callable[[Device, Footprint, float, int, int, dict[str, Any]], TokenCos
 
 def _llama_cpp(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
                options: dict[str, Any]) -> TokenCost:
-    # this policy and PowerInfer-2 load numba kernels: imported when they run, so loading the registry stays fast
+    # the policies load numba kernels: imported when they run, so loading the registry stays fast
     from einsim.mappers.phone.naive import llama_cpp
 
     if memory_B == float("inf"):  # its page cache is sized by the DRAM budget
@@ -86,6 +85,8 @@ def _powerinfer2(device: Device, fp: Footprint, memory_B: float, seed: int, cont
 
 def _llm_in_a_flash(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
                     options: dict[str, Any]) -> TokenCost:
+    from einsim.mappers.phone.llmflash import CONFIGS, Run, llm_in_a_flash
+
     config, engine, weights = options.get("config", "bundling"), options.get("engine", "cpu"), options.get("weights", "int4")
     if engine not in ("cpu", "gpu"):
         raise EinsimError(f"mapper llm-in-a-flash: engine must be 'cpu' or 'gpu', got {engine!r}")
