@@ -153,6 +153,31 @@ def _cold_distances(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np
     return stack_distances(_cold_predicted(trace, ffn_dim, rank, n_hot, layer)[0], trace.neurons, warm)
 
 
+@by_identity(maxsize=1024)
+def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                   lru: bool, capacity: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """One layer's predicted cold neurons per token in clusters of ``COLD_CLUSTER``: per token a
+    (clusters, 4) array of neurons, misses, misses of active neurons and active neurons (one empty
+    cluster for a token without cold neurons), then the cold neurons and misses per token. Resident:
+    an LRU of ``capacity`` neurons (``lru``) or the ``capacity`` lowest neuron ids. A pure function
+    of the trace, the profile and the cold region, shared by the phones and flash tables of a sweep."""
+    cold, _ = _cold_predicted(trace, ffn_dim, rank, n_hot, layer)
+    if lru:
+        hits = hits_at(_cold_distances(trace, ffn_dim, rank, warm_order, n_hot, layer), capacity)
+    else:
+        hits = [ids < capacity for ids in cold]
+    active = trace.active[:, layer]
+    clusters = []
+    for t, (ids, hit) in enumerate(zip(cold, hits)):
+        if len(ids) == 0:
+            clusters.append(np.zeros((1, 4), np.int64))
+            continue
+        act, miss = active[t][ids], ~hit
+        flags = np.stack((np.ones(len(ids), bool), miss, miss & act, act)).astype(np.int64)
+        clusters.append(np.add.reduceat(flags, np.arange(0, len(ids), COLD_CLUSTER), axis=1).T.copy())
+    return clusters, np.array([c[:, 0].sum() for c in clusters]), np.array([c[:, 1].sum() for c in clusters])
+
+
 def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
     """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
     counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
@@ -198,19 +223,17 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
     _, routed_experts = _predicted(trace, fp.ffn_dim)
     for layer in range(trace.layers):
-        act = trace.active[:, layer]
-        cold_ids, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
+        _, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
+        # with the neuron cache an LRU cold region, else a fixed resident set by position
+        clusters, cold_per_token, misses_per_token = _cold_clusters(
+            trace, fp.ffn_dim, rank, warm_order, n_hot, layer, f.cache, cold_capacity if f.cache else per_layer_cache)
         routed_per_token = routed_experts[layer]
-        if f.cache:
-            hits = hits_at(_cold_distances(trace, fp.ffn_dim, rank, warm_order, n_hot, layer), cold_capacity)
-        else:
-            hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
         for t in range(trace.tokens):
-            ids, hit = cold_ids[t], hits[t]
+            n_cold = int(cold_per_token[t])
             routed = routed_per_token[t]
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             t_pref = hot_missing * t_pref_neuron
-            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(ids, hit, act[t][ids], f, t_read, row_B, row_s, per_thread_bw,
+            t_cpu, t_cpu_no_io, cpu_B, reads = _cold_work(clusters[t], f, t_read, row_B, row_s, per_thread_bw,
                                                            n_compute, routed * pred_in_B,
                                                            routed * (fp.ffn_dim - n_hot) * pred_col_B)
             npu_B = n_hot * routed * fp.matrices * row_B
@@ -223,9 +246,9 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + cpu_B + npu_B
             hot_pred = int(hot_pred_per_token[t])
-            misses += len(hit) - int(np.count_nonzero(hit)) + (hot_pred * hot_missing // max(1, n_hot * routed))
-            accesses += len(ids) + hot_pred
-            rows += len(ids) + n_hot * routed
+            misses += int(misses_per_token[t]) + (hot_pred * hot_missing // max(1, n_hot * routed))
+            accesses += n_cold + hot_pred
+            rows += n_cold + n_hot * routed
     n = trace.tokens * trace.layers
     scale = fp.layers / n
     head_s = fp.head_params * INT4_B / bw_both
@@ -239,33 +262,31 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     return cost
 
 
-def _cold_work(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features, t_read: float, row_B: float,
-               row_s: float, per_thread_bw: float, n_compute: int, pred_in_B: float,
-               pred_cols_B: float) -> tuple[float, float, float, int]:
+def _cold_work(clusters: np.ndarray, f: Features, t_read: float, row_B: float, row_s: float, per_thread_bw: float,
+               n_compute: int, pred_in_B: float, pred_cols_B: float) -> tuple[float, float, float, int]:
     """The cold neurons of one layer and token as clusters through the 5 stages: CPU time, the
     same without I/O, DRAM bytes read by compute (predictors included), flash reads.
 
-    ``pred_in_B``: the predictors' input factors, run on all ``n_compute`` threads before the
-    pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over the clusters'
-    predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes ``row_s`` on one
-    compute thread (the slower of its bytes and its MACs at the core's sparse INT4 GEMV rate)."""
-    n_clusters = max(1, -(-len(ids) // COLD_CLUSTER))
-    durations = np.zeros((n_clusters, 5))
+    ``clusters``: per cluster its neurons, misses, misses of active neurons and active neurons
+    (``_cold_clusters``). ``pred_in_B``: the predictors' input factors, run on all ``n_compute``
+    threads before the pipeline; ``pred_cols_B``: the cold neurons' predictor columns, spread over
+    the clusters' predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes
+    ``row_s`` on one compute thread (the slower of its bytes and its MACs at the core's sparse INT4
+    GEMV rate)."""
+    n_clusters = len(clusters)
+    size, miss, miss_active, active = clusters.T
+    if f.bundle:  # gate first, then up+down only where the gate fired
+        gate_reads, ud_reads = miss, miss_active
+    else:  # gate, up and down rows as separate reads, all needed before compute
+        gate_reads, ud_reads = 3 * miss, 0 * miss
+    n_ud = active * 2
+    durations = np.column_stack((np.full(n_clusters, pred_cols_B / n_clusters / per_thread_bw), gate_reads * t_read,
+                                 size * row_s, ud_reads * t_read, n_ud * row_s))
     t_pred_in = pred_in_B / (n_compute * per_thread_bw)
-    cpu_B, reads = pred_in_B + pred_cols_B, 0
-    for c in range(n_clusters):
-        sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
-        miss, act = ~hit[sl], active[sl]
-        if f.bundle:  # gate first, then up+down only where the gate fired
-            gate_reads, ud_reads = int(np.count_nonzero(miss)), int(np.count_nonzero(miss & act))
-        else:  # gate, up and down rows as separate reads, all needed before compute
-            gate_reads, ud_reads = 3 * int(np.count_nonzero(miss)), 0
-        n_ud = int(np.count_nonzero(act)) * 2
-        gate_B, ud_B = len(act) * row_B, n_ud * row_B
-        durations[c] = (pred_cols_B / n_clusters / per_thread_bw, gate_reads * t_read, len(act) * row_s,
-                        ud_reads * t_read, n_ud * row_s)
-        cpu_B += gate_B + ud_B
-        reads += gate_reads + ud_reads
+    cpu_B = pred_in_B + pred_cols_B
+    for cluster_B in (size * row_B + n_ud * row_B).tolist():  # in cluster order, as the threads add them
+        cpu_B += cluster_B
+    reads = int(gate_reads.sum() + ud_reads.sum())
     compute = durations * ~_IO_COLS
     if f.pipeline:
         return (t_pred_in + cluster_pipeline(durations, n_compute).makespan,
