@@ -153,29 +153,45 @@ def _cold_distances(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np
     return stack_distances(_cold_predicted(trace, ffn_dim, rank, n_hot, layer)[0], trace.neurons, warm)
 
 
+@by_identity(maxsize=256)
+def _cold_stream(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int,
+                 layer: int) -> tuple[np.ndarray, ...]:
+    """One layer's cold accesses as one stream (tokens in order): per access its neuron id, LRU
+    stack distance and whether it is active; per cold cluster its [start, end) in the stream; the
+    clusters and cold neurons per token (a token without cold neurons has one empty cluster); the
+    active neurons per cluster."""
+    cold, _ = _cold_predicted(trace, ffn_dim, rank, n_hot, layer)
+    sizes = np.array([len(ids) for ids in cold])
+    n_clusters = np.maximum(1, -(-sizes // COLD_CLUSTER))
+    first = np.concatenate(([0], np.cumsum(sizes)))  # each token's first access in the stream
+    starts = np.concatenate([first[t] + np.arange(n) * COLD_CLUSTER for t, n in enumerate(n_clusters)])
+    ends = np.minimum(starts + COLD_CLUSTER, np.repeat(first[1:], n_clusters))
+    ids = np.concatenate(cold)
+    act = trace.active[np.repeat(np.arange(len(cold)), sizes), layer, ids]
+    dist = np.concatenate(_cold_distances(trace, ffn_dim, rank, warm_order, n_hot, layer))
+    cum_act = np.concatenate(([0], np.cumsum(act, dtype=np.int64)))
+    return ids, dist, act, starts, ends, n_clusters, sizes, cum_act[ends] - cum_act[starts]
+
+
 @by_identity(maxsize=1024)
 def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
                    lru: bool, capacity: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """One layer's predicted cold neurons per token in clusters of ``COLD_CLUSTER``: per token a
-    (clusters, 4) array of neurons, misses, misses of active neurons and active neurons (one empty
-    cluster for a token without cold neurons), then the cold neurons and misses per token. Resident:
-    an LRU of ``capacity`` neurons (``lru``) or the ``capacity`` lowest neuron ids. A pure function
-    of the trace, the profile and the cold region, shared by the phones and flash tables of a sweep."""
-    cold, _ = _cold_predicted(trace, ffn_dim, rank, n_hot, layer)
-    if lru:
-        hits = hits_at(_cold_distances(trace, ffn_dim, rank, warm_order, n_hot, layer), capacity)
-    else:
-        hits = [ids < capacity for ids in cold]
-    active = trace.active[:, layer]
-    clusters = []
-    for t, (ids, hit) in enumerate(zip(cold, hits)):
-        if len(ids) == 0:
-            clusters.append(np.zeros((1, 4), np.int64))
-            continue
-        act, miss = active[t][ids], ~hit
-        flags = np.stack((np.ones(len(ids), bool), miss, miss & act, act)).astype(np.int64)
-        clusters.append(np.add.reduceat(flags, np.arange(0, len(ids), COLD_CLUSTER), axis=1).T.copy())
-    return clusters, np.array([c[:, 0].sum() for c in clusters]), np.array([c[:, 1].sum() for c in clusters])
+    (clusters, 4) array of neurons, misses, misses of active neurons and active neurons, then the
+    cold neurons and misses per token. Resident: an LRU of ``capacity`` neurons (``lru``) or the
+    ``capacity`` lowest neuron ids. A pure function of the trace, the profile and the cold region,
+    shared by the phones and flash tables of a sweep."""
+    ids, dist, act, starts, ends, n_clusters, sizes, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    miss = dist >= capacity if lru else ids >= capacity
+    counts = np.empty((len(starts), 4), np.int64)
+    counts[:, 0] = ends - starts
+    for j, flag in ((1, miss), (2, miss & act)):
+        cum = np.concatenate(([0], np.cumsum(flag, dtype=np.int64)))
+        counts[:, j] = cum[ends] - cum[starts]
+    counts[:, 3] = active
+    counts.flags.writeable = False
+    per_token = np.cumsum(n_clusters)[:-1]
+    return np.split(counts, per_token), sizes, np.add.reduceat(counts[:, 1], np.concatenate(([0], per_token)))
 
 
 def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
@@ -273,6 +289,15 @@ def _cold_work(clusters: np.ndarray, f: Features, t_read: float, row_B: float, r
     the clusters' predict stages, streamed at ``per_thread_bw``. A gate or up/down row takes
     ``row_s`` on one compute thread (the slower of its bytes and its MACs at the core's sparse INT4
     GEMV rate)."""
+    return _cold_work_of(clusters.tobytes(), f, t_read, row_B, row_s, per_thread_bw, n_compute, pred_in_B, pred_cols_B)
+
+
+@lru_cache(maxsize=1 << 16)
+def _cold_work_of(counts: bytes, f: Features, t_read: float, row_B: float, row_s: float, per_thread_bw: float,
+                  n_compute: int, pred_in_B: float, pred_cols_B: float) -> tuple[float, float, float, int]:
+    # keyed by the cluster counts' content: most tokens' counts repeat across the budgets and hot
+    # fractions a planner or a sweep tries (a cold capacity changes the hits of a few accesses only)
+    clusters = np.frombuffer(counts, np.int64).reshape(-1, 4)
     n_clusters = len(clusters)
     size, miss, miss_active, active = clusters.T
     if f.bundle:  # gate first, then up+down only where the gate fired
@@ -280,8 +305,12 @@ def _cold_work(clusters: np.ndarray, f: Features, t_read: float, row_B: float, r
     else:  # gate, up and down rows as separate reads, all needed before compute
         gate_reads, ud_reads = 3 * miss, 0 * miss
     n_ud = active * 2
-    durations = np.column_stack((np.full(n_clusters, pred_cols_B / n_clusters / per_thread_bw), gate_reads * t_read,
-                                 size * row_s, ud_reads * t_read, n_ud * row_s))
+    durations = np.empty((n_clusters, 5))
+    durations[:, 0] = pred_cols_B / n_clusters / per_thread_bw
+    durations[:, 1] = gate_reads * t_read
+    durations[:, 2] = size * row_s
+    durations[:, 3] = ud_reads * t_read
+    durations[:, 4] = n_ud * row_s
     t_pred_in = pred_in_B / (n_compute * per_thread_bw)
     cpu_B = pred_in_B + pred_cols_B
     for cluster_B in (size * row_B + n_ud * row_B).tolist():  # in cluster order, as the threads add them
