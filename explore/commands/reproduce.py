@@ -16,7 +16,6 @@ from importlib.metadata import entry_points
 from einsim.explore.commands._common import print_json, table
 from einsim.errors import EinsimError
 from einsim.explore.progress import status_line
-from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary
 
 WIDTH = 100  # columns of the text view
 NOTE_KEYS = ("source",)  # columns printed as numbered notes under their table
@@ -71,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             for note in getattr(module, "notes", lambda: [])():
                 print("\n" + textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="  "))
         return 0
+    from einsim.mappers.spatial.reproduce import PAPER, run_grid, summary  # the spatial mapper: FuseMax only
+
     points = run_grid(progress=status_line if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
