@@ -3,6 +3,8 @@ display helper, and the Pareto staircase joins only points of the plotted pair's
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from einsim.arch.units import format_quantity, format_reader, reader_unit
@@ -65,3 +67,15 @@ def test_area_axis_and_table_in_mm2() -> None:
     rows, header = front_rows(res.pareto(["latency_s", "area_m2"]), ["p"], ["latency_s", "area_m2"])
     assert header == ["p", "latency (ms)", "area (mm²)"] and rows[0] == ["0", "1", "600"]
     assert Scale("area_m2", res.rows())(res.rows()[0]) == pytest.approx(600.0)
+
+
+def test_progress_shows_points_per_minute() -> None:
+    import io
+
+    from einsim.explore.progress import Progress
+
+    out = io.StringIO()
+    bar = Progress(10, stream=out)
+    bar.update(10)
+    bar.close()
+    assert re.search(r"10/10 points  [\d,]+ points/min", out.getvalue())
