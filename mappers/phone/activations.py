@@ -73,11 +73,12 @@ def _capped_power_law(n: int, mean: float, zipf: float) -> np.ndarray:
     return out
 
 
-def _markov(p: np.ndarray, rho: float, tokens: int, rng: np.random.Generator) -> np.ndarray:
+def _markov(p: np.ndarray, rho: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho. One draw of every
-    token's uniforms (a Generator's consecutive draws equal one large draw)."""
-    u = rng.random((tokens, p.size))
-    return markov_chains(u, p.ravel(), (p + rho * (1.0 - p)).ravel(), (p * (1.0 - rho)).ravel()).reshape(tokens, *p.shape)
+    token's uniforms into ``u`` (tokens, p.size), reused between draws: a Generator's consecutive
+    draws equal one large draw."""
+    rng.random(out=u)
+    return markov_chains(u, p.ravel(), (p + rho * (1.0 - p)).ravel(), (p * (1.0 - rho)).ravel()).reshape(-1, *p.shape)
 
 
 def layer_frequencies(fp: Footprint, layers: int, model_seed: int = 0) -> np.ndarray:
@@ -110,15 +111,31 @@ def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, mo
     rho = st.persistence.value
     active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
     predicted = np.zeros_like(active)
+    u = np.empty((tokens, p.size))
     for _ in range(batch):
-        a = _markov(p, rho, tokens, rng)
-        s = _markov(q, rho, tokens, rng)
-        u_fn = rng.random(a.shape)
+        a = _markov(p, rho, u, rng)
+        s = _markov(q, rho, u, rng)
+        u_fn = rng.random(out=u).reshape(a.shape)
         routed = _routing(tokens, layers, n_exp, fp.top_k, rng) if n_exp > 1 else np.zeros((tokens, layers, 0), bool)
         add_sequence(active, predicted, a, s, u_fn, st.predictor_fn.value, routed, per)
     active.flags.writeable = False
     predicted.flags.writeable = False
     return Trace(active, predicted)
+
+
+@lru_cache(maxsize=32)
+def active_only(fp: Footprint, layers: int, tokens: int, seed: int = 0, model_seed: int = 0) -> np.ndarray:
+    """``generate(...).active`` of one sequence without building its predictions: the predictor's
+    draws are skipped by advancing the generator (one 64-bit step per uniform), so the routing
+    draws after them are the same. For an offline profile, which counts activations only."""
+    rng = np.random.default_rng(seed)
+    p, _ = _chain_frequencies(fp, layers, model_seed)
+    a = _markov(p, fp.facts.activation.persistence.value, np.empty((tokens, p.size)), rng)
+    if fp.experts > 1:
+        rng.bit_generator.advance(2 * a.size)  # the false-positive chain and the predictor drops
+        a &= np.repeat(_routing(tokens, layers, fp.experts, fp.top_k, rng), fp.ffn_dim, axis=2)
+    a.flags.writeable = False
+    return a
 
 
 @lru_cache(maxsize=32)

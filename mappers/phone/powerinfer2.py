@@ -34,7 +34,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
-from einsim.mappers.phone.activations import Trace, generate
+from einsim.mappers.phone.activations import Trace, active_only, generate
 from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
@@ -117,7 +117,7 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
 def _profile_order(fp: Footprint, layers: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The offline profile's per-layer rank of each neuron within its expert, and the order in which
     the cold region is warmed (hottest first over all experts), from a profiling trace of ``seed``."""
-    rank = _profiled_rank(fp, generate(fp, layers, tokens, seed=seed))
+    rank = _profiled_rank(fp, active_only(fp, layers, tokens, seed=seed))
     offset = np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
     return rank, np.argsort(rank + offset[None, :], axis=1, kind="stable")
 
@@ -132,7 +132,7 @@ def _predicted(trace: Trace, ffn_dim: int) -> tuple[list[list[np.ndarray]], np.n
     return ids, routed.T.copy()
 
 
-@by_identity(maxsize=256)
+@by_identity(maxsize=96)
 def _cold_predicted(trace: Trace, ffn_dim: int, rank: np.ndarray, n_hot: int,
                     layer: int) -> tuple[list[np.ndarray], list[int]]:
     """Per token of one layer, the ids of the predicted cold neurons (profiled rank ``>= n_hot``) and
@@ -143,7 +143,7 @@ def _cold_predicted(trace: Trace, ffn_dim: int, rank: np.ndarray, n_hot: int,
     return cold, [len(ids) - len(c) for ids, c in zip(predicted_ids, cold)]
 
 
-@by_identity(maxsize=256)
+@by_identity(maxsize=96)
 def _cold_distances(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int,
                     layer: int) -> list[np.ndarray]:
     """LRU stack distances of one layer's cold accesses, the cold region warmed hottest first: the
@@ -153,7 +153,7 @@ def _cold_distances(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np
     return stack_distances(_cold_predicted(trace, ffn_dim, rank, n_hot, layer)[0], trace.neurons, warm)
 
 
-@by_identity(maxsize=256)
+@by_identity(maxsize=96)
 def _cold_stream(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int,
                  layer: int) -> tuple[np.ndarray, ...]:
     """One layer's cold accesses as one stream (tokens in order): per access its neuron id, LRU
@@ -194,13 +194,13 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     return np.split(counts, per_token), sizes, np.add.reduceat(counts[:, 1], np.concatenate(([0], per_token)))
 
 
-def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
+def _profiled_rank(fp: Footprint, active: np.ndarray) -> np.ndarray:
     """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
-    counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
+    counts = active.sum(axis=0).reshape(active.shape[1], fp.experts, fp.ffn_dim)
     order = np.argsort(-counts, axis=2, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(fp.ffn_dim)[None, None, :], axis=2)
-    return rank.reshape(profile.layers, -1)
+    return rank.reshape(active.shape[1], -1)
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
