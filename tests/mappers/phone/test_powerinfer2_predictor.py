@@ -9,10 +9,10 @@ from einsim.mappers.phone.powerinfer2 import COLD_CLUSTER, Features, _cold_work
 
 
 def _work(n_ids: int, pred_in_B: float, pred_cols_B: float, pipeline: bool = True):
-    ids = np.arange(n_ids)
-    hit = np.ones(n_ids, bool)  # all resident: no I/O
-    active = np.zeros(n_ids, bool)  # no up/down work
-    return _cold_work(ids, hit, active, Features(pipeline=pipeline), t_read=1e-5, row_B=0.0, row_s=0.0, per_thread_bw=1e9,
+    # per cluster of COLD_CLUSTER neurons: all resident (no misses, no I/O) and none active (no up/down work)
+    sizes = np.diff(np.append(np.arange(0, n_ids, COLD_CLUSTER), n_ids))
+    clusters = np.column_stack((sizes, np.zeros((len(sizes), 3), np.int64))).astype(np.int64)
+    return _cold_work(clusters, Features(pipeline=pipeline), t_read=1e-5, row_B=0.0, row_s=0.0, per_thread_bw=1e9,
                       n_compute=5, pred_in_B=pred_in_B, pred_cols_B=pred_cols_B)
 
 
