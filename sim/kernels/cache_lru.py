@@ -43,21 +43,25 @@ def lru_stack_distances(ids: np.ndarray, n_ids: int, warm: np.ndarray) -> np.nda
     lists distinct ids used before the stream, MRU first (an LRU of capacity C starts holding the
     first C of them)."""
     w = warm.shape[0]
-    tree = np.zeros(w + ids.shape[0] + 1, np.int64)  # a mark at the time of each id's latest use
+    size = w + ids.shape[0] + 1
+    tree = np.zeros(size, np.int64)  # a mark at the time of each id's latest use
+    for node in range(1, size):  # times 0 ... w - 1 marked: node covers (node - lowbit, node]
+        low = node & -node
+        tree[node] = max(0, min(node, w) - (node - low))
     last = np.full(n_ids, -1, np.int64)
     for j in range(w):  # warm[0] is the most recent: the latest of the times 0 ... w - 1
         last[warm[j]] = w - 1 - j
-        _add(tree, w - 1 - j, 1)
+    marked = w  # ids used so far: every mark lies before the current access
     out = np.empty(ids.shape[0], np.int64)
     for a in range(ids.shape[0]):
         i = ids[a]
-        now = w + a
         p = last[i]
         if p < 0:
             out[a] = NEVER
+            marked += 1
         else:
-            out[a] = _prefix(tree, now - 1) - _prefix(tree, p)  # ids used after p
+            out[a] = marked - _prefix(tree, p)  # ids used after p
             _add(tree, p, -1)
-        _add(tree, now, 1)
-        last[i] = now
+        _add(tree, w + a, 1)
+        last[i] = w + a
     return out
