@@ -1,6 +1,6 @@
-"""Sweep throughput: a FuseMax design-space sweep of 1-pass attention, or an FPGA one, stored in SQLite.
+"""Sweep throughput: a FuseMax design-space sweep of 1-pass attention, an FPGA or a phone one, stored in SQLite.
 
-    python benchmarks/sweep_speed.py [--json] [--jobs 2] [--case fusemax|fpga]
+    python benchmarks/sweep_speed.py [--json] [--jobs 2] [--case fusemax|fpga|phone]
 
 Grid: 2D-array side (8) x global buffer (8) x tokens M = P (8) x heads H (4) = 2,048 points on the
 FuseMax architecture with the FuseMax mapper (einsim.mappers.spatial: Cascade 5, the paper's binding
@@ -17,6 +17,12 @@ it per point (einsim.mappers.fpga.lower). ``points_per_min`` is per wall-clock m
 shared machine it depends on the load (``load_average``, 1 minute, when it ends);
 ``cpu_points_per_min`` divides by the CPU time the sweep used (its processes and their workers)
 over ``jobs``: the rate on that many otherwise idle cores.
+
+``--case phone``: the bundled phone sweep (designs/sweeps/phone_budget_flash_policy.yaml:
+TurboSparse-Mixtral-47B decode on the OnePlus 12, UFS 4.0 / 3.1 table x llama.cpp, LLM in a flash,
+PowerInfer-2) with its memory budget from 7 to 19 GB in 0.05 GB steps instead of 1 GB: 241 x 2 x 3 =
+1,446 points, local process pool only, reported like ``--case fpga``. Each worker builds the
+activation traces, the profile and the LRU stack distances once and re-prices them per point.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from einsim.explore import load_sweep, sweep
 
@@ -63,6 +71,19 @@ derived:
 """
 
 
+PHONE_BUDGETS_GB = [round(7 + 0.05 * i, 2) for i in range(241)]  # 7 ... 19 GB
+
+
+def _phone_spec() -> str:
+    """The bundled phone sweep with the budget axis in 0.05 GB steps."""
+    from einsim.designs import path as designs_path
+
+    data = yaml.safe_load(designs_path("sweeps", "phone_budget_flash_policy.yaml").read_text())
+    data["name"] = "sweep_speed_phone"
+    data["axes"]["memory_GB"]["values"] = PHONE_BUDGETS_GB
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 def _values(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT key, status, latency_s, energy_J, area_m2, result FROM points ORDER BY key").fetchall()
@@ -78,16 +99,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    ap.add_argument("--case", choices=("fusemax", "fpga"), default="fusemax", help="which sweep (default fusemax)")
+    ap.add_argument("--case", choices=("fusemax", "fpga", "phone"), default="fusemax", help="which sweep (default fusemax)")
     args = ap.parse_args()
-    fpga = args.case == "fpga"
+    pool_only = args.case != "fusemax"  # the FPGA and phone cases: local pool only, CPU time reported
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "sweep_speed.yaml"
-        spec_path.write_text(FPGA_SPEC if fpga else SPEC)
+        spec_path.write_text({"fusemax": SPEC, "fpga": FPGA_SPEC, "phone": _phone_spec()}[args.case])
         spec = load_sweep(spec_path)
         timings = {}
         dbs = {}
-        for label, dask in (("local", None),) if fpga else (("local", None), ("dask", "local")):
+        for label, dask in (("local", None),) if pool_only else (("local", None), ("dask", "local")):
             start, cpu = time.perf_counter(), _cpu_s()
             res = sweep(spec, Path(tmp) / label, jobs=args.jobs, dask=dask)
             timings[label] = time.perf_counter() - start
@@ -95,17 +116,18 @@ def main() -> None:
             dbs[label] = res.db
             points = len(res)
             failed = len(res.rows("error"))
-        same = None if fpga else _values(dbs["local"]) == _values(dbs["dask"])
+        same = None if pool_only else _values(dbs["local"]) == _values(dbs["dask"])
     out = {
         "points": points, "failed": failed, "jobs": args.jobs,
         "seconds": round(timings["local"], 3), "points_per_min": round(points / timings["local"] * 60),
     }
-    if fpga:  # the worker processes' CPU time: the rate on `jobs` cores nobody else uses
+    if pool_only:  # the worker processes' CPU time: the rate on `jobs` cores nobody else uses
         out.update(cpu_seconds=round(cpu_s, 3), cpu_points_per_min=round(points / (cpu_s / args.jobs) * 60))
     else:
         out.update(dask_seconds=round(timings["dask"], 3), dask_points_per_min=round(points / timings["dask"] * 60),
                    identical_results=same)
-    out.update(mapper="flightllm" if fpga else "fusemax", goal_points_per_min=10000,
+    out.update(mapper={"fusemax": "fusemax", "fpga": "flightllm", "phone": "llama.cpp, llm-in-a-flash, powerinfer2"}[args.case],
+               goal_points_per_min=10000,
                load_average=round(os.getloadavg()[0], 2))
     if args.json:
         print(json.dumps(out))

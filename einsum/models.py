@@ -42,9 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from einsim.designs import names, resolve
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.yamlsrc import YamlSource, load_yaml_file
-from einsim.einsum.analysis import op_counts
-from einsim.einsum.cascade import Cascade
-from einsim.einsum.load import load_workload
+
+if typing.TYPE_CHECKING:
+    from einsim.einsum.cascade import Cascade
 
 TAGS = ("src", "derived", "2nd-hand", "unverified")
 PHASES = ("prefill", "decode")
@@ -300,6 +300,8 @@ class Op:
     note: str = ""
 
     def cascade(self) -> Cascade:
+        from einsim.einsum.load import load_workload  # the parser: loaded when a cascade is needed
+
         return load_workload(self.workload, dict(self.bindings))
 
 
@@ -340,6 +342,7 @@ class Plan:
 
 def cascade_ops(cascade: Cascade) -> dict[str, int]:
     """Operations of a whole cascade by type (the sum of its Einsums' ``op_counts``)."""
+    from einsim.einsum.analysis import op_counts
     total: dict[str, int] = {}
     for e in cascade.einsums:
         for kind, n in op_counts(e).items():

@@ -15,10 +15,24 @@ pandas, pyarrow and dask are optional (``pip install 'einsim[explore]'``): only 
 Parquet and ``dask=`` need them.
 """
 
-from einsim.explore.design import METRICS, evaluate
-from einsim.explore.engine import sweep
-from einsim.explore.pareto import front_mask as pareto_front
-from einsim.explore.results import Results
-from einsim.explore.spec import SweepSpec, load_sweep
+import importlib
+from typing import Any
+
+# public name -> (module, attribute); imported on first use, so a command that needs one part (e.g.
+# `einsim reproduce`) does not load the sweep engine, the mappers and plotly
+_WHERE = {"METRICS": ("einsim.explore.design", "METRICS"), "evaluate": ("einsim.explore.design", "evaluate"),
+          "sweep": ("einsim.explore.engine", "sweep"), "pareto_front": ("einsim.explore.pareto", "front_mask"),
+          "Results": ("einsim.explore.results", "Results"), "SweepSpec": ("einsim.explore.spec", "SweepSpec"),
+          "load_sweep": ("einsim.explore.spec", "load_sweep")}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'einsim.explore' has no attribute {name!r}")
+    module, attr = _WHERE[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["METRICS", "Results", "SweepSpec", "evaluate", "load_sweep", "pareto_front", "sweep"]

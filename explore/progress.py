@@ -37,7 +37,7 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         errors = f", {self.errors} failed" if self.errors else ""
-        return f"[{bar}] {self.done}/{self.total} {self.label}{errors}  {rate * 60:,.0f}/min  ETA {eta:4.0f} s "
+        return f"[{bar}] {self.done}/{self.total} {self.label}{errors}  {rate * 60:,.0f} {self.label}/min  ETA {eta:4.0f} s "
 
     def close(self) -> None:
         if self.enabled:

@@ -1,6 +1,7 @@
 """The HTML report of a sweep: one self-contained page (plotly.js inlined, no network).
 
-Charts: the Pareto scatter over two metrics (a third, if given, colours the points; hover shows
+Charts: the spec's ``report.lines`` (a metric, or its reciprocal, against an axis, a line per
+combination of the other axes), the Pareto scatter over two metrics (a third, if given, colours the points; hover shows
 each point's axes), the per-component energy of the front's points, their compute-unit
 utilization, and a parallel-coordinates view of the axes and metrics of every successful point.
 """
@@ -45,12 +46,50 @@ def scales(metrics: Sequence[str], rows: Sequence[dict[str, Any]]) -> list[Scale
     return [Scale(m, rows) for m in metrics]
 
 
-def _label(row: dict[str, Any], axes: Sequence[str]) -> str:
-    return ", ".join(f"{k}={_short(row['axes'][k])}" for k in axes if k in row["axes"])
+def _label(row: dict[str, Any], axes: Sequence[str], names: AxisLabels | None = None) -> str:
+    return ", ".join(f"{k}={_short(row['axes'][k], k, names)}" for k in axes if k in row["axes"])
 
 
-def _short(v: Any) -> str:
+AxisLabels = dict[str, list[tuple[Any, str]]]  # per axis with labels: (value, label) pairs
+
+
+def _short(v: Any, axis: str | None = None, names: AxisLabels | None = None) -> str:
+    for value, label in (names or {}).get(axis or "", ()):
+        if value == v:
+            return label
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def axis_labels(res: Results) -> AxisLabels:
+    """The ``labels:`` the stored spec gives its axes' values (a value may be a whole table)."""
+    axes = _spec_data(res).get("axes")
+    out: AxisLabels = {}
+    for name, axis in (axes.items() if isinstance(axes, dict) else ()):
+        if isinstance(axis, dict) and isinstance(axis.get("labels"), list) and isinstance(axis.get("values"), list):
+            out[name] = list(zip(axis["values"], map(str, axis["labels"])))
+    return out
+
+
+def line_figure(res: Results, line: dict[str, Any], names: AxisLabels) -> go.Figure:
+    """One metric (or its reciprocal) against one axis, a line per combination of the other axes."""
+    ok = res.rows("ok")
+    x, metric, reciprocal = line["x"], line["y"], bool(line.get("reciprocal", False))
+    others = [a for a in res.axis_names(derived=False) if a != x]
+    if reciprocal:
+        value, title = (lambda r: 1.0 / r[metric]), line.get("label") or f"1 / {metric}"
+    else:
+        sc = Scale(metric, ok)
+        value, title = sc, line.get("label") or sc.label
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in ok:
+        groups.setdefault(_label(r, others, names) or metric, []).append(r)
+    fig = go.Figure()
+    for name, rows in groups.items():
+        rows = sorted(rows, key=lambda r: r["axes"][x])
+        fig.add_trace(go.Scatter(x=[r["axes"][x] for r in rows], y=[value(r) for r in rows], mode="lines+markers",
+                                 name=name, text=[_label(r, others, names) for r in rows], hoverinfo="x+y+text"))
+    fig.update_layout(title=f"{title} vs {x}", xaxis={"title": x}, yaxis={"title": title}, height=480)
+    return fig
 
 
 def _hover(row: dict[str, Any], shown: Sequence[Scale]) -> str:
@@ -104,7 +143,7 @@ def _spread(rows: list[dict[str, Any]], m: str) -> float:
     return max(values) / min(values) if min(values) > 0 else 1.0
 
 
-def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.Figure:
+def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str], names: AxisLabels | None = None) -> go.Figure:
     per_point = []
     for r in selected:
         comp: dict[str, float] = {}
@@ -112,7 +151,7 @@ def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.
             comp[b["component"]] = comp.get(b["component"], 0.0) + b["energy_J"]
         per_point.append(comp)
     components = sorted({c for p in per_point for c in p})
-    labels = [_label(r, axes) for r in selected]
+    labels = [_label(r, axes, names) for r in selected]
     unit, size = reader_unit([sum(p.values()) for p in per_point], "J")
     fig = go.Figure([go.Bar(name=c, x=labels, y=[p.get(c, 0.0) / size for p in per_point]) for c in components])
     fig.update_layout(barmode="stack", title="Energy per component (Pareto points)", yaxis={"title": f"energy ({unit})"},
@@ -120,9 +159,9 @@ def breakdown_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.
     return fig
 
 
-def utilization_figure(selected: list[dict[str, Any]], axes: Sequence[str]) -> go.Figure:
+def utilization_figure(selected: list[dict[str, Any]], axes: Sequence[str], names: AxisLabels | None = None) -> go.Figure:
     units = sorted({u for r in selected for u in r["result"]["utilization"]})
-    labels = [_label(r, axes) for r in selected]
+    labels = [_label(r, axes, names) for r in selected]
     fig = go.Figure([go.Bar(name=u, x=labels, y=[r["result"]["utilization"].get(u, 0.0) for r in selected]) for u in units])
     fig.update_layout(barmode="group", title="Compute-unit utilization (Pareto points)",
                       yaxis={"title": "busy fraction", "range": [0, 1.05]}, height=420)
@@ -161,8 +200,10 @@ def render(res: Results, metrics: Sequence[str] = ("latency_s", "energy_J"), tit
     axes = res.axis_names(derived=False)
     charts = []
     if ok:
-        figs = [("pareto", pareto_figure(res, metrics)), ("breakdown", breakdown_figure(selected, axes)),
-                ("utilization", utilization_figure(selected, axes)), ("parallel", parallel_figure(res, metrics))]
+        names = axis_labels(res)
+        figs = [(f"line-{i}", line_figure(res, line, names)) for i, line in enumerate(spec_lines(res))]
+        figs += [("pareto", pareto_figure(res, metrics)), ("breakdown", breakdown_figure(selected, axes, names)),
+                 ("utilization", utilization_figure(selected, axes, names)), ("parallel", parallel_figure(res, metrics))]
         charts = [fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}",
                               config={"displaylogo": False, "responsive": True}) for name, fig in figs]
     title = title or f"einsim sweep: {res.dir.name}"
@@ -196,16 +237,32 @@ def write_report(run_dir: str | Path, html_path: str | Path, metrics: Sequence[s
     return out
 
 
-def front_rows(front: Sequence[dict[str, Any]], axes: Sequence[str], metrics: Sequence[str]) -> tuple[list[list[str]], list[str]]:
-    """A text table of front points (rows, header): axis values, then each metric in one unit a
-    reader expects for its column (``latency (ms)``, ``area (mm²)``)."""
+def front_rows(front: Sequence[dict[str, Any]], axes: Sequence[str], metrics: Sequence[str],
+               names: AxisLabels | None = None) -> tuple[list[list[str]], list[str]]:
+    """A text table of front points (rows, header): axis values (their spec labels where given),
+    then each metric in one unit a reader expects for its column (``latency (ms)``, ``area (mm²)``)."""
     shown = scales(metrics, front)
-    rows = [[str(r["axes"].get(a)) for a in axes] + [f"{sc(r):.4g}" for sc in shown] for r in front]
+    rows = [[_short(r["axes"].get(a), a, names) if names and a in names else str(r["axes"].get(a)) for a in axes]
+            + [f"{sc(r):.4g}" for sc in shown] for r in front]
     return rows, list(axes) + [sc.label for sc in shown]
+
+
+def _spec_data(res: Results) -> dict[str, Any]:
+    data = load_plain(res.spec_text, "stored sweep spec") if res.spec_text else None
+    return data if isinstance(data, dict) else {}
+
+
+def _spec_report(res: Results) -> dict[str, Any]:
+    report = _spec_data(res).get("report")
+    return report if isinstance(report, dict) else {}
 
 
 def spec_pareto(res: Results) -> list[str]:
     """The stored spec's ``report.pareto`` metrics (latency and energy if it has none)."""
-    data = load_plain(res.spec_text, "stored sweep spec") if res.spec_text else None
-    pareto = data.get("report", {}).get("pareto") if isinstance(data, dict) and isinstance(data.get("report"), dict) else None
+    pareto = _spec_report(res).get("pareto")
     return list(pareto) if pareto else ["latency_s", "energy_J"]
+
+
+def spec_lines(res: Results) -> list[dict[str, Any]]:
+    """The stored spec's ``report.lines`` charts (validated when the sweep was loaded)."""
+    return [line for line in _spec_report(res).get("lines", []) if isinstance(line, dict)]

@@ -16,7 +16,9 @@
       buffer: {path: arch.GlobalBuffer.capacity_B, expr: buffer_MiB * 1048576}
     strategy: {kind: grid}                 # or {kind: random, samples: 100, seed: 1}
                                            # or {kind: nsga2, objectives: [latency_s, energy_J], ...}
-    report: {pareto: [latency_s, energy_J]}
+    report:
+      pareto: [latency_s, energy_J]
+      lines: [{x: side, y: latency_s}]     # a metric (or 1 / it: reciprocal: true) against an axis
 
 Paths: ``arch.<dotted path>`` (any architecture field, as ``--set``), ``rank.<NAME>`` (a workload
 rank size), ``mapper.<option>``, or one of ``workload model phase seq batch mapper arch``.
@@ -75,12 +77,16 @@ class Axis(_Spec):
     log: bool = False
     integer: bool = False
     num: int | None = Field(default=None, gt=0)  # grid points of a [low, high] range
+    # how reports name each of ``values`` (a value may be a whole table); display only, so not in the digest
+    labels: list[str] | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _domain(self) -> "Axis":
         ranged = self.low is not None or self.high is not None
         if (self.values is None) == (not ranged):
             raise ValueError("an axis has either values: [...] or a range low:/high:")
+        if self.labels is not None and (self.values is None or len(self.labels) != len(self.values)):
+            raise ValueError("labels: name each of values: (as many labels as values)")
         if ranged:
             if self.low is None or self.high is None or not self.low <= self.high:
                 raise ValueError("a range needs low <= high")
@@ -138,8 +144,18 @@ class NSGA2(_Spec):
     seed: int = 0
 
 
+class Line(_Spec):
+    """A report chart of one metric against one axis: a line per combination of the other axes' values."""
+
+    x: str  # an axis name
+    y: Literal[METRICS]  # type: ignore[valid-type]
+    reciprocal: bool = False  # plot 1 / y: e.g. tokens/s from the latency of one decode token
+    label: str | None = None  # the y-axis title (default: the metric's name and unit)
+
+
 class Report(_Spec):
     pareto: list[Literal[METRICS]] = Field(default=["latency_s", "energy_J"], min_length=2, max_length=3)  # type: ignore[valid-type]
+    lines: list[Line] = Field(default_factory=list, exclude=True)  # display only: not in the digest
 
 
 Strategy = Annotated[Union[Grid, Random, NSGA2], Field(discriminator="kind")]
@@ -356,6 +372,10 @@ def _check(spec: SweepSpec, src: YamlSource) -> None:
         needs_grid = isinstance(spec.strategy, Grid)
         if needs_grid and axis.values is None and axis.num is None:
             raise EinsimError(f"axis {name}: a grid needs values: or num: (points of the low/high range)", src.where("axes", name))
+    for i, line in enumerate(spec.report.lines):
+        if line.x not in spec.axes:
+            raise EinsimError(f"report.lines x: unknown axis {line.x!r}" + did_you_mean(line.x, list(spec.axes)),
+                              src.where("report", "lines", i, "x"))
     known = set(spec.axes)
     for name, d in spec.derived.items():
         where = src.where("derived", name, "expr")

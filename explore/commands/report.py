@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from einsim.explore.commands._common import print_json, table
-from einsim.explore.report import front_rows, spec_pareto, write_report
+from einsim.explore.report import axis_labels, front_rows, spec_pareto, write_report
 from einsim.explore.results import Results, check_metrics
 
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                     **({"html": args.html} if args.html else {})})
         return 0
     print(f"{len(res)} points ({len(res.rows('error'))} failed); Pareto front over {', '.join(metrics)} ({len(front)} points):")
-    print(table(*front_rows(front, axes, metrics)))
+    print(table(*front_rows(front, axes, metrics, axis_labels(res))))
     if args.html:
         print(f"report: {args.html}")
     return 0

@@ -11,7 +11,7 @@ from einsim.explore.backends import cap_workers, machine_cores
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.engine import default_out, sweep
 from einsim.explore.points import DEFAULT_MAX_POINTS, check_size, parallel_points
-from einsim.explore.report import front_rows, spec_pareto, write_report
+from einsim.explore.report import axis_labels, front_rows, spec_pareto, write_report
 from einsim.explore.spec import load_sweep
 
 
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"first failure: {failed[0]['error']}")
     print(f"Pareto front over {', '.join(metrics)} ({len(front)} points):")
-    print(table(*front_rows(front, axes, metrics)))
+    print(table(*front_rows(front, axes, metrics, axis_labels(res))))
     if args.html:
         print(f"report: {args.html}")
     return 0

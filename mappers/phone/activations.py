@@ -30,6 +30,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.mappers.phone.footprint import Footprint
+from einsim.sim.kernels.traces import add_sequence, markov_chains
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class Trace:
 
 def frequencies(n: int, mean: float, zipf: float, rng: np.random.Generator) -> np.ndarray:
     """Per-neuron activation probabilities: a capped power law of mean ``mean``, randomly ordered."""
+    return rng.permutation(_capped_power_law(n, mean, zipf))
+
+
+@lru_cache(maxsize=64)
+def _capped_power_law(n: int, mean: float, zipf: float) -> np.ndarray:
+    """``min(1, c rank^-zipf)`` by rank, ``c`` such that the mean is ``mean`` (read-only: shared)."""
     w = np.arange(1, n + 1, dtype=float) ** -zipf
     lo, hi = 0.0, 1.0 / w[-1]
     for _ in range(100):  # bisection on the scale: mean(min(1, c w)) is monotone in c
@@ -61,19 +68,17 @@ def frequencies(n: int, mean: float, zipf: float, rng: np.random.Generator) -> n
         if c in (lo, hi):  # converged to adjacent floats: further steps change nothing
             break
         lo, hi = (c, hi) if np.minimum(1.0, c * w).mean() < mean else (lo, c)
-    return rng.permutation(np.minimum(1.0, 0.5 * (lo + hi) * w))
-
-
-def _markov(p: np.ndarray, rho: float, tokens: int, rng: np.random.Generator) -> np.ndarray:
-    """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho."""
-    out = np.empty((tokens, *p.shape), dtype=bool)
-    stay = p + rho * (1.0 - p)
-    enter = p * (1.0 - rho)
-    out[0] = rng.random(p.shape) < p
-    for t in range(1, tokens):
-        u = rng.random(p.shape)
-        out[t] = np.where(out[t - 1], u < stay, u < enter)
+    out = np.minimum(1.0, 0.5 * (lo + hi) * w)
+    out.flags.writeable = False
     return out
+
+
+def _markov(p: np.ndarray, rho: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho. One draw of every
+    token's uniforms into ``u`` (tokens, p.size), reused between draws: a Generator's consecutive
+    draws equal one large draw."""
+    rng.random(out=u)
+    return markov_chains(u, p.ravel(), (p + rho * (1.0 - p)).ravel(), (p * (1.0 - rho)).ravel()).reshape(-1, *p.shape)
 
 
 def layer_frequencies(fp: Footprint, layers: int, model_seed: int = 0) -> np.ndarray:
@@ -106,19 +111,31 @@ def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, mo
     rho = st.persistence.value
     active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
     predicted = np.zeros_like(active)
+    u = np.empty((tokens, p.size))
     for _ in range(batch):
-        a = _markov(p, rho, tokens, rng)
-        s = _markov(q, rho, tokens, rng)
-        pred = (a & (rng.random(a.shape) >= st.predictor_fn.value)) | (s & ~a)
-        if n_exp > 1:
-            routed = _routing(tokens, layers, n_exp, fp.top_k, rng)
-            mask = np.repeat(routed, per, axis=2)
-            a, pred = a & mask, pred & mask
-        active |= a
-        predicted |= pred
+        a = _markov(p, rho, u, rng)
+        s = _markov(q, rho, u, rng)
+        u_fn = rng.random(out=u).reshape(a.shape)
+        routed = _routing(tokens, layers, n_exp, fp.top_k, rng) if n_exp > 1 else np.zeros((tokens, layers, 0), bool)
+        add_sequence(active, predicted, a, s, u_fn, st.predictor_fn.value, routed, per)
     active.flags.writeable = False
     predicted.flags.writeable = False
     return Trace(active, predicted)
+
+
+@lru_cache(maxsize=32)
+def active_only(fp: Footprint, layers: int, tokens: int, seed: int = 0, model_seed: int = 0) -> np.ndarray:
+    """``generate(...).active`` of one sequence without building its predictions: the predictor's
+    draws are skipped by advancing the generator (one 64-bit step per uniform), so the routing
+    draws after them are the same. For an offline profile, which counts activations only."""
+    rng = np.random.default_rng(seed)
+    p, _ = _chain_frequencies(fp, layers, model_seed)
+    a = _markov(p, fp.facts.activation.persistence.value, np.empty((tokens, p.size)), rng)
+    if fp.experts > 1:
+        rng.bit_generator.advance(2 * a.size)  # the false-positive chain and the predictor drops
+        a &= np.repeat(_routing(tokens, layers, fp.experts, fp.top_k, rng), fp.ffn_dim, axis=2)
+    a.flags.writeable = False
+    return a
 
 
 @lru_cache(maxsize=32)
@@ -131,13 +148,16 @@ def _chain_frequencies(fp: Footprint, layers: int, model_seed: int) -> tuple[np.
 def _false_positive_frequencies(p: np.ndarray, fp_rate: float) -> np.ndarray:
     """Per-neuron frequencies q = min(1, c p) of the false-positive chain, c per layer such that
     P(predicted | inactive) = sum q (1 - p) / sum (1 - p) = fp_rate."""
-    inactive = (1.0 - p).sum(axis=1, keepdims=True)
+    not_p = 1.0 - p
+    inactive = not_p.sum(axis=1, keepdims=True)
     lo, hi = np.zeros_like(inactive), np.full_like(inactive, 1.0 / max(p[p > 0].min(), 1e-12))
+    q = np.empty_like(p)
     for _ in range(100):
         c = 0.5 * (lo + hi)
         if np.all((c == lo) | (c == hi)):  # every layer converged to adjacent floats
             break
-        low = (np.minimum(1.0, c * p) * (1.0 - p)).sum(axis=1, keepdims=True) < fp_rate * inactive
+        np.minimum(1.0, np.multiply(c, p, out=q), out=q)
+        low = (np.multiply(q, not_p, out=q)).sum(axis=1, keepdims=True) < fp_rate * inactive
         lo, hi = np.where(low, c, lo), np.where(low, hi, c)
     return np.minimum(1.0, 0.5 * (lo + hi) * p)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from einsim.sim.result import Result
+if TYPE_CHECKING:
+    from einsim.sim.result import Result
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class TokenCost:
 
     def to_result(self) -> Result:
         """The same numbers as an einsim Result (bytes per level: DRAM, flash)."""
+        from einsim.sim.result import Result  # the cost model's Result: loaded by the clients that convert
+
         return Result(f"{self.policy}:{self.model}@{self.device}", self.latency_s, self.energy_J or 0.0, 0.0,
                       {"DRAM": self.dram_B, "flash": self.flash_B})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from einsim.einsum.models import Decoder, MoEDecoder, load_model
 from einsim.errors import EinsimError
@@ -54,8 +55,10 @@ class Footprint:
         return 2.0 * self.layers * self.q_dim * context_len
 
 
+@lru_cache(maxsize=64)
 def footprint(model_id: str) -> Footprint:
-    """Footprint of a bundled decoder preset (activation facts from its sidecar, if any)."""
+    """Footprint of a bundled decoder preset (activation facts from its sidecar, if any); the
+    bundled files are parsed once per process."""
     m = load_model(model_id)
     if not isinstance(m, Decoder):
         raise EinsimError(f"{model_id}: the phone policies need a decoder preset, not {m.architecture!r}")

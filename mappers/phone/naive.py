@@ -9,13 +9,15 @@ single command queue. Faults block compute, so I/O and compute add.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, READAHEAD_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
-from einsim.sim.phone import cache_hits
+from einsim.sim.phone import hits_at, stack_distances
 
 THREADS = 8  # llama.cpp's default thread count on an 8-core phone SoC; source: estimate
 
@@ -23,6 +25,22 @@ THREADS = 8  # llama.cpp's default thread count on an 8-core phone SoC; source: 
 def llama_cpp(device: Device, fp: Footprint, memory_B: float, tokens: int = 8, seed: int = 0,
               context_len: int = 128) -> TokenCost:
     """Mean per-token cost with ``memory_B`` of DRAM for the process (weights in INT4)."""
+    accessed, distances = _page_stream(fp, tokens, seed)
+    capacity = int(max(0.0, memory_B - RUNTIME_B) // READAHEAD_B)
+    hits = hits_at(distances, capacity)
+    misses = float(np.mean([len(h) - h.sum() for h in hits[1:]] if tokens > 1 else [len(hits[0]) - hits[0].sum()]))
+    io_s = device.stream_time(Stream(misses, READAHEAD_B, "sequential", issuers=THREADS))
+    touched_B = accessed * READAHEAD_B + fp.kv_B(context_len)
+    compute_s = touched_B / device.bandwidth(["CPU"])
+    total = io_s + compute_s
+    return TokenCost("llama.cpp", fp.model_id, device.name, total, compute_s, io_s, 0.0, misses * READAHEAD_B,
+                     touched_B, device_energy(device.power_W, total), {"memory_B": memory_B})
+
+
+@lru_cache(maxsize=16)
+def _page_stream(fp: Footprint, tokens: int, seed: int) -> tuple[float, list[np.ndarray]]:
+    """Mean pages accessed per token and the LRU stack distances of every access per token: the page
+    stream does not depend on the budget, so it is built once per process."""
     rng = np.random.default_rng(seed)
     attn_pages = _pages(fp.attn_params / fp.layers * INT4_B)
     expert_pages = _pages(fp.ffn_params / fp.layers / fp.experts * INT4_B)
@@ -41,15 +59,7 @@ def llama_cpp(device: Device, fp: Footprint, memory_B: float, tokens: int = 8, s
                 ids.append(np.arange(lo, lo + expert_pages))
         ids.append(np.arange(fp.layers * per_layer, n_ids))
         accesses.append(np.concatenate(ids))
-    capacity = int(max(0.0, memory_B - RUNTIME_B) // READAHEAD_B)
-    hits = cache_hits(accesses, n_ids, capacity)
-    misses = float(np.mean([len(h) - h.sum() for h in hits[1:]] if tokens > 1 else [len(hits[0]) - hits[0].sum()]))
-    io_s = device.stream_time(Stream(misses, READAHEAD_B, "sequential", issuers=THREADS))
-    touched_B = float(np.mean([len(a) for a in accesses])) * READAHEAD_B + fp.kv_B(context_len)
-    compute_s = touched_B / device.bandwidth(["CPU"])
-    total = io_s + compute_s
-    return TokenCost("llama.cpp", fp.model_id, device.name, total, compute_s, io_s, 0.0, misses * READAHEAD_B,
-                     touched_B, device_energy(device.power_W, total), {"memory_B": memory_B})
+    return float(np.mean([len(a) for a in accesses])), stack_distances(accesses, n_ids)
 
 
 def _pages(nbytes: float) -> int:

@@ -77,7 +77,7 @@ Policy = Callable[[Device, Footprint, float, int, int, dict[str, Any]], TokenCos
 
 def _llama_cpp(device: Device, fp: Footprint, memory_B: float, seed: int, context_len: int,
                options: dict[str, Any]) -> TokenCost:
-    # this policy and PowerInfer-2 load numba kernels: imported when they run, so loading the registry stays fast
+    # the policies load numba kernels: imported when they run, so loading the registry stays fast
     from einsim.mappers.phone.naive import llama_cpp
 
     if memory_B == float("inf"):  # its page cache is sized by the DRAM budget

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
+from einsim.sim.kernels.traces import window_counts as window_kernel
 from einsim.mappers.phone.activations import Trace
 
 
@@ -25,16 +27,16 @@ def window_counts(trace: Trace, k: int) -> WindowCounts:
     predicted neuron is loaded and dropped after use)."""
     if k < 0 or trace.tokens <= k:
         raise EinsimError(f"a window of {k} tokens needs a trace longer than {k} tokens (has {trace.tokens})")
+    return _window_counts(trace, int(k))
+
+
+@by_identity(maxsize=64)
+def _window_counts(trace: Trace, k: int) -> WindowCounts:
+    # a pure function of the (read-only) trace: the budget search tries the same windows per budget
     pred = trace.predicted
     if k == 0:
         n = pred.sum(axis=2).mean()
         return WindowCounts(float(n), float(n), float(n), 0.0)
-    loaded, evicted, resident = [], [], []
-    for t in range(k, trace.tokens):
-        before = pred[t - k:t].any(axis=0)
-        after = pred[t - k + 1:t + 1].any(axis=0)
-        loaded.append(np.count_nonzero(pred[t] & ~before, axis=1).mean())
-        evicted.append(np.count_nonzero(before & ~after, axis=1).mean())
-        resident.append(np.count_nonzero(after, axis=1).mean())
+    loaded, evicted, resident = (x.mean(axis=1) for x in window_kernel(pred, k))
     return WindowCounts(float(pred[k:].sum(axis=2).mean()), float(np.mean(loaded)), float(np.mean(evicted)),
                         float(np.mean(resident)))

@@ -1,9 +1,12 @@
-"""Trace-driven LRU cache: which accesses of a per-token access stream hit.
+"""Trace-driven LRU cache as LRU stack distances: one pass serves every capacity.
 
-Ids are dense integers in [0, n_ids); each entry has the same size, so the capacity is in entries
-(neurons for a neuron-granularity cache, clusters for a cluster-granularity one). Within a token
-the ids are accessed in the given order; a miss inserts the id at the MRU end and evicts from the
-LRU end. O(1) per access with an array-backed doubly-linked list.
+Ids are dense integers in [0, n_ids); each entry has the same size, so a capacity is in entries
+(neurons for a neuron-granularity cache, clusters for a cluster-granularity one). An access's stack
+distance is the number of distinct other ids used since the id's previous use. LRU is a stack
+algorithm (Mattson et al., 1970): an LRU of capacity C always holds the C most recently used ids, so
+an access hits exactly when its distance is below C, and the distances of a stream are computed
+once for all the capacities a planner or a sweep tries. O(log n) per access with a Fenwick tree over
+the time of each id's latest use.
 """
 
 from __future__ import annotations
@@ -12,63 +15,53 @@ import numpy as np
 
 from einsim.sim.kernels.policy import njit
 
-_NIL = -1
+NEVER = np.iinfo(np.int64).max  # distance of an id's first use: a miss at every capacity
 
 
 @njit(inline="always")
-def _push_front(prev, nxt, head, tail, i):
-    """Link entry ``i`` at the MRU end; returns the new (head, tail)."""
-    prev[i] = _NIL
-    nxt[i] = head
-    if head != _NIL:
-        prev[head] = i
-    if tail == _NIL:
-        tail = i
-    return i, tail
+def _add(tree, pos, delta):
+    pos += 1
+    while pos < tree.shape[0]:
+        tree[pos] += delta
+        pos += pos & -pos
+
+
+@njit(inline="always")
+def _prefix(tree, pos):
+    """Sum of the marks at times 0 ... pos."""
+    total = 0
+    pos += 1
+    while pos > 0:
+        total += tree[pos]
+        pos -= pos & -pos
+    return total
 
 
 @njit
-def lru_hits(ids: np.ndarray, n_ids: int, capacity: int, warm: np.ndarray) -> np.ndarray:
-    """Hit flag (uint8) per access of ``ids``. ``warm`` lists distinct ids resident at the start,
-    MRU first; the first ``capacity`` of them are kept."""
-    prev = np.full(n_ids, _NIL, np.int64)
-    nxt = np.full(n_ids, _NIL, np.int64)
-    present = np.zeros(n_ids, np.uint8)
-    head = _NIL
-    tail = _NIL
-    size = 0
-    for j in range(min(warm.shape[0], max(capacity, 0)) - 1, -1, -1):  # LRU-first: warm[0] ends at the head
-        i = warm[j]
-        present[i] = 1
-        head, tail = _push_front(prev, nxt, head, tail, i)
-        size += 1
-    hits = np.zeros(ids.shape[0], np.uint8)
-    if capacity <= 0:
-        return hits
+def lru_stack_distances(ids: np.ndarray, n_ids: int, warm: np.ndarray) -> np.ndarray:
+    """Stack distance (int64) per access of ``ids``; ``NEVER`` for an id not used before. ``warm``
+    lists distinct ids used before the stream, MRU first (an LRU of capacity C starts holding the
+    first C of them)."""
+    w = warm.shape[0]
+    size = w + ids.shape[0] + 1
+    tree = np.zeros(size, np.int64)  # a mark at the time of each id's latest use
+    for node in range(1, size):  # times 0 ... w - 1 marked: node covers (node - lowbit, node]
+        low = node & -node
+        tree[node] = max(0, min(node, w) - (node - low))
+    last = np.full(n_ids, -1, np.int64)
+    for j in range(w):  # warm[0] is the most recent: the latest of the times 0 ... w - 1
+        last[warm[j]] = w - 1 - j
+    marked = w  # ids used so far: every mark lies before the current access
+    out = np.empty(ids.shape[0], np.int64)
     for a in range(ids.shape[0]):
         i = ids[a]
-        if present[i]:
-            hits[a] = 1
-            if i == head:
-                continue
-            p = prev[i]  # unlink (i is not the head, so p exists)
-            q = nxt[i]
-            nxt[p] = q
-            if q != _NIL:
-                prev[q] = p
-            else:
-                tail = p
+        p = last[i]
+        if p < 0:
+            out[a] = NEVER
+            marked += 1
         else:
-            if size == capacity:  # evict the LRU entry
-                t = tail
-                present[t] = 0
-                tail = prev[t]
-                if tail != _NIL:
-                    nxt[tail] = _NIL
-                else:
-                    head = _NIL
-                size -= 1
-            present[i] = 1
-            size += 1
-        head, tail = _push_front(prev, nxt, head, tail, i)
-    return hits
+            out[a] = marked - _prefix(tree, p)  # ids used after p
+            _add(tree, p, -1)
+        _add(tree, w + a, 1)
+        last[i] = w + a
+    return out

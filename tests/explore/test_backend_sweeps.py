@@ -12,6 +12,7 @@ from einsim.designs import path as designs_path
 from einsim.errors import EinsimError
 from einsim.explore import evaluate, load_sweep, sweep
 from einsim.explore.cli import main
+from einsim.explore.report import axis_labels, line_figure, render, spec_lines
 from einsim.mappers import registry
 from einsim.mappers.phone.footprint import footprint
 from einsim.mappers.phone.formats import INT4_B
@@ -123,9 +124,28 @@ def test_fpga_sweep_trends(tmp_path: Path) -> None:
     assert lat[6144, 1840, "16:16"] < 0.2 * lat[768, 1840, "16:16"]
 
 
+def test_bundled_phone_sweep_covers_the_budget_curve() -> None:
+    spec = load_sweep(PHONE)
+    assert spec.axes["memory_GB"].values == list(range(7, 20))  # 7 ... 19 GB in 1 GB steps
+    assert set(spec.axes["policy"].values or []) == {"powerinfer2", "llm-in-a-flash", "llama.cpp"}
+    assert spec.axes["flash"].labels == ["UFS 4.0", "UFS 3.1"]
+    (line,) = spec.report.lines
+    assert (line.x, line.y, line.reciprocal) == ("memory_GB", "latency_s", True)
+
+
 def test_phone_sweep_trends(tmp_path: Path) -> None:
     spec = reduced(tmp_path, PHONE, {"memory_GB": [7, 11, 19], "policy": ["powerinfer2", "llama.cpp"]})
     res = sweep(spec, out=tmp_path / "run", jobs=1)
+    # the report's memory-budget curve: tokens/s = 1 / latency, a line per flash table and policy
+    (line,) = spec_lines(res)
+    fig = line_figure(res, line, axis_labels(res))
+    curves = {tr.name: (list(tr.x), list(tr.y)) for tr in fig.data}
+    assert set(curves) == {f"flash={f}, policy={p}" for f in ("UFS 4.0", "UFS 3.1") for p in ("powerinfer2", "llama.cpp")}
+    lat_at = {(len(r["axes"]["flash"]), r["axes"]["policy"], r["axes"]["memory_GB"]): r["latency_s"] for r in res.rows("ok")}
+    x, y = curves["flash=UFS 3.1, policy=powerinfer2"]
+    assert x == [7, 11, 19] and y == [1 / lat_at[3, "powerinfer2", gb] for gb in x]
+    assert fig.layout.yaxis.title.text == "decode tokens/s"
+    assert 'id="chart-line-0"' in render(res)
     assert len(res.rows("ok")) == 12
     lat = by_axes(res.rows("ok"), "policy", "flash", "memory_GB")  # flash: 9 rows = UFS 4.0, 3 = UFS 3.1
     for policy, flash in itertools.product(["powerinfer2", "llama.cpp"], [9, 3]):

@@ -3,6 +3,8 @@ display helper, and the Pareto staircase joins only points of the plotted pair's
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from einsim.arch.units import format_quantity, format_reader, reader_unit
@@ -79,3 +81,15 @@ def test_arch_show_gives_every_area_in_mm2(design: str, capsys) -> None:
     shown = [line.split("   [")[0] for line in capsys.readouterr().out.splitlines()]  # the values, not sources
     units = {m.group(0) for line in shown for m in re.finditer(r"\b\w*m\^2(/bit)?", line)}
     assert units <= {"mm^2", "um^2/bit"} and "mm^2" in units
+
+
+def test_progress_shows_points_per_minute() -> None:
+    import io
+
+    from einsim.explore.progress import Progress
+
+    out = io.StringIO()
+    bar = Progress(10, stream=out)
+    bar.update(10)
+    bar.close()
+    assert re.search(r"10/10 points  [\d,]+ points/min", out.getvalue())

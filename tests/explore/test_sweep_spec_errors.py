@@ -43,6 +43,9 @@ CASES = [
     ("path: arch.Array2D.shape.0", "path: stuff.Array2D", "unknown path 'stuff.Array2D'", 7),
     ("axes:\n  side: {path: arch.Array2D.shape.0, values: [16, 32]}\n", "axes: [side]\n", "axes: Input should be a valid dictionary", 6),
     ("name: t\n", "name: t\n  bad: [\n", "YAML syntax error", 2),
+    ("values: [16, 32]}", "values: [16, 32], labels: [small]}", "as many labels as values", 7),
+    ("derived:", "report: {lines: [{x: sides, y: latency_s}]}\nderived:", "unknown axis 'sides'", 8),
+    ("derived:", "report: {lines: [{x: side, y: speed}]}\nderived:", "report.lines.0.y", 8),
 ]
 
 
@@ -72,3 +75,13 @@ def test_bundled_sweeps_load() -> None:
         assert load_sweep(name).name == name
     with pytest.raises(EinsimError, match="no sweep spec 'fusemax_pe'.*did you mean fusemax_pe_buffer"):
         load_sweep("fusemax_pe")
+
+
+def test_labels_and_lines_are_display_only_so_the_digest_stays(tmp_path) -> None:
+    plain, shown = tmp_path / "plain.yaml", tmp_path / "shown.yaml"
+    plain.write_text(GOOD)
+    shown.write_text(GOOD.replace("values: [16, 32]}", "values: [16, 32], labels: [small, big]}")
+                     + "report: {lines: [{x: side, y: latency_s, reciprocal: true, label: per s}]}\n")
+    spec = load_sweep(shown)
+    assert spec.axes["side"].labels == ["small", "big"] and spec.report.lines[0].reciprocal
+    assert spec.digest == load_sweep(plain).digest  # a run directory resumes after a label is added

@@ -75,3 +75,11 @@ def test_real_trace_from_npy(tmp_path):
     np.save(tmp_path / "bad.npy", act[0])
     with pytest.raises(EinsimError, match="tokens, layers, neurons"):
         load_trace(tmp_path / "bad.npy")
+
+
+@pytest.mark.parametrize("model", ["turbosparse_mixtral_47b", "bamboo_7b"])
+def test_active_only_equals_the_full_traces_activations(model) -> None:
+    from einsim.mappers.phone.activations import active_only, generate
+
+    fp = footprint(model)
+    assert np.array_equal(active_only(fp, 2, 6, seed=3), generate(fp, 2, 6, seed=3).active)
