@@ -43,6 +43,7 @@ import numpy as np
 
 from einsim.arch import Architecture
 from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.masks import active_tile_fraction
 from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
@@ -51,6 +52,7 @@ from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping
+from einsim.mappers.masking import mask_fractions
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
 from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
@@ -180,12 +182,15 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
     return inverse.reshape(-1), keys
 
 
-def _lower_bounds(space: Mapspace, objective: str) -> Callable[[np.ndarray], np.ndarray]:
+def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray], np.ndarray]:
     """An admissible lower bound on the objective of every point of a factorization: the kernel's
     cycles are at least the compute steps (points / instances used) x cycles per point, and its
-    energy at least the compute energy (points x energy per point), whatever the order and keeps."""
+    energy at least the compute energy (points x energy per point), whatever the order and keeps.
+    A masked Einsum runs at least the share of points its filters pass (a step that runs holds at
+    least one passing point and the steps divide the space), so both scale by that share."""
     hier = space.hierarchy
-    points = float(space.problem.points)
+    share = active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
+    points = float(space.problem.points) * share
     energy = points * hier.op_energy_J
 
     def bound(instances: np.ndarray) -> np.ndarray:
@@ -195,10 +200,10 @@ def _lower_bounds(space: Mapspace, objective: str) -> Callable[[np.ndarray], np.
     return bound
 
 
-def _bounded(space: Mapspace, objective: str, incumbent: float, cap: int) -> tuple[Callable | None, int]:
+def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, cap: int) -> tuple[Callable | None, int]:
     """(mask of the factorizations whose lower bound does not exceed ``incumbent``, their points);
     (None, points) when they have more than ``cap`` points."""
-    bound = _lower_bounds(space, objective)
+    bound = _lower_bounds(space, objective, einsum)
     limit = incumbent * (1 + 1e-9)  # generous: a float tie must not prune the optimum
     total = 0
     for fidx, instances in space.factorizations():
@@ -208,14 +213,17 @@ def _bounded(space: Mapspace, objective: str, incumbent: float, cap: int) -> tup
     return (lambda _fidx, instances: bound(instances) <= limit), total
 
 
-def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
+def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: int, workers: int,
                progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
                where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, shared: list[str] | None = None
                ) -> tuple[dict[tuple, Front], dict[Key, int], int]:
     """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per (key, stage
     signature), its Pareto front; per key its number of points. The signature (which shared ports
     the point uses, whether each fused tensor's home has room for a second tile) is what the tile
-    pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none."""
+    pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none.
+    A masked Einsum's points are ranked by their masked costs (einsim.mappers.masking): latency,
+    energy and port seconds scaled by the share of array steps that run, as evaluate_mapping
+    charges them."""
     problem, hier = space.problem, space.hierarchy
     names = hier.names()
     home_idx = {problem.tensors.index(t): names.index(lv) for t, lv in homes.items() if t in problem.tensors}
@@ -229,11 +237,13 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
         counts = evaluate_encoded(problem, hier, enc)
-        lat = counts.cycles / hier.clock_Hz
-        en = counts.energy_J.sum(axis=1)
+        active = mask_fractions(einsum, problem.dims, enc)
+        lat = counts.cycles / hier.clock_Hz * active
+        en = counts.energy_J.sum(axis=1) * active
         kid, keys = _keys(enc, depth, names, problem.dims)
         if depth > 0:
             sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
+            port_s = {p: v * active for p, v in port_s.items()}
         else:
             sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
         out = {}
@@ -335,12 +345,13 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                size if enumerate_all else budget)
                     if enumerate_all:
                         move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
-                        fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
+                        fronts, sizes, n = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
                                                       workers, progress, move_first=move,
                                                       shared=storage_path(arch, unit)[0])
                     elif v.home is None:
                         res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
-                                     progress=progress)
+                                     progress=progress, weight=lambda enc, e=e, space=space:
+                                     mask_fractions(e, space.problem.dims, enc))
                         pts = res.pareto
                         front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
                                       [p.mapping for p in pts])
@@ -351,13 +362,13 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         where, todo = (None, 0)
                         einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
                         if math.isfinite(einsum_best) and method == "auto" and (objective == "latency" or len(order) == 1):
-                            where, todo = _bounded(space, objective, einsum_best, 4 * budget)
+                            where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
                         if where is None:
                             optimal = False
                         else:
                             if status is not None:
                                 status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
-                            got, _, m = _enumerate(space, {}, 0, workers, progress, where=where)
+                            got, _, m = _enumerate(space, e, {}, 0, workers, progress, where=where)
                             n += m
                             if ((), None) in got:
                                 einsum_best = min(einsum_best, float(_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
