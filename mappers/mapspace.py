@@ -530,6 +530,22 @@ def _concat(parts: list[Genome]) -> Genome:
                   np.concatenate([p.kidx for p in parts]))
 
 
+def fits_capacity(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded) -> np.ndarray:
+    """[N] whether every on-chip level holds the tiles of the tensors each row keeps there: the
+    kernel's capacity test (einsim.sim.kernels.nest: the words of each kept tensor's tile of the
+    factors at and below the level, summed), in numpy. It reads no loop order, so a row that fails
+    it is invalid for every order, and the kernel need not score it."""
+    tile = np.flip(np.cumprod(np.flip(enc.temporal * enc.spatial, axis=1), axis=1), axis=1)  # [N, L, D]
+    words = np.zeros(tile.shape[:2])
+    for t, rows in enumerate(problem.projections):
+        vol = np.ones(tile.shape[:2])
+        for row in rows:
+            vol *= (tile - 1) @ np.abs(np.array(row, dtype=np.int64)) + 1
+        words += np.where(enc.keep[:, :, t], vol, 0.0)
+    cap = np.array([lv.capacity_words for lv in hierarchy.levels], dtype=np.float64)
+    return np.all(words[:, 1:] <= cap[None, 1:], axis=1)
+
+
 def encoded_row_to_mapping(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded, k: int) -> Mapping:
     """Row ``k`` of ``enc`` as a Mapping: factors > 1, their loop order, and the keep list of each
     level (omitted where the level keeps every tensor it may hold)."""

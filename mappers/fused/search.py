@@ -51,7 +51,7 @@ from einsim.mappers.fused.evaluate import homes_for
 from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping
+from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping, fits_capacity
 from einsim.mappers.masking import mask_fractions
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
@@ -129,6 +129,7 @@ class CascadeSearchResult:
     optimal: bool  # the best is optimal within the mapspace (every point enumerated or bounded out)
     front_exact: bool = True  # the front is the mapspace's (False: the front of the evaluated mappings)
     per_einsum: dict[str, dict] = field(default_factory=dict)  # statistics per Einsum
+    capacity_pruned: int = 0  # points left out unscored: they overflow a level in every loop order
 
 
 def able_units(arch: Architecture, einsum: Einsum) -> list[str]:
@@ -216,9 +217,11 @@ def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, 
 def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: int, workers: int,
                progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
                where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, shared: list[str] | None = None
-               ) -> tuple[dict[tuple, Front], dict[Key, int], int]:
+               ) -> tuple[dict[tuple, Front], dict[Key, int], int, int]:
     """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per (key, stage
-    signature), its Pareto front; per key its number of points. The signature (which shared ports
+    signature), its Pareto front; per key its number of points; the points scored by the kernel and those
+    left out unscored because they overflow a level's capacity (fits_capacity: invalid in every
+    loop order, so dropping them loses no valid mapping). The signature (which shared ports
     the point uses, whether each fused tensor's home has room for a second tile) is what the tile
     pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none.
     A masked Einsum's points are ranked by their masked costs (einsim.mappers.masking): latency,
@@ -236,11 +239,15 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
         for t, h in home_idx.items():
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
+        kid, keys = _keys(enc, depth, names, problem.dims)
+        points = np.bincount(kid, minlength=len(keys))
+        fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
+        enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
+        kid = kid[fit]
         counts = evaluate_encoded(problem, hier, enc)
         active = mask_fractions(einsum, problem.dims, enc)
         lat = counts.cycles / hier.clock_Hz * active
         en = counts.energy_J.sum(axis=1) * active
-        kid, keys = _keys(enc, depth, names, problem.dims)
         if depth > 0:
             sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
             port_s = {p: v * active for p, v in port_s.items()}
@@ -257,24 +264,26 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
                 ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
                 front = Front(lat[good], en[good], list(good), ports).pruned()
                 front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
-                out[(key, sig)] = (len(part), front)
-        return len(genome), out
+                out[(key, sig)] = front
+        return len(genome), len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
 
     fronts: dict[Key, Front] = {}
     sizes: dict[Key, int] = {}
-    evaluated = 0
+    evaluated = total = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         genomes = space.genomes(chunk, where)
         parts = map(task, genomes) if workers == 1 else pool.map(task, genomes)
-        for n, part in parts:  # in enumeration order: deterministic for any number of workers
-            evaluated += n
+        for n, scored, points, part in parts:  # in enumeration order: deterministic for any number of workers
+            evaluated += scored
+            total += n
             if progress is not None:
                 progress(n)
-            for key, (count, front) in part.items():
-                sizes[key[0]] = sizes.get(key[0], 0) + count
+            for key, count in points.items():
+                sizes[key] = sizes.get(key, 0) + count
+            for key, front in part.items():
                 old = fronts.get(key)
                 fronts[key] = front if old is None else _merged([old, front], prune=True)
-    return fronts, sizes, evaluated
+    return fronts, sizes, evaluated, total - evaluated
 
 
 def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
@@ -304,7 +313,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     fusable = _fusable(cascade, order) if fuse and einsum is None else [None] * len(order)
     optimal = True
     front_exact = True
-    evaluated = 0
+    evaluated = capacity_pruned = 0
     stats: dict[str, dict] = {}
     # the join: state (home of the outgoing fused tensor, key) -> Front of choice tuples
     states: dict[tuple, Front] = {(None, ()): Front(np.zeros(1), np.zeros(1), [()])}
@@ -318,7 +327,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         fused_out = fusable[i]
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
-        stats[e.name] = {"units": units, "evaluated": 0, "partial_pareto": 0}
+        stats[e.name] = {"units": units, "evaluated": 0, "capacity_pruned": 0, "partial_pareto": 0}
         einsum_best = math.inf
         for unit in units:
             hier = hierarchy_for(arch, unit, e)
@@ -345,7 +354,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                size if enumerate_all else budget)
                     if enumerate_all:
                         move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
-                        fronts, sizes, n = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
+                        fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
                                                       workers, progress, move_first=move,
                                                       shared=storage_path(arch, unit)[0])
                     elif v.home is None:
@@ -355,7 +364,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         pts = res.pareto
                         front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
                                       [p.mapping for p in pts])
-                        sizes, n = {(): size}, res.evaluations
+                        sizes, n, pruned = {(): size}, res.evaluations, 0
                         # branch and bound: with the climb's best as incumbent, enumerate every factorization
                         # whose lower bound does not exceed it (safe for a separable objective)
                         # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
@@ -368,7 +377,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         else:
                             if status is not None:
                                 status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
-                            got, _, m = _enumerate(space, e, {}, 0, workers, progress, where=where)
+                            got, _, m, pruned = _enumerate(space, e, {}, 0, workers, progress, where=where)
                             n += m
                             if ((), None) in got:
                                 einsum_best = min(einsum_best, float(_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
@@ -381,7 +390,9 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         optimal = False  # fusion is searched only where the space is enumerated
                         continue
                     evaluated += n
+                    capacity_pruned += pruned
                     stats[e.name]["evaluated"] += n
+                    stats[e.name]["capacity_pruned"] += pruned
                     stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
                     for key in sizes:
                         nxt = (h_out, key) if h_out else (None, ())
@@ -418,7 +429,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     size = counts.get((None, ()), 0)
     if final is None or not final.items:
         return CascadeSearchResult(objective, None, math.inf, math.inf, math.inf, [], size, evaluated, seconds, optimal,
-                                   front_exact and optimal, stats)
+                                   front_exact and optimal, stats, capacity_pruned)
     score = _score(objective, final.latency, final.energy)
     b = int(np.lexsort((np.arange(len(score)), score))[0])
     name = cascade.name
@@ -426,7 +437,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
               for j in range(len(final.items))]
     return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
                                float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal,
-                               front_exact and optimal, stats)
+                               front_exact and optimal, stats, capacity_pruned)
 
 
 def _merged(fronts: list[Front], prune: bool) -> Front:

@@ -194,5 +194,32 @@ def test_energy_of_one_einsum_enumerates_without_a_climb(einsum) -> None:
     full = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, method="exhaustive")
     auto = map_cascade(CHAIN, ARCH, "energy", einsum=einsum, fuse=False, budget=100)
     assert full.mapspace_size > 100 and auto.optimal and auto.front_exact
-    assert auto.evaluated == full.evaluated == full.mapspace_size
+    assert auto.evaluated == full.evaluated
+    assert full.evaluated + full.capacity_pruned == full.mapspace_size  # every point scored or proven invalid
     assert auto.score == pytest.approx(full.score, rel=1e-12)
+
+
+def test_capacity_pruning_leaves_out_only_invalid_points() -> None:
+    """fits_capacity is the kernel's capacity test without the kernel: on both Einsums of the chain
+    (the 48 B buffer and 4-word registers bind), fused at the buffer or not, every row it rejects
+    is invalid and every row it accepts has the kernel's validity."""
+    from einsim.mappers.fused.evaluate import homes_for
+    from einsim.mappers.mapspace import fits_capacity
+    from einsim.sim.nest import evaluate_encoded
+
+    rejected = 0
+    for e in CHAIN:
+        hier = hierarchy_for(ARCH, "Array", e)
+        space = Mapspace(NestProblem.from_einsum(e), hier)
+        for homes in ({}, {"H": HOME}):
+            h = homes_for(e, homes)
+            for enc in space.chunks(4096):
+                for t, lv in h.items():
+                    i, k = space.problem.tensors.index(t), hier.names().index(lv)
+                    enc.keep[:, :k, i] = False
+                    enc.keep[:, k, i] = True
+                fit = fits_capacity(space.problem, hier, enc)
+                valid = evaluate_encoded(space.problem, hier, enc).valid
+                np.testing.assert_array_equal(fit, valid)
+                rejected += int((~fit).sum())
+    assert rejected > 0
