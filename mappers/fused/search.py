@@ -24,6 +24,12 @@ group is open and, when it closes, adds the group's U and keeps the (latency, en
 per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
 answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
+Before scoring, a point that overflows a level's capacity (einsim.mappers.mapspace.fits_capacity,
+the kernel's own test, which reads no loop order) is left out: it is invalid in every order, so
+no valid mapping is lost. A masked Einsum's points are ranked by their masked latency, energy
+and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_mapping charges:
+ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
+
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
 larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
 says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
