@@ -8,6 +8,8 @@ scale by the fraction of steps that run (einsim.einsum.masks.active_tile_fractio
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from einsim.einsum.cascade import Einsum
@@ -53,10 +55,16 @@ def mask_fractions(einsum: Einsum, dims: tuple[str, ...], enc: Encoded) -> np.nd
     per_level = np.where(below[:, :, None], enc.temporal * enc.spatial, np.where(at[:, :, None], enc.spatial, 1))
     tiles = per_level.prod(axis=1)  # [N, D]
     uniq, inverse = np.unique(tiles, axis=0, return_inverse=True)
-    space = einsum.space
-    fractions = np.array([active_tile_fraction(einsum.filters, space, {d: int(row[dims.index(d)]) if d in dims else 1
-                                                                      for d in space}) for row in uniq])
+    space = tuple(einsum.space.items())
+    fractions = np.array([_fraction(einsum.filters, space, tuple(int(row[dims.index(d)]) if d in dims else 1
+                                                                 for d, _ in space)) for row in uniq])
     return fractions[inverse.reshape(-1)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fraction(filters: tuple, space: tuple[tuple[str, int], ...], tile: tuple[int, ...]) -> float:
+    """active_tile_fraction, memoised: a search meets the same array step many times."""
+    return active_tile_fraction(filters, dict(space), {d: t for (d, _), t in zip(space, tile)})
 
 
 def mask_note(einsum: str, active_fraction: float) -> str:
