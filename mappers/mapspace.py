@@ -399,6 +399,48 @@ class Mapspace:
             fidx = np.concatenate([np.repeat(p, F, axis=0), np.tile(np.arange(F), len(p))[:, None]], axis=1)
             yield fidx[ok], use[ok].prod(axis=1)
 
+    def energy_floor(self, fidx: np.ndarray) -> np.ndarray:
+        """[n] a lower bound on the kernel's energy of every point (any loop order, any keep choice)
+        of each factorization: the compute energy plus, per tensor, the cheapest way to serve the
+        compute units from its innermost keeper. Proof, from einsim.sim.kernels.nest: below the
+        innermost keeper p of tensor t the units get t's words straight from p, which counts
+        steps x (spatial factors at and below p of indices t depends on) accesses per instance of p,
+        reads for an operand and updates for the output, charged x (instances of p: the spatial
+        factors above p) x the energy per access / words per access (a partly used block costs a
+        whole one, which only adds). Every other count the kernel adds is non-negative (ffm.md §2.5
+        relies on the same), and p is one of the levels some keep choice keeps t at, so the minimum
+        over those levels of this term never exceeds what the point pays for t. Where p is not the
+        outermost level, the outermost level (which keeps every tensor) also moves each word of t at
+        least once (compulsory traffic: a read per operand word, an update per output word), which
+        the term adds; where p is the outermost level, the units' accesses there already cover it."""
+        t, s, _, _ = self._factor_arrays(fidx)  # [n, L, D]
+        problem, levels = self.problem, self.hierarchy.levels
+        steps = t.reshape(len(t), -1).prod(axis=1).astype(np.float64)
+        above = np.concatenate([np.ones((len(t), 1)), np.cumprod(s.prod(axis=2), axis=1)[:, :-1]], axis=1)  # [n, L]
+        floor = np.full(len(t), float(problem.points) * self.hierarchy.op_energy_J)
+        for ti in range(self.T):
+            rel = np.array([problem.relevant(ti, d) for d in range(self.D)])
+            fan = np.where(rel[None, None, :], s, 1).prod(axis=2)  # [n, L] spatial factors of t's indices
+            below = np.flip(np.cumprod(np.flip(fan, axis=1), axis=1), axis=1)  # at and below each level
+            best = np.full(len(t), np.inf)
+            out = ti == problem.output
+            for lv, level in enumerate(levels):
+                if self._keeps[:, lv, ti].any():
+                    per = (level.update_J if out else level.read_J) / level.block_words
+                    term = steps * below[:, lv] * above[:, lv] * per
+                    if lv > 0:  # the outermost level still serves every word of t once
+                        term = term + self._words(ti) * (levels[0].update_J if out else levels[0].read_J) / levels[0].block_words
+                    best = np.minimum(best, term)
+            floor += best
+        return floor
+
+    def _words(self, tensor: int) -> float:
+        """Words of the whole of ``tensor`` (its footprint over the full index sizes)."""
+        vol = 1.0
+        for row in self.problem.projections[tensor]:
+            vol *= 1 + sum(abs(c) * (size - 1) for c, size in zip(row, self.problem.sizes))
+        return vol
+
     def points_of(self, fidx: np.ndarray) -> np.ndarray:
         """[n] the number of points (loop orders x keep choices) of each factorization."""
         return self.orders_of(fidx).prod(axis=1) * self.n_keeps

@@ -189,20 +189,22 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
     return inverse.reshape(-1), keys
 
 
-def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray], np.ndarray]:
-    """An admissible lower bound on the objective of every point of a factorization: the kernel's
-    cycles are at least the compute steps (points / instances used) x cycles per point, and its
-    energy at least the compute energy (points x energy per point), whatever the order and keeps.
-    A masked Einsum runs at least the share of points its filters pass (a step that runs holds at
-    least one passing point and the steps divide the space), so both scale by that share."""
+def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """An admissible lower bound on the objective of every point of a factorization, whatever its
+    loop orders and keeps: the kernel's cycles are at least the compute steps (points / instances
+    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (the compute energy
+    and, per tensor, its accesses at its innermost keeper). A masked Einsum runs at least the share
+    of points its filters pass (a step that runs holds at least one passing point and the steps
+    divide the space), and every count of a masked point scales by its share of steps that run,
+    so both bounds scale by that share."""
     hier = space.hierarchy
     share = active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
     points = float(space.problem.points) * share
-    energy = points * hier.op_energy_J
 
-    def bound(instances: np.ndarray) -> np.ndarray:
+    def bound(fidx: np.ndarray, instances: np.ndarray) -> np.ndarray:
         lat = points / instances * hier.op_cycles / hier.clock_Hz
-        return _score(objective, lat, np.full(len(lat), energy))
+        energy = space.energy_floor(fidx) * share if objective != "latency" else np.zeros(len(lat))
+        return _score(objective, lat, energy)
 
     return bound
 
@@ -214,10 +216,10 @@ def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, 
     limit = incumbent * (1 + 1e-9)  # generous: a float tie must not prune the optimum
     total = 0
     for fidx, instances in space.factorizations():
-        total += int(space.points_of(fidx[bound(instances) <= limit]).sum())
+        total += int(space.points_of(fidx[bound(fidx, instances) <= limit]).sum())
         if total > cap:
             return None, total
-    return (lambda _fidx, instances: bound(instances) <= limit), total
+    return (lambda fidx, instances: bound(fidx, instances) <= limit), total
 
 
 def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: int, workers: int,
@@ -376,7 +378,8 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
                         where, todo = (None, 0)
                         einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
-                        if math.isfinite(einsum_best) and method == "auto" and (objective == "latency" or len(order) == 1):
+                        # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's
+                        if math.isfinite(einsum_best) and method == "auto" and (objective != "edp" or len(order) == 1):
                             where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
                         if where is None:
                             optimal = False
