@@ -31,8 +31,11 @@ and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_map
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
-says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
+larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency or
+energy, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
+time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
+the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
+whenever a large space could have been fused, the result says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
 order with a one-reader intermediate, one home level per group; Einsums with an iterative rank
 are mapped unfused with that rank's loop outermost at full count.
 """
