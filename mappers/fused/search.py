@@ -31,8 +31,8 @@ and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_map
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency or
-energy, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
+larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
+energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
 time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
 the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
 whenever a large space could have been fused, the result says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
@@ -214,7 +214,11 @@ def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[
 
 def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, cap: int) -> tuple[Callable | None, int]:
     """(mask of the factorizations whose lower bound does not exceed ``incumbent``, their points);
-    (None, points) when they have more than ``cap`` points."""
+    (None, points) when they have more than ``cap`` points, (None, -1) when there are more than
+    4 x ``cap`` factorizations to bound (GPT-3's projections have 10^11: bounding them would take
+    longer than the climb)."""
+    if math.prod(space.n_factorizations) > 4 * cap:
+        return None, -1
     bound = _lower_bounds(space, objective, einsum)
     limit = incumbent * (1 + 1e-9)  # generous: a float tie must not prune the optimum
     total = 0
@@ -381,8 +385,11 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
                         where, todo = (None, 0)
                         einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
-                        # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's
-                        if math.isfinite(einsum_best) and method == "auto" and (objective != "edp" or len(order) == 1):
+                        # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's.
+                        # For energy only where that proves something: an Einsum with a fusable neighbour has
+                        # fused variants this path does not search, so its result is not optimal anyway
+                        proves = objective == "latency" or len(order) == 1 or (objective == "energy" and not (fused_in or fused_out))
+                        if math.isfinite(einsum_best) and method == "auto" and proves:
                             where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
                         if where is None:
                             optimal = False
