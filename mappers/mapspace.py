@@ -52,12 +52,14 @@ class Constraints:
     ``ones``: indices with factor 1 (temporal and spatial) at a level.
     ``keep``: a fixed keep list of a level (tensor names).
     ``enumerate_keep``: enumerate keep/bypass subsets at the levels without a fixed list.
+    ``first``: an index whose loop is the outermost of the outermost level (an iterative rank).
     """
 
     spatial: TMapping[str, Sequence[str]] = field(default_factory=dict)
     ones: TMapping[str, Sequence[str]] = field(default_factory=dict)
     keep: TMapping[str, Sequence[str]] = field(default_factory=dict)
     enumerate_keep: bool = False
+    first: str | None = None
 
 
 @dataclass
@@ -368,6 +370,10 @@ class Mapspace:
     def encode(self, g: Genome) -> Encoded:
         t, s, a, masks = self._factor_arrays(g.fidx)
         order = self._orders[masks, g.oidx]
+        if self.constraints.first is not None:  # every point, enumerated or climbed, loops over it outermost
+            first = self.problem.dims.index(self.constraints.first)
+            o = order[:, 0]
+            order[:, 0] = np.concatenate([np.full((len(o), 1), first), o[o != first].reshape(len(o), -1)], axis=1)
         return Encoded(t, s, order, self._keeps[g.kidx], a)
 
     # ------------------------------------------------------------------ enumeration

@@ -169,7 +169,8 @@ def _constraints(einsum: Einsum, hier_names: list[str], bypass: bool = False) ->
     keep/bypass subset of the on-chip levels is a choice (else each level keeps what it may hold)."""
     if not einsum.iteration_var:
         return Constraints(enumerate_keep=bypass)
-    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass)
+    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass,
+                       first=einsum.iteration_var)
 
 
 def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> tuple[np.ndarray, list]:
@@ -230,7 +231,7 @@ def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, 
 
 
 def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: int, workers: int,
-               progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
+               progress: Callable[[int], None] | None, chunk: int = 1 << 15,
                where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, shared: list[str] | None = None
                ) -> tuple[dict[tuple, Front], dict[Key, int], int, int]:
     """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per (key, stage
@@ -248,9 +249,6 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
 
     def task(genome):
         enc = space.encode(genome)
-        if move_first is not None:  # the iterative index loops outermost at the outermost level
-            o = enc.order[:, 0]
-            enc.order[:, 0] = np.concatenate([np.full((len(o), 1), move_first), o[o != move_first].reshape(len(o), -1)], 1)
         for t, h in home_idx.items():
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
@@ -368,9 +366,8 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)
                     if enumerate_all:
-                        move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
                         fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
-                                                      workers, progress, move_first=move,
+                                                      workers, progress,
                                                       shared=storage_path(arch, unit)[0])
                     elif v.home is None:
                         res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
