@@ -138,7 +138,7 @@ def run_einsim_case(name: str, method: str = "auto") -> dict:
     cost = evaluate_mapping(res.best, cascade, arch)
     return {"name": name, "einsim_search_s": seconds, "einsim_energy_J": res.energy_J, "einsim_latency_s": res.latency_s,
             "einsim_latency_sum_s": sum(c.latency_s for c in cost.einsums), "optimal": res.optimal,
-            "evaluated": res.evaluated, "mapspace_size": res.mapspace_size,
+            "evaluated": res.evaluated, "capacity_pruned": res.capacity_pruned, "mapspace_size": res.mapspace_size,
             "fused": [list(g.einsums) for g in res.best.fusion]}
 
 

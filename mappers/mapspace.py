@@ -31,6 +31,7 @@ What the space contains, and what it prunes (and why that is safe):
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping as TMapping, Sequence
@@ -51,12 +52,14 @@ class Constraints:
     ``ones``: indices with factor 1 (temporal and spatial) at a level.
     ``keep``: a fixed keep list of a level (tensor names).
     ``enumerate_keep``: enumerate keep/bypass subsets at the levels without a fixed list.
+    ``first``: an index whose loop is the outermost of the outermost level (an iterative rank).
     """
 
     spatial: TMapping[str, Sequence[str]] = field(default_factory=dict)
     ones: TMapping[str, Sequence[str]] = field(default_factory=dict)
     keep: TMapping[str, Sequence[str]] = field(default_factory=dict)
     enumerate_keep: bool = False
+    first: str | None = None
 
 
 @dataclass
@@ -144,6 +147,9 @@ def canonical_orders(problem: NestProblem) -> list[list[tuple[int, ...]]]:
                 seen.setdefault(_signature(perm, relevant, windowed), perm)
         out.append(list(seen.values()))
     return out
+
+
+_SIZES: dict[tuple, int] = {}  # Mapspace.size by what it depends on: identical Einsums (Q, K, V) count once
 
 
 class Mapspace:
@@ -257,7 +263,64 @@ class Mapspace:
     # ------------------------------------------------------------------ size
 
     def size(self) -> int:
-        """The exact number of points (factorizations x canonical orders x keep choices)."""
+        """The exact number of points (factorizations x canonical orders x keep choices).
+
+        A dynamic programme over the indices whose state is (spatial use per (level, axis) slot,
+        loop mask per level), each state packed into one integer so that a step is a few numpy
+        operations (a Python loop over states took minutes on GPT-3's 5-index Einsums). The last
+        index adds its states' loop orders straight into the total, in 16-bit limbs of the order
+        counts so that every int64 sum is exact (each is below 2^16 x the factorization count)."""
+        key = (self.n_keeps, tuple(self.n_factorizations), self._ss.tobytes(), self._ss.shape, self._bits.tobytes(), self._bits.shape,
+               self.slot_cap.tobytes(), self.n_orders.tobytes())  # everything the count reads
+        if key not in _SIZES:
+            _SIZES[key] = self._size()
+        return _SIZES[key]
+
+    def _size(self) -> int:
+        D, L = self.D, self.L
+        radix = [int(c) + 1 for c in self.slot_cap]
+        mbits = D * L
+        if (math.prod(radix) << mbits) >= 1 << 62 or math.prod(self.n_factorizations) >= 1 << 46 \
+                or int(self.n_orders.max()) ** L >= 1 << 62:
+            return self._size_by_dicts()
+        weights = np.array([math.prod(radix[:i]) for i in range(len(radix))], dtype=np.int64)  # mixed radix of the use code
+        level_shift = np.arange(L, dtype=np.int64) * D
+        use = np.ones((1, len(radix)), dtype=np.int64)
+        mask = np.zeros(1, dtype=np.int64)
+        count = np.ones(1, dtype=np.int64)
+        limbs = [0] * 4
+        for d in range(D):
+            F = self.n_factorizations[d]
+            u = self._ss[d, :F]  # [F, S]
+            bits = (self._bits[d, :F] << level_shift[None, :]).sum(axis=1)  # [F]
+            _, first, kcount = np.unique((u @ weights) << mbits | bits, return_index=True, return_counts=True)
+            ku, kbits = u[first], bits[first]  # index d's factorizations grouped by (use, mask)
+            last = d == D - 1
+            codes, counts = [], []
+            step = max(1, (1 << 21) // len(first))
+            for lo in range(0, len(mask), step):  # blocks of states: [states, keys, slots] stays small
+                new_use = use[lo:lo + step, None, :] * ku[None, :, :]
+                n_idx, k_idx = np.nonzero(np.all(new_use <= self.slot_cap, axis=2))
+                new_mask = mask[lo + n_idx] | kbits[k_idx]
+                c = count[lo + n_idx] * kcount[k_idx]
+                if last:
+                    orders = self.n_orders[(new_mask[:, None] >> level_shift[None, :]) & ((1 << D) - 1)].prod(axis=1)
+                    for j in range(4):
+                        limbs[j] += int((c * ((orders >> (16 * j)) & 0xFFFF)).sum())
+                    continue
+                uniq, inverse = np.unique((new_use[n_idx, k_idx] @ weights) << mbits | new_mask, return_inverse=True)
+                codes.append(uniq)
+                counts.append(_summed(inverse.reshape(-1), c, len(uniq)))
+            if last:
+                break
+            uniq, inverse = np.unique(np.concatenate(codes), return_inverse=True)
+            count = _summed(inverse.reshape(-1), np.concatenate(counts), len(uniq))
+            mask = uniq & ((1 << mbits) - 1)
+            use = (uniq >> mbits)[:, None] // weights[None, :] % np.array(radix)[None, :]
+        return sum(v << (16 * j) for j, v in enumerate(limbs)) * self.n_keeps
+
+    def _size_by_dicts(self) -> int:
+        """``size`` for spaces whose states do not pack into one integer."""
         D, L = self.D, self.L
         # dynamic programming over indices: state = (spatial use per (level, axis) slot, loop mask per level)
         states: dict[tuple, int] = {(tuple(1 for _ in self.fan_slots), tuple(0 for _ in range(L))): 1}
@@ -307,6 +370,10 @@ class Mapspace:
     def encode(self, g: Genome) -> Encoded:
         t, s, a, masks = self._factor_arrays(g.fidx)
         order = self._orders[masks, g.oidx]
+        if self.constraints.first is not None:  # every point, enumerated or climbed, loops over it outermost
+            first = self.problem.dims.index(self.constraints.first)
+            o = order[:, 0]
+            order[:, 0] = np.concatenate([np.full((len(o), 1), first), o[o != first].reshape(len(o), -1)], axis=1)
         return Encoded(t, s, order, self._keeps[g.kidx], a)
 
     # ------------------------------------------------------------------ enumeration
@@ -337,6 +404,48 @@ class Mapspace:
             ok = np.all(use <= self.slot_cap, axis=1)
             fidx = np.concatenate([np.repeat(p, F, axis=0), np.tile(np.arange(F), len(p))[:, None]], axis=1)
             yield fidx[ok], use[ok].prod(axis=1)
+
+    def energy_floor(self, fidx: np.ndarray) -> np.ndarray:
+        """[n] a lower bound on the kernel's energy of every point (any loop order, any keep choice)
+        of each factorization: the compute energy plus, per tensor, the cheapest way to serve the
+        compute units from its innermost keeper. Proof, from einsim.sim.kernels.nest: below the
+        innermost keeper p of tensor t the units get t's words straight from p, which counts
+        steps x (spatial factors at and below p of indices t depends on) accesses per instance of p,
+        reads for an operand and updates for the output, charged x (instances of p: the spatial
+        factors above p) x the energy per access / words per access (a partly used block costs a
+        whole one, which only adds). Every other count the kernel adds is non-negative (ffm.md §2.5
+        relies on the same), and p is one of the levels some keep choice keeps t at, so the minimum
+        over those levels of this term never exceeds what the point pays for t. Where p is not the
+        outermost level, the outermost level (which keeps every tensor) also moves each word of t at
+        least once (compulsory traffic: a read per operand word, an update per output word), which
+        the term adds; where p is the outermost level, the units' accesses there already cover it."""
+        t, s, _, _ = self._factor_arrays(fidx)  # [n, L, D]
+        problem, levels = self.problem, self.hierarchy.levels
+        steps = t.reshape(len(t), -1).prod(axis=1).astype(np.float64)
+        above = np.concatenate([np.ones((len(t), 1)), np.cumprod(s.prod(axis=2), axis=1)[:, :-1]], axis=1)  # [n, L]
+        floor = np.full(len(t), float(problem.points) * self.hierarchy.op_energy_J)
+        for ti in range(self.T):
+            rel = np.array([problem.relevant(ti, d) for d in range(self.D)])
+            fan = np.where(rel[None, None, :], s, 1).prod(axis=2)  # [n, L] spatial factors of t's indices
+            below = np.flip(np.cumprod(np.flip(fan, axis=1), axis=1), axis=1)  # at and below each level
+            best = np.full(len(t), np.inf)
+            out = ti == problem.output
+            for lv, level in enumerate(levels):
+                if self._keeps[:, lv, ti].any():
+                    per = (level.update_J if out else level.read_J) / level.block_words
+                    term = steps * below[:, lv] * above[:, lv] * per
+                    if lv > 0:  # the outermost level still serves every word of t once
+                        term = term + self._words(ti) * (levels[0].update_J if out else levels[0].read_J) / levels[0].block_words
+                    best = np.minimum(best, term)
+            floor += best
+        return floor
+
+    def _words(self, tensor: int) -> float:
+        """Words of the whole of ``tensor`` (its footprint over the full index sizes)."""
+        vol = 1.0
+        for row in self.problem.projections[tensor]:
+            vol *= 1 + sum(abs(c) * (size - 1) for c, size in zip(row, self.problem.sizes))
+        return vol
 
     def points_of(self, fidx: np.ndarray) -> np.ndarray:
         """[n] the number of points (loop orders x keep choices) of each factorization."""
@@ -455,11 +564,34 @@ class Mapspace:
         return encoded_row_to_mapping(self.problem, self.hierarchy, enc, k)
 
 
+def _summed(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """[n] int64 sums of ``values`` per ``group`` id (exact, unlike bincount's float weights)."""
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, group, values)
+    return out
+
+
 def _concat(parts: list[Genome]) -> Genome:
     if len(parts) == 1:
         return parts[0]
     return Genome(np.concatenate([p.fidx for p in parts]), np.concatenate([p.oidx for p in parts]),
                   np.concatenate([p.kidx for p in parts]))
+
+
+def fits_capacity(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded) -> np.ndarray:
+    """[N] whether every on-chip level holds the tiles of the tensors each row keeps there: the
+    kernel's capacity test (einsim.sim.kernels.nest: the words of each kept tensor's tile of the
+    factors at and below the level, summed), in numpy. It reads no loop order, so a row that fails
+    it is invalid for every order, and the kernel need not score it."""
+    tile = np.flip(np.cumprod(np.flip(enc.temporal * enc.spatial, axis=1), axis=1), axis=1)  # [N, L, D]
+    words = np.zeros(tile.shape[:2])
+    for t, rows in enumerate(problem.projections):
+        vol = np.ones(tile.shape[:2])
+        for row in rows:
+            vol *= (tile - 1) @ np.abs(np.array(row, dtype=np.int64)) + 1
+        words += np.where(enc.keep[:, :, t], vol, 0.0)
+    cap = np.array([lv.capacity_words for lv in hierarchy.levels], dtype=np.float64)
+    return np.all(words[:, 1:] <= cap[None, 1:], axis=1)
 
 
 def encoded_row_to_mapping(problem: NestProblem, hierarchy: Hierarchy, enc: Encoded, k: int) -> Mapping:

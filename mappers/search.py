@@ -97,18 +97,22 @@ def pareto_rows(latency: np.ndarray, energy: np.ndarray, key: np.ndarray) -> np.
 
 
 class _Scorer:
-    def __init__(self, space: Mapspace, objective: str):
+    def __init__(self, space: Mapspace, objective: str, weight: Callable[[Encoded], np.ndarray] | None = None):
         if objective not in OBJECTIVES:
             raise EinsimError(f"unknown objective {objective!r} (valid: {', '.join(OBJECTIVES)})")
         self.space = space
         self.objective = objective
         self.clock = space.hierarchy.clock_Hz
+        self.weight = weight
 
     def __call__(self, enc: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(score, latency s, energy J, valid) of every row; invalid rows score inf."""
         counts = evaluate_encoded(self.space.problem, self.space.hierarchy, enc)
         latency = counts.cycles / self.clock
         energy = counts.energy_J.sum(axis=1)
+        if self.weight is not None:
+            w = self.weight(enc)
+            latency, energy = latency * w, energy * w
         score = {"latency": latency, "energy": energy, "edp": latency * energy}[self.objective]
         score = np.where(counts.valid, score, np.inf)
         return score, np.where(counts.valid, latency, np.inf), np.where(counts.valid, energy, np.inf), counts.valid
@@ -224,15 +228,17 @@ def _hill(space: Mapspace, scorer: _Scorer, budget: int, seed: int, population: 
 
 def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget: int = 1_000_000, seed: int = 0,
            workers: int = 1, chunk: int = 1 << 16, population: int = 2048, patience: int = 32,
-           size: int | None = None, progress: Callable[[int], None] | None = None) -> SearchResult:
+           size: int | None = None, progress: Callable[[int], None] | None = None,
+           weight: Callable[[Encoded], np.ndarray] | None = None) -> SearchResult:
     """Search ``space``; ``budget`` bounds the evaluations of random and hill (and picks the method
     for ``auto``); ``size`` is the space's size if already known; ``progress(n)`` is called as
-    batches of n evaluations finish."""
+    batches of n evaluations finish; ``weight(enc)`` ([N], e.g. the share of a masked Einsum's array
+    steps that run) scales each row's latency and energy before it is ranked."""
     if method not in METHODS:
         raise EinsimError(f"unknown search method {method!r} (valid: {', '.join(METHODS)})")
     if budget < 1 or workers < 1 or chunk < 1:
         raise EinsimError("budget, workers and chunk are positive whole numbers")
-    scorer = _Scorer(space, objective)
+    scorer = _Scorer(space, objective, weight)
     size = space.size() if size is None else size
     if method == "auto":
         method = "exhaustive" if size <= budget else "hill"

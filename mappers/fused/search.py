@@ -24,9 +24,18 @@ group is open and, when it closes, adds the group's U and keeps the (latency, en
 per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
 answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
+Before scoring, a point that overflows a level's capacity (einsim.mappers.mapspace.fits_capacity,
+the kernel's own test, which reads no loop order) is left out: it is invalid in every order, so
+no valid mapping is lost. A masked Einsum's points are ranked by their masked latency, energy
+and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_mapping charges:
+ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
+
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-larger spaces are searched by hill climbing (einsim.mappers.search), unfused, and the result
-says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
+larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
+energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
+time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
+the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
+whenever a large space could have been fused, the result says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
 order with a one-reader intermediate, one home level per group; Einsums with an iterative rank
 are mapped unfused with that rank's loop outermost at full count.
 """
@@ -43,6 +52,7 @@ import numpy as np
 
 from einsim.arch import Architecture
 from einsim.einsum.analysis import ops_per_point
+from einsim.einsum.masks import active_tile_fraction
 from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
@@ -50,7 +60,8 @@ from einsim.mappers.fused.evaluate import homes_for
 from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping
+from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping, fits_capacity
+from einsim.mappers.masking import mask_fractions
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
 from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
@@ -127,6 +138,7 @@ class CascadeSearchResult:
     optimal: bool  # the best is optimal within the mapspace (every point enumerated or bounded out)
     front_exact: bool = True  # the front is the mapspace's (False: the front of the evaluated mappings)
     per_einsum: dict[str, dict] = field(default_factory=dict)  # statistics per Einsum
+    capacity_pruned: int = 0  # points left out unscored: they overflow a level in every loop order
 
 
 def able_units(arch: Architecture, einsum: Einsum) -> list[str]:
@@ -157,7 +169,8 @@ def _constraints(einsum: Einsum, hier_names: list[str], bypass: bool = False) ->
     keep/bypass subset of the on-chip levels is a choice (else each level keeps what it may hold)."""
     if not einsum.iteration_var:
         return Constraints(enumerate_keep=bypass)
-    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass)
+    return Constraints(ones={lv: [einsum.iteration_var] for lv in hier_names[1:]}, enumerate_keep=bypass,
+                       first=einsum.iteration_var)
 
 
 def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> tuple[np.ndarray, list]:
@@ -180,60 +193,77 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
     return inverse.reshape(-1), keys
 
 
-def _lower_bounds(space: Mapspace, objective: str) -> Callable[[np.ndarray], np.ndarray]:
-    """An admissible lower bound on the objective of every point of a factorization: the kernel's
-    cycles are at least the compute steps (points / instances used) x cycles per point, and its
-    energy at least the compute energy (points x energy per point), whatever the order and keeps."""
+def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """An admissible lower bound on the objective of every point of a factorization, whatever its
+    loop orders and keeps: the kernel's cycles are at least the compute steps (points / instances
+    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (the compute energy
+    and, per tensor, its accesses at its innermost keeper). A masked Einsum runs at least the share
+    of points its filters pass (a step that runs holds at least one passing point and the steps
+    divide the space), and every count of a masked point scales by its share of steps that run,
+    so both bounds scale by that share."""
     hier = space.hierarchy
-    points = float(space.problem.points)
-    energy = points * hier.op_energy_J
+    share = active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
+    points = float(space.problem.points) * share
 
-    def bound(instances: np.ndarray) -> np.ndarray:
+    def bound(fidx: np.ndarray, instances: np.ndarray) -> np.ndarray:
         lat = points / instances * hier.op_cycles / hier.clock_Hz
-        return _score(objective, lat, np.full(len(lat), energy))
+        energy = space.energy_floor(fidx) * share if objective != "latency" else np.zeros(len(lat))
+        return _score(objective, lat, energy)
 
     return bound
 
 
-def _bounded(space: Mapspace, objective: str, incumbent: float, cap: int) -> tuple[Callable | None, int]:
+def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, cap: int) -> tuple[Callable | None, int]:
     """(mask of the factorizations whose lower bound does not exceed ``incumbent``, their points);
-    (None, points) when they have more than ``cap`` points."""
-    bound = _lower_bounds(space, objective)
+    (None, points) when they have more than ``cap`` points, (None, -1) when there are more than
+    4 x ``cap`` factorizations to bound (GPT-3's projections have 10^11: bounding them would take
+    longer than the climb)."""
+    if math.prod(space.n_factorizations) > 4 * cap:
+        return None, -1
+    bound = _lower_bounds(space, objective, einsum)
     limit = incumbent * (1 + 1e-9)  # generous: a float tie must not prune the optimum
     total = 0
     for fidx, instances in space.factorizations():
-        total += int(space.points_of(fidx[bound(instances) <= limit]).sum())
+        total += int(space.points_of(fidx[bound(fidx, instances) <= limit]).sum())
         if total > cap:
             return None, total
-    return (lambda _fidx, instances: bound(instances) <= limit), total
+    return (lambda fidx, instances: bound(fidx, instances) <= limit), total
 
 
-def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
-               progress: Callable[[int], None] | None, chunk: int = 1 << 15, move_first: int | None = None,
+def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: int, workers: int,
+               progress: Callable[[int], None] | None, chunk: int = 1 << 15,
                where: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, shared: list[str] | None = None
-               ) -> tuple[dict[tuple, Front], dict[Key, int], int]:
+               ) -> tuple[dict[tuple, Front], dict[Key, int], int, int]:
     """Every point of ``space`` (of the factorizations ``where`` admits) with ``homes``: per (key, stage
-    signature), its Pareto front; per key its number of points. The signature (which shared ports
+    signature), its Pareto front; per key its number of points; the points scored by the kernel and those
+    left out unscored because they overflow a level's capacity (fits_capacity: invalid in every
+    loop order, so dropping them loses no valid mapping). The signature (which shared ports
     the point uses, whether each fused tensor's home has room for a second tile) is what the tile
-    pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none."""
+    pipeline needs of a fused stage besides its time; unfused points (``depth`` 0) have none.
+    A masked Einsum's points are ranked by their masked costs (einsim.mappers.masking): latency,
+    energy and port seconds scaled by the share of array steps that run, as evaluate_mapping
+    charges them."""
     problem, hier = space.problem, space.hierarchy
     names = hier.names()
     home_idx = {problem.tensors.index(t): names.index(lv) for t, lv in homes.items() if t in problem.tensors}
 
     def task(genome):
         enc = space.encode(genome)
-        if move_first is not None:  # the iterative index loops outermost at the outermost level
-            o = enc.order[:, 0]
-            enc.order[:, 0] = np.concatenate([np.full((len(o), 1), move_first), o[o != move_first].reshape(len(o), -1)], 1)
         for t, h in home_idx.items():
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
-        counts = evaluate_encoded(problem, hier, enc)
-        lat = counts.cycles / hier.clock_Hz
-        en = counts.energy_J.sum(axis=1)
         kid, keys = _keys(enc, depth, names, problem.dims)
+        points = np.bincount(kid, minlength=len(keys))
+        fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
+        enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
+        kid = kid[fit]
+        counts = evaluate_encoded(problem, hier, enc)
+        active = mask_fractions(einsum, problem.dims, enc)
+        lat = counts.cycles / hier.clock_Hz * active
+        en = counts.energy_J.sum(axis=1) * active
         if depth > 0:
             sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
+            port_s = {p: v * active for p, v in port_s.items()}
         else:
             sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
         out = {}
@@ -247,24 +277,26 @@ def _enumerate(space: Mapspace, homes: dict[str, str], depth: int, workers: int,
                 ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
                 front = Front(lat[good], en[good], list(good), ports).pruned()
                 front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
-                out[(key, sig)] = (len(part), front)
-        return len(genome), out
+                out[(key, sig)] = front
+        return len(genome), len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
 
     fronts: dict[Key, Front] = {}
     sizes: dict[Key, int] = {}
-    evaluated = 0
+    evaluated = total = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         genomes = space.genomes(chunk, where)
         parts = map(task, genomes) if workers == 1 else pool.map(task, genomes)
-        for n, part in parts:  # in enumeration order: deterministic for any number of workers
-            evaluated += n
+        for n, scored, points, part in parts:  # in enumeration order: deterministic for any number of workers
+            evaluated += scored
+            total += n
             if progress is not None:
                 progress(n)
-            for key, (count, front) in part.items():
-                sizes[key[0]] = sizes.get(key[0], 0) + count
+            for key, count in points.items():
+                sizes[key] = sizes.get(key, 0) + count
+            for key, front in part.items():
                 old = fronts.get(key)
                 fronts[key] = front if old is None else _merged([old, front], prune=True)
-    return fronts, sizes, evaluated
+    return fronts, sizes, evaluated, total - evaluated
 
 
 def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
@@ -294,7 +326,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     fusable = _fusable(cascade, order) if fuse and einsum is None else [None] * len(order)
     optimal = True
     front_exact = True
-    evaluated = 0
+    evaluated = capacity_pruned = 0
     stats: dict[str, dict] = {}
     # the join: state (home of the outgoing fused tensor, key) -> Front of choice tuples
     states: dict[tuple, Front] = {(None, ()): Front(np.zeros(1), np.zeros(1), [()])}
@@ -308,7 +340,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         fused_out = fusable[i]
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
-        stats[e.name] = {"units": units, "evaluated": 0, "partial_pareto": 0}
+        stats[e.name] = {"units": units, "evaluated": 0, "capacity_pruned": 0, "partial_pareto": 0}
         einsum_best = math.inf
         for unit in units:
             hier = hierarchy_for(arch, unit, e)
@@ -334,30 +366,34 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)
                     if enumerate_all:
-                        move = space.problem.dims.index(e.iteration_var) if e.iteration_var else None
-                        fronts, sizes, n = _enumerate(space, homes_for(e, homes), names.index(v.home) if v.home else 0,
-                                                      workers, progress, move_first=move,
+                        fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
+                                                      workers, progress,
                                                       shared=storage_path(arch, unit)[0])
                     elif v.home is None:
                         res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
-                                     progress=progress)
+                                     progress=progress, weight=lambda enc, e=e, space=space:
+                                     mask_fractions(e, space.problem.dims, enc))
                         pts = res.pareto
                         front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
                                       [p.mapping for p in pts])
-                        sizes, n = {(): size}, res.evaluations
+                        sizes, n, pruned = {(): size}, res.evaluations, 0
                         # branch and bound: with the climb's best as incumbent, enumerate every factorization
                         # whose lower bound does not exceed it (safe for a separable objective)
                         # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
                         where, todo = (None, 0)
                         einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
-                        if math.isfinite(einsum_best) and method == "auto" and (objective == "latency" or len(order) == 1):
-                            where, todo = _bounded(space, objective, einsum_best, 4 * budget)
+                        # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's.
+                        # For energy only where that proves something: an Einsum with a fusable neighbour has
+                        # fused variants this path does not search, so its result is not optimal anyway
+                        proves = objective == "latency" or len(order) == 1 or (objective == "energy" and not (fused_in or fused_out))
+                        if math.isfinite(einsum_best) and method == "auto" and proves:
+                            where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
                         if where is None:
                             optimal = False
                         else:
                             if status is not None:
                                 status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
-                            got, _, m = _enumerate(space, {}, 0, workers, progress, where=where)
+                            got, _, m, pruned = _enumerate(space, e, {}, 0, workers, progress, where=where)
                             n += m
                             if ((), None) in got:
                                 einsum_best = min(einsum_best, float(_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
@@ -370,7 +406,9 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         optimal = False  # fusion is searched only where the space is enumerated
                         continue
                     evaluated += n
+                    capacity_pruned += pruned
                     stats[e.name]["evaluated"] += n
+                    stats[e.name]["capacity_pruned"] += pruned
                     stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
                     for key in sizes:
                         nxt = (h_out, key) if h_out else (None, ())
@@ -407,7 +445,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     size = counts.get((None, ()), 0)
     if final is None or not final.items:
         return CascadeSearchResult(objective, None, math.inf, math.inf, math.inf, [], size, evaluated, seconds, optimal,
-                                   front_exact and optimal, stats)
+                                   front_exact and optimal, stats, capacity_pruned)
     score = _score(objective, final.latency, final.energy)
     b = int(np.lexsort((np.arange(len(score)), score))[0])
     name = cascade.name
@@ -415,7 +453,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
               for j in range(len(final.items))]
     return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
                                float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal,
-                               front_exact and optimal, stats)
+                               front_exact and optimal, stats, capacity_pruned)
 
 
 def _merged(fronts: list[Front], prune: bool) -> Front:

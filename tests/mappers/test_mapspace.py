@@ -151,3 +151,16 @@ def test_two_axis_array_respects_each_axis() -> None:
     best = space.to_mapping(enc, int(np.flatnonzero(spatial[:, 1].prod(axis=1) == 8)[0]))
     lv = best.level("Buf")
     assert lv.spatial_axis is not None and sorted(lv.spatial_axis.values()) == [0, 1]
+
+
+def test_first_index_loops_outermost_in_enumerated_sampled_and_mutated_points() -> None:
+    """``Constraints.first`` (an iterative rank): its loop is the outermost of the outermost level in
+    every point a search can meet, enumerated or climbed (a climbed BK_init of attention_1pass once
+    broke this and its mapping failed validation)."""
+    space = Mapspace(GEMM, hierarchy(), Constraints(ones={"Buf": ["k"], "Reg": ["k"]}, first="k"))
+    k = GEMM.dims.index("k")
+    rng = np.random.default_rng(0)
+    sampled = space.sample(rng, 500)
+    for g in (next(space.genomes(2000)), sampled, space.mutate(rng, sampled)):
+        enc = space.encode(g)
+        assert np.all(enc.order[:, 0, 0] == k) and np.all(enc.temporal[:, 0, k] == 8)
