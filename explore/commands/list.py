@@ -1,4 +1,4 @@
-"""`einsim list [workloads|models|designs|sweeps] [--json]`: the bundled items, one line each with its source.
+"""`einsim list [workloads|models|designs|sweeps|mappings] [--json]`: the bundled items, one line each with its source.
 
 An item's source is its ``source:`` (first line); a model preset, which sources each number, shows
 the source of its shape (``d_model``); a sweep, which holds no numbers of its own, its description.
@@ -16,19 +16,19 @@ from einsim.explore.commands._common import print_json
 from einsim.yamlsrc import load_yaml_file
 
 # command-line kind -> bundled folder
-FOLDERS = {"workloads": "workloads", "models": "models", "designs": "arch", "sweeps": "sweeps"}
+FOLDERS = {"workloads": "workloads", "models": "models", "designs": "arch", "sweeps": "sweeps", "mappings": "mappings"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "list",
-        help="list the bundled workloads, models, designs and sweeps with their sources",
+        help="list the bundled workloads, models, designs, sweeps and mapping constraint files with their sources",
         description="List the bundled items (usable by name wherever a file is expected), one line each "
-        "with its source.",
+        "with its source (mappings: the constraint files of designs/mappings, for --constraints).",
         epilog="examples: einsim list\n          einsim list designs --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", nargs="?", choices=tuple(FOLDERS), help="only this kind (default: all four)")
+    p.add_argument("kind", nargs="?", choices=tuple(FOLDERS), help="only this kind (default: all)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 

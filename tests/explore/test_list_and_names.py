@@ -17,7 +17,8 @@ DESIGNS = Path(__file__).resolve().parents[2] / "designs"
 def test_list_json_has_every_bundled_file_with_its_source(capsys) -> None:
     assert main(["list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    for kind, folder in (("workloads", "workloads"), ("models", "models"), ("designs", "arch"), ("sweeps", "sweeps")):
+    for kind, folder in (("workloads", "workloads"), ("models", "models"), ("designs", "arch"), ("sweeps", "sweeps"),
+                         ("mappings", "mappings")):
         assert [it["name"] for it in listed[kind]] == sorted(p.stem for p in (DESIGNS / folder).glob("*.yaml"))
         assert all(it["source"] and "\n" not in it["source"] for it in listed[kind]), kind
     gemm = next(it for it in listed["workloads"] if it["name"] == "gemm")
@@ -34,7 +35,7 @@ def test_list_one_kind_prints_one_line_per_item(capsys) -> None:
     assert "flat_validation.csv" in edge
 
 
-@pytest.mark.parametrize("kind", ["workloads", "models", "arch", "sweeps"])
+@pytest.mark.parametrize("kind", ["workloads", "models", "arch", "sweeps", "mappings"])
 def test_every_bundled_name_resolves_to_its_file(kind: str) -> None:
     for name in names(kind):
         assert resolve(name, kind) == path(kind, f"{name}.yaml")
