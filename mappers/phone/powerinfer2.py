@@ -39,7 +39,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
-from einsim.mappers.phone.activations import Trace, generate
+from einsim.mappers.phone.activations import Trace, active_only, generate
 from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
@@ -118,10 +118,11 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
+    fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
+    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
     best, keys = min(runs, key=lambda r: r[0].latency_s)
     # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
-    io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores))) \
+    io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
         * fp.layers / len(keys)
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
@@ -131,7 +132,7 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
 def _profile_order(fp: Footprint, layers: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The offline profile's per-layer rank of each neuron within its expert, and the order in which
     the cold region is warmed (hottest first over all experts), from a profiling trace of ``seed``."""
-    rank = _profiled_rank(fp, generate(fp, layers, tokens, seed=seed))
+    rank = _profiled_rank(fp, active_only(fp, layers, tokens, seed=seed))
     offset = np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
     return rank, np.argsort(rank + offset[None, :], axis=1, kind="stable")
 
@@ -146,13 +147,13 @@ def _predicted(trace: Trace, ffn_dim: int) -> tuple[list[list[np.ndarray]], np.n
     return ids, routed.T.copy()
 
 
-def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
+def _profiled_rank(fp: Footprint, active: np.ndarray) -> np.ndarray:
     """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
-    counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
+    counts = active.sum(axis=0).reshape(active.shape[1], fp.experts, fp.ffn_dim)
     order = np.argsort(-counts, axis=2, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(fp.ffn_dim)[None, None, :], axis=2)
-    return rank.reshape(profile.layers, -1)
+    return rank.reshape(active.shape[1], -1)
 
 
 def _platform(device: Device, n_compute: int) -> Platform:
@@ -251,20 +252,25 @@ def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
     return simulate([_layer_graph(k[0], k[1], plat, *k[3:]) for k in keys], plat)
 
 
-def _timed(keys: list[tuple], plat: Platform) -> list[tuple[float, tuple[float, ...]]]:
-    """Makespan and per-engine busy seconds of each graph of ``keys``. A graph is a pure function of its
-    key, and its schedule does not depend on the others of a batch, so the (layer, token) graphs that
-    recur across budgets, hot fractions, phones and flash tables are simulated once per process."""
+def _timed(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
+    """Makespan and per-engine busy seconds of each graph of ``keys``; the newly simulated schedules go
+    into ``fresh``. A graph is a pure function of its key, and its schedule does not depend on the others
+    of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and flash
+    tables are simulated once per process."""
     todo = list(dict.fromkeys(k for k in keys if k not in _TIMED))
     for k, s in zip(todo, _schedules(todo, plat)):
         _remember(_TIMED, k, (s.makespan, tuple(s.busy(i) for i in range(len(plat.engines)))))
+        fresh[k] = s
     return [_TIMED[k] for k in keys]
 
 
-def _io_critical(keys: list[tuple], plat: Platform) -> list[float]:
-    """Flash I/O seconds on the critical path of each graph of ``keys`` (cached like `_timed`)."""
+def _io_critical(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[float]:
+    """Flash I/O seconds on the critical path of each graph of ``keys`` (cached like `_timed`; the
+    schedules in ``fresh`` are not simulated again)."""
     todo = list(dict.fromkeys(k for k in keys if k not in _IO_CRITICAL))
-    for k, s in zip(todo, _schedules(todo, plat)):
+    stale = [k for k in todo if k not in fresh]
+    fresh.update(zip(stale, _schedules(stale, plat)))
+    for k, s in ((k, fresh[k]) for k in todo):
         _remember(_IO_CRITICAL, k, s.critical_split(_CATEGORY).get("io", 0.0))
     return [_IO_CRITICAL[k] for k in keys]
 
@@ -329,9 +335,10 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int) -> tuple[TokenCost, list[EventSchedule]]:
-    """The cost at one hot fraction, with its (layer, token) schedules; its io_s is left 0 for the
-    caller to take from the chosen fraction's critical paths."""
+              warm_order: np.ndarray, hot: float, context_len: int,
+              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
+    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`); its io_s is left 0
+    for the caller to take from the chosen fraction's critical paths."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -382,7 +389,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             misses += cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed))
             accesses += n_cold + hot_pred
             rows += n_cold + n_hot * routed
-    timed = _timed(keys, plat)
+    timed = _timed(keys, plat, fresh)
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
     per_layer = np.array([makespan for makespan, _ in timed]).reshape(trace.layers, trace.tokens)
@@ -410,9 +417,16 @@ def _token_distribution(layer_s: np.ndarray, layers: int) -> np.ndarray:
     layer times drawn from the simulated (layer, token) samples. The generator's layers are independent
     and alike (activations.py), so a token is a sum of independent layer times; scaling the sampled
     layers' sum up to all layers would multiply their spread by sqrt(layers / sampled)."""
-    rng = np.random.default_rng(0)
     flat = layer_s.ravel()
-    return flat[rng.integers(0, flat.size, (DISTRIBUTION_TOKENS, layers))].sum(axis=1)
+    return flat[_distribution_draws(flat.size, layers)].sum(axis=1)
+
+
+@lru_cache(maxsize=16)
+def _distribution_draws(samples: int, layers: int) -> np.ndarray:
+    """The (DISTRIBUTION_TOKENS, layers) sample indices of `_token_distribution` (seed 0), read-only."""
+    draws = np.random.default_rng(0).integers(0, samples, (DISTRIBUTION_TOKENS, layers))
+    draws.flags.writeable = False
+    return draws
 
 
 @dataclass(frozen=True)
