@@ -99,8 +99,12 @@ class EventSchedule:
 
     def busy(self, engine: int) -> float:
         """Seconds the servers of ``engine`` hold tasks (summed over servers)."""
-        e = np.asarray(self.graph.engine)
-        return float((self.end - self.start)[e == engine].sum())
+        return self.busy_per_engine((engine,))[0]
+
+    def busy_per_engine(self, engines: Sequence[int]) -> tuple[float, ...]:
+        """`busy` of each of ``engines``, converting the task list once."""
+        e, held = np.asarray(self.graph.engine), self.end - self.start
+        return tuple(float(held[e == engine].sum()) for engine in engines)
 
     def critical_path(self) -> list[int]:
         """Tasks from the last to finish back to the start, each the one whose end let its successor

@@ -178,7 +178,8 @@ class _Layer:
     prefetch_dev_s: float  # UFS device-seconds of the hot clusters not resident
     pred_in_B: float
     pred_cols_B: float
-    clusters: tuple[tuple[float, float, float, float], ...]  # per cold cluster: gate reads, gate B, up/down reads, up/down B
+    # per cold cluster: gate reads, gate bytes, up/down reads, up/down bytes
+    clusters: tuple[tuple[float, float, float, float], ...]
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
@@ -252,14 +253,15 @@ def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
     return simulate([_layer_graph(k[0], k[1], plat, *k[3:]) for k in keys], plat)
 
 
-def _timed(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
+def _timed(keys: list[tuple], plat: Platform,
+           fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
     """Makespan and per-engine busy seconds of each graph of ``keys``; the newly simulated schedules go
     into ``fresh``. A graph is a pure function of its key, and its schedule does not depend on the others
     of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and flash
     tables are simulated once per process."""
     todo = list(dict.fromkeys(k for k in keys if k not in _TIMED))
     for k, s in zip(todo, _schedules(todo, plat)):
-        _remember(_TIMED, k, (s.makespan, tuple(s.busy(i) for i in range(len(plat.engines)))))
+        _remember(_TIMED, k, (s.makespan, s.busy_per_engine(range(len(plat.engines)))))
         fresh[k] = s
     return [_TIMED[k] for k in keys]
 
