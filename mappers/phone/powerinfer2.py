@@ -248,9 +248,9 @@ def _remember(cache: dict, key: tuple, value: object) -> None:
 
 
 def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
-    """The schedules of the graphs of ``keys`` ((work, features, platform key, the other `_layer_graph`
-    arguments)), in one kernel call."""
-    return simulate([_layer_graph(k[0], k[1], plat, *k[3:]) for k in keys], plat)
+    """The schedules of the graphs of ``keys`` ((work, features, platform key, the module constants
+    `_layer_graph` reads, its other arguments)), in one kernel call."""
+    return simulate([_layer_graph(k[0], k[1], plat, *k[4:]) for k in keys], plat)
 
 
 def _timed(keys: list[tuple], plat: Platform,
@@ -371,7 +371,8 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
     keys, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
     _, routed_experts = _predicted(trace, fp.ffn_dim)
-    graph_args = (f, _platform_key(plat), n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
+    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S), n_compute,
+                  t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
