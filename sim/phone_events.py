@@ -10,6 +10,7 @@ engine class and the critical path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Sequence
 
 import numpy as np
@@ -70,6 +71,7 @@ class TaskGraph:
         if not (fixed_s >= 0 and volume >= 0 and cap > 0):
             raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
                               f"(got {fixed_s}, {volume}, {cap})")
+        deps = tuple(deps)
         if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
         self.engine.append(engine)
@@ -77,7 +79,7 @@ class TaskGraph:
         self.pool.append(pool)
         self.volume.append(float(volume))
         self.cap.append(float(cap))
-        self.deps.append(tuple(deps))
+        self.deps.append(deps)
         self.label.append(label)
         return len(self.engine) - 1
 
@@ -97,8 +99,12 @@ class EventSchedule:
 
     def busy(self, engine: int) -> float:
         """Seconds the servers of ``engine`` hold tasks (summed over servers)."""
-        e = np.asarray(self.graph.engine)
-        return float((self.end - self.start)[e == engine].sum())
+        return self.busy_per_engine((engine,))[0]
+
+    def busy_per_engine(self, engines: Sequence[int]) -> tuple[float, ...]:
+        """`busy` of each of ``engines``, converting the task list once."""
+        e, held = np.asarray(self.graph.engine), self.end - self.start
+        return tuple(float(held[e == engine].sum()) for engine in engines)
 
     def critical_path(self) -> list[int]:
         """Tasks from the last to finish back to the start, each the one whose end let its successor
@@ -135,7 +141,8 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     servers, kind, dram = platform.arrays()
     sizes = [len(g) for g in graphs]
     graph_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    cat = lambda attr, dtype: np.array([x for g in graphs for x in getattr(g, attr)], dtype)  # noqa: E731
+    n = int(graph_ptr[-1])
+    cat = lambda attr, dtype: np.fromiter(chain.from_iterable(getattr(g, attr) for g in graphs), dtype, n)  # noqa: E731
     engine = cat("engine", np.int64)
     if engine.size and (engine.min() < 0 or engine.max() >= len(servers)):
         raise EinsimError("a task names an engine class the platform does not have")
@@ -143,9 +150,11 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     used = np.unique(kind[engine[pool == DRAM]]) if engine.size else []
     if any(np.isnan(dram[k]) for k in used):
         raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
-    deps = [tuple(d + off for d in ds) for g, off in zip(graphs, graph_ptr) for ds in g.deps]
-    dep_ptr = np.concatenate([[0], np.cumsum([len(d) for d in deps])]).astype(np.int64)
-    dep_idx = np.array([d for ds in deps for d in ds], np.int64)
+    deps = [g.deps for g in graphs]
+    n_deps = np.fromiter((len(ds) for d in deps for ds in d), np.int64, n)
+    dep_ptr = np.concatenate([[0], np.cumsum(n_deps)]).astype(np.int64)
+    local = np.fromiter(chain.from_iterable(chain.from_iterable(deps)), np.int64, int(dep_ptr[-1]))
+    dep_idx = local + np.repeat(np.repeat(graph_ptr[:-1], sizes), n_deps)  # global task indices
     start, end = _simulate(graph_ptr, engine, servers, kind, cat("fixed_s", float), pool, cat("volume", float),
                            cat("cap", float), dep_ptr, dep_idx, np.nan_to_num(dram, nan=1.0),
                            int(platform.ufs_queues), float(platform.ufs_degradation))

@@ -39,7 +39,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
-from einsim.mappers.phone.activations import Trace, generate
+from einsim.mappers.phone.activations import Trace, active_only, generate
 from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
@@ -47,7 +47,7 @@ from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S,
                                             SPARSE_GEMV_EFFICIENCY)
 from einsim.mappers.phone.power import decode_energy
-from einsim.sim.phone import cache_hits
+from einsim.sim.phone import stack_distances
 from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
@@ -118,10 +118,12 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
-    best, schedules = min(runs, key=lambda r: r[0].latency_s)
+    fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
+    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
+    best, keys = min(runs, key=lambda r: r[0].latency_s)
     # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
-    io_s = sum(s.critical_split(_CATEGORY).get("io", 0.0) for s in schedules) * fp.layers / len(schedules)
+    io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
+        * fp.layers / len(keys)
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
 
@@ -130,7 +132,7 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
 def _profile_order(fp: Footprint, layers: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The offline profile's per-layer rank of each neuron within its expert, and the order in which
     the cold region is warmed (hottest first over all experts), from a profiling trace of ``seed``."""
-    rank = _profiled_rank(fp, generate(fp, layers, tokens, seed=seed))
+    rank = _profiled_rank(fp, active_only(fp, layers, tokens, seed=seed))
     offset = np.repeat(np.arange(fp.experts) * fp.ffn_dim, fp.ffn_dim)
     return rank, np.argsort(rank + offset[None, :], axis=1, kind="stable")
 
@@ -145,13 +147,13 @@ def _predicted(trace: Trace, ffn_dim: int) -> tuple[list[list[np.ndarray]], np.n
     return ids, routed.T.copy()
 
 
-def _profiled_rank(fp: Footprint, profile: Trace) -> np.ndarray:
+def _profiled_rank(fp: Footprint, active: np.ndarray) -> np.ndarray:
     """(layers, neurons) rank of each neuron within its expert by profiled activation count (0 = hottest)."""
-    counts = profile.active.sum(axis=0).reshape(profile.layers, fp.experts, fp.ffn_dim)
+    counts = active.sum(axis=0).reshape(active.shape[1], fp.experts, fp.ffn_dim)
     order = np.argsort(-counts, axis=2, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(fp.ffn_dim)[None, None, :], axis=2)
-    return rank.reshape(profile.layers, -1)
+    return rank.reshape(active.shape[1], -1)
 
 
 def _platform(device: Device, n_compute: int) -> Platform:
@@ -176,7 +178,8 @@ class _Layer:
     prefetch_dev_s: float  # UFS device-seconds of the hot clusters not resident
     pred_in_B: float
     pred_cols_B: float
-    clusters: list[tuple[float, float, float, float]]  # per cold cluster: gate reads, gate B, up/down reads, up/down B
+    # per cold cluster: gate reads, gate bytes, up/down reads, up/down bytes
+    clusters: tuple[tuple[float, float, float, float], ...]
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
@@ -228,28 +231,116 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
     return g
 
 
-def _cold_clusters(ids: np.ndarray, hit: np.ndarray, active: np.ndarray, f: Features,
-                   row_B: float) -> list[tuple[float, float, float, float]]:
-    """Chunks of COLD_CLUSTER predicted cold neurons: (gate reads, gate bytes, up/down reads, up/down bytes).
-    Bundled: the gate row is read first, up+down only where the gate fired; unbundled: gate, up and down
-    rows as three reads before any compute."""
-    out = []
-    for c in range(max(1, -(-len(ids) // COLD_CLUSTER))):
-        sl = slice(c * COLD_CLUSTER, (c + 1) * COLD_CLUSTER)
-        miss, act = ~hit[sl], active[sl]
-        n_miss = int(np.count_nonzero(miss))
-        if f.bundle:
-            gate_reads, ud_reads = n_miss, int(np.count_nonzero(miss & act))
-        else:
-            gate_reads, ud_reads = 3 * n_miss, 0
-        out.append((gate_reads, len(act) * row_B, ud_reads, int(np.count_nonzero(act)) * 2 * row_B))
+TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule caches (~1 kB each)
+_TIMED: dict[tuple, tuple[float, tuple[float, ...]]] = {}  # graph key -> (makespan, busy seconds per engine)
+_IO_CRITICAL: dict[tuple, float] = {}  # graph key -> flash I/O seconds on its critical path
+
+
+def _platform_key(plat: Platform) -> tuple:
+    return (plat.engines, tuple(sorted((tuple(sorted(k)), v) for k, v in plat.dram_Bps.items())), plat.ufs_queues,
+            plat.ufs_degradation)
+
+
+def _remember(cache: dict, key: tuple, value: object) -> None:
+    if len(cache) >= TIMED_GRAPHS:
+        del cache[next(iter(cache))]  # the oldest entry
+    cache[key] = value
+
+
+def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
+    """The schedules of the graphs of ``keys`` ((work, features, platform key, the module constants
+    `_layer_graph` reads, its other arguments)), in one kernel call."""
+    return simulate([_layer_graph(k[0], k[1], plat, *k[4:]) for k in keys], plat)
+
+
+def _timed(keys: list[tuple], plat: Platform,
+           fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
+    """Makespan and per-engine busy seconds of each graph of ``keys``; the newly simulated schedules go
+    into ``fresh``. A graph is a pure function of its key, and its schedule does not depend on the others
+    of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and flash
+    tables are simulated once per process."""
+    todo = list(dict.fromkeys(k for k in keys if k not in _TIMED))
+    for k, s in zip(todo, _schedules(todo, plat)):
+        _remember(_TIMED, k, (s.makespan, s.busy_per_engine(range(len(plat.engines)))))
+        fresh[k] = s
+    return [_TIMED[k] for k in keys]
+
+
+def _io_critical(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[float]:
+    """Flash I/O seconds on the critical path of each graph of ``keys`` (cached like `_timed`; the
+    schedules in ``fresh`` are not simulated again)."""
+    todo = list(dict.fromkeys(k for k in keys if k not in _IO_CRITICAL))
+    stale = [k for k in todo if k not in fresh]
+    fresh.update(zip(stale, _schedules(stale, plat)))
+    for k, s in ((k, fresh[k]) for k in todo):
+        _remember(_IO_CRITICAL, k, s.critical_split(_CATEGORY).get("io", 0.0))
+    return [_IO_CRITICAL[k] for k in keys]
+
+
+@by_identity(maxsize=96)
+def _cold_predicted(trace: Trace, ffn_dim: int, rank: np.ndarray, n_hot: int,
+                    layer: int) -> tuple[list[np.ndarray], list[int]]:
+    """Per token of one layer, the ids of the predicted cold neurons (profiled rank ``>= n_hot``) and
+    the number of predicted hot ones: budget independent, shared by every budget and phone."""
+    predicted_ids = _predicted(trace, ffn_dim)[0][layer]
+    is_hot = rank[layer] < n_hot
+    cold = [ids[~is_hot[ids]] for ids in predicted_ids]
+    return cold, [len(ids) - len(c) for ids, c in zip(predicted_ids, cold)]
+
+
+@by_identity(maxsize=96)
+def _cold_stream(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int,
+                 layer: int) -> tuple[np.ndarray, ...]:
+    """One layer's cold accesses as one stream (tokens in order): per access its neuron id, its LRU
+    stack distance (the cold region warmed hottest first: the hits at any cold capacity without
+    replaying the stream per budget) and whether it is active; per cold cluster its [start, end) in
+    the stream and its active neurons; the clusters per token (a token without cold neurons has one
+    empty cluster)."""
+    cold, _ = _cold_predicted(trace, ffn_dim, rank, n_hot, layer)
+    sizes = np.array([len(ids) for ids in cold])
+    n_clusters = np.maximum(1, -(-sizes // COLD_CLUSTER))
+    first = np.concatenate(([0], np.cumsum(sizes)))  # each token's first access in the stream
+    starts = np.concatenate([first[t] + np.arange(n) * COLD_CLUSTER for t, n in enumerate(n_clusters)])
+    ends = np.minimum(starts + COLD_CLUSTER, np.repeat(first[1:], n_clusters))
+    ids = np.concatenate(cold)
+    act = trace.active[np.repeat(np.arange(len(cold)), sizes), layer, ids]
+    warm = warm_order[layer][~(rank[layer] < n_hot)[warm_order[layer]]]
+    dist = np.concatenate(stack_distances(cold, trace.neurons, warm))
+    cum_act = np.concatenate(([0], np.cumsum(act, dtype=np.int64)))
+    return ids, dist, act, starts, ends, n_clusters, cum_act[ends] - cum_act[starts]
+
+
+@by_identity(maxsize=1024)
+def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                   lru: bool, capacity: int, bundle: bool, row_B: float) -> list[tuple]:
+    """Per token of one layer: its chunks of COLD_CLUSTER predicted cold neurons as (gate reads, gate bytes,
+    up/down reads, up/down bytes), their flash reads, their DRAM bytes and the misses. Resident: an LRU of
+    ``capacity`` neurons (``lru``) or the ``capacity`` lowest neuron ids. Bundled: the gate row is read
+    first, up+down only where the gate fired; unbundled: gate, up and down rows as three reads before any
+    compute. A pure function of the trace, the profile and the cold region, shared by the phones and
+    flash tables of a sweep."""
+    ids, dist, act, starts, ends, n_clusters, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    miss = dist >= capacity if lru else ids >= capacity
+    cum = np.concatenate(([0], np.cumsum(miss, dtype=np.int64)))
+    n_miss = cum[ends] - cum[starts]
+    cum = np.concatenate(([0], np.cumsum(miss & act, dtype=np.int64)))
+    gate_reads, ud_reads = (n_miss, cum[ends] - cum[starts]) if bundle else (3 * n_miss, 0 * n_miss)
+    rows = list(zip(gate_reads.tolist(), ((ends - starts) * row_B).tolist(), ud_reads.tolist(),
+                    (active * 2 * row_B).tolist()))
+    out, c = [], 0
+    for n in n_clusters.tolist():
+        clusters = tuple(rows[c:c + n])
+        out.append((clusters, sum(x[0] + x[2] for x in clusters), sum(x[1] + x[3] for x in clusters),
+                    int(n_miss[c:c + n].sum())))
+        c += n
     return out
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int) -> tuple[TokenCost, list[EventSchedule]]:
-    """The cost at one hot fraction, with its (layer, token) schedules; its io_s is left 0 for the
-    caller to take from the chosen fraction's critical paths."""
+              warm_order: np.ndarray, hot: float, context_len: int,
+              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
+    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`); its io_s is left 0
+    for the caller to take from the chosen fraction's critical paths."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -278,41 +369,36 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
     act_copy_B = 2 * d * ACTIVATION_B
 
-    graphs, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
-    predicted_ids, routed_experts = _predicted(trace, fp.ffn_dim)
+    keys, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
+    _, routed_experts = _predicted(trace, fp.ffn_dim)
+    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S), n_compute,
+                  t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     for layer in range(trace.layers):
-        act = trace.active[:, layer]
-        is_hot = hot_mask[layer]
-        cold_ids = [ids[~is_hot[ids]] for ids in predicted_ids[layer]]
-        if f.cache:
-            warm = warm_order[layer][~hot_mask[layer][warm_order[layer]]]
-            hits = cache_hits(cold_ids, trace.neurons, cold_capacity, warm)
-        else:
-            hits = [ids < per_layer_cache for ids in cold_ids]  # a fixed resident set, by position
-        for t in range(trace.tokens):
-            ids, hit = cold_ids[t], hits[t]
+        cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
+        # with the neuron cache an LRU cold region, else a fixed resident set by position
+        per_token = _cold_clusters(trace, fp.ffn_dim, rank, warm_order, n_hot, layer, f.cache,
+                                   cold_capacity if f.cache else per_layer_cache, f.bundle, row_B)
+        for t, (clusters, reads, cpu_B, cold_misses) in enumerate(per_token):
+            n_cold = len(cold_per_token[t])
             routed = int(routed_experts[layer][t])
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
-            clusters = _cold_clusters(ids, hit, act[t][ids], f, row_B)
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
                           routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters)
-            graphs.append(_layer_graph(work, f, plat, n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu,
-                                       act_copy_B))
-            reads = sum(c[0] + c[2] for c in clusters)
+            keys.append((work,) + graph_args)
             flash_B += reads * READ_B + hot_missing * neuron_B
-            dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + sum(c[1] + c[3] for c in clusters)
-            hot_pred = len(predicted_ids[layer][t]) - len(ids)
-            misses += len(hit) - int(np.count_nonzero(hit)) + (hot_pred * hot_missing // max(1, n_hot * routed))
-            accesses += len(ids) + hot_pred
-            rows += len(ids) + n_hot * routed
-    schedules = simulate(graphs, plat)
+            dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + cpu_B
+            hot_pred = hot_pred_per_token[t]
+            misses += cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed))
+            accesses += n_cold + hot_pred
+            rows += n_cold + n_hot * routed
+    timed = _timed(keys, plat, fresh)
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
-    per_layer = np.array([s.makespan for s in schedules]).reshape(trace.layers, trace.tokens)
+    per_layer = np.array([makespan for makespan, _ in timed]).reshape(trace.layers, trace.tokens)
     per_token = per_layer.sum(axis=0) * scale + head_s
     latency = float(per_token.mean())
-    busy = {name: sum(s.busy(i) for s in schedules) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
+    busy = {name: sum(b[i] for _, b in timed) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
     busy["compute"] += head_s
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
@@ -323,7 +409,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
                      {"hot_fraction": hot, "miss_rate": misses / max(accesses, 1),
                       "miss_rate_of_rows": misses / max(rows, 1), "cache_GB": mem.cache_B / 1e9,
                       "latency_P50_s": float(p50), "latency_P90_s": float(p90), "latency_P99_s": float(p99),
-                      "busy_s": busy, "energy_parts_J": energy.parts}), schedules
+                      "busy_s": busy, "energy_parts_J": energy.parts}), keys
 
 
 DISTRIBUTION_TOKENS = 2000  # tokens of the resampled latency distribution
@@ -334,9 +420,16 @@ def _token_distribution(layer_s: np.ndarray, layers: int) -> np.ndarray:
     layer times drawn from the simulated (layer, token) samples. The generator's layers are independent
     and alike (activations.py), so a token is a sum of independent layer times; scaling the sampled
     layers' sum up to all layers would multiply their spread by sqrt(layers / sampled)."""
-    rng = np.random.default_rng(0)
     flat = layer_s.ravel()
-    return flat[rng.integers(0, flat.size, (DISTRIBUTION_TOKENS, layers))].sum(axis=1)
+    return flat[_distribution_draws(flat.size, layers)].sum(axis=1)
+
+
+@lru_cache(maxsize=16)
+def _distribution_draws(samples: int, layers: int) -> np.ndarray:
+    """The (DISTRIBUTION_TOKENS, layers) sample indices of `_token_distribution` (seed 0), read-only."""
+    draws = np.random.default_rng(0).integers(0, samples, (DISTRIBUTION_TOKENS, layers))
+    draws.flags.writeable = False
+    return draws
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ without a ``designs/models/phone/`` sidecar). Each rule says in the result what 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from einsim.einsum.models import Decoder, Plan, load_model
@@ -34,9 +35,16 @@ DENSE_SHARE = 0.5  # source: fpga_phone.md 3(a): about half of the model fits in
 def own_path(policy: str, plan: Plan) -> bool:
     """Whether the policy's own (paper) path takes this plan: batch-1 decode of a decoder preset,
     with activation statistics for the sparse policies."""
-    if plan.phase != "decode" or not isinstance(load_model(plan.model), Decoder):
+    return plan.phase == "decode" and _own_path_model(policy, plan.model)
+
+
+@lru_cache(maxsize=64)
+def _own_path_model(policy: str, model_id: str) -> bool:
+    """Whether the policy's own path takes this bundled preset in decode: parsed once per process
+    (like `footprint`), not at every point of a sweep."""
+    if not isinstance(load_model(model_id), Decoder):
         return False
-    return policy == "llama.cpp" or load_facts(plan.model) is not None
+    return policy == "llama.cpp" or load_facts(model_id) is not None
 
 
 def _why_dense(plan: Plan) -> str:
