@@ -346,7 +346,6 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
     per_layer_cache = int(mem.cache_B / neuron_B / fp.layers)
     n_hot = int(round(hot * fp.ffn_dim))
-    hot_mask = rank < n_hot
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
