@@ -110,7 +110,10 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
     next_t = [0 if moves[s] else P for s in range(S)]  # stages without transfers have none
     total = P * S + P * sum(moves)
     for _ in range(total):
+        # the job with the smallest key (start, due, tile, stage, kind); a job that cannot start
+        # before the best one so far is not keyed
         best = None
+        best_at = float("inf")
         for s in range(S):
             p = next_t[s]
             if p < P and p < next_c[s] + staging:
@@ -120,11 +123,16 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
                         break
                     if p - d >= 0:
                         r = end[p - d][q]
-                        ready = None if r is None else max(ready, r)
+                        if r is None:
+                            ready = None
+                        elif r > ready:
+                            ready = r
                 if ready is not None:
-                    key = (max(ready, free[0]), p * period + due_t[s], p, s, 0)
-                    if best is None or key < best:
-                        best = key
+                    at = free[0] if free[0] > ready else ready
+                    if at <= best_at:
+                        key = (at, p * period + due_t[s], p, s, 0)
+                        if best is None or key < best:
+                            best, best_at = key, at
             p = next_c[s]
             if p >= P:
                 continue
@@ -137,7 +145,9 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
                     if r is None:
                         ready = None
                         break
-                    ready = max(ready, r + drain)
+                    r += drain
+                    if r > ready:
+                        ready = r
             if ready is None:
                 continue
             for c, k in outs[s]:
@@ -146,12 +156,16 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
                     if r is None:
                         ready = None
                         break
-                    ready = max(ready, r)
+                    if r > ready:
+                        ready = r
             if ready is None:
                 continue
-            key = (max(ready, free[unit[s]]), p * period + due_c[s], p, s, 1)
-            if best is None or key < best:
-                best = key
+            f = free[unit[s]]
+            at = f if f > ready else ready
+            if at <= best_at:
+                key = (at, p * period + due_c[s], p, s, 1)
+                if best is None or key < best:
+                    best, best_at = key, at
         if best is None:
             raise RuntimeError("tile DAG deadlocked: a buffer waits for a consumer that waits for it")
         at, _, p, s, kind = best
