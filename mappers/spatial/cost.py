@@ -125,11 +125,11 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
     out = []
     for k, var in enumerate(variants):
         energy: dict[tuple[str, str], list[float]] = {}
-        for li, name in enumerate(level_names):
+        for li, name in enumerate(level_names):  # each (level, action) key once: _add's sums from zero
             for action, words, accesses, e in per_action:
                 w = float(words[k, li])
                 if w:
-                    _add(energy, (name, action), w, float(accesses[k, li]) * e[li])
+                    energy[(name, action)] = [0.0 + w, 0.0 + float(accesses[k, li]) * e[li]]
         for (home, action), words in extras[k].items():
             comp = arch.component(home)
             assert isinstance(comp, Buffer)
@@ -141,7 +141,8 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         for op, n in ops.items():
             _add(energy, (unit, op), points * n, points * n * (arch.op_cost(unit, op).energy_J or 0.0))
         run = mask_fraction(einsum, var.mapping)
-        energy = {key: [n * run, j * run] for key, (n, j) in energy.items()}
+        if run != 1.0:  # x * 1.0 == x
+            energy = {key: [n * run, j * run] for key, (n, j) in energy.items()}
         out.append(EinsumCost(einsum.name, unit, run * computes * cycles / clock, run * points * cycles / clock,
                               run * float(dram_words[k]) * hier.word_bytes, energy, bool(counts.valid[k]), run))
     return out
