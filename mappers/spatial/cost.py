@@ -94,7 +94,7 @@ def tile_words(problem: NestProblem, mapping: Mapping, level_names: Sequence[str
     for t, proj in zip(problem.tensors, problem.projections):
         vol = 1.0
         for row in proj:
-            vol *= 1 + sum(abs(c) * (size[d] - 1) for c, d in zip(row, problem.dims))
+            vol *= 1 + sum([abs(c) * (size[d] - 1) for c, d in zip(row, problem.dims) if c])
         base = t.rstrip("'")
         out[base] = max(out.get(base, 0.0), vol)
     return out
