@@ -122,6 +122,7 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
                                             ("update", updates, "update_J"))]
     dram_words = (reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1) * counts.instances[:, 0].astype(np.float64)
     level_names = [lv.name for lv in hier.levels]
+    op_energy = {op: arch.op_cost(unit, op).energy_J or 0.0 for op in ops}
     out = []
     for k, var in enumerate(variants):
         energy: dict[tuple[str, str], list[float]] = {}
@@ -139,7 +140,7 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         computes, last = float(counts.computes[k]), float(counts.instances[k, -1])
         points = computes * last
         for op, n in ops.items():
-            _add(energy, (unit, op), points * n, points * n * (arch.op_cost(unit, op).energy_J or 0.0))
+            _add(energy, (unit, op), points * n, points * n * op_energy[op])
         run = mask_fraction(einsum, var.mapping)
         if run != 1.0:  # x * 1.0 == x
             energy = {key: [n * run, j * run] for key, (n, j) in energy.items()}
