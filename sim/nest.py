@@ -204,20 +204,45 @@ def encode(problem: NestProblem, hierarchy: Hierarchy, mappings, homes: TMapping
     axis = np.zeros((n, L, D), dtype=np.int64)
     names = hierarchy.names()
     dim_index = {d: i for i, d in enumerate(problem.dims)}
+    # a search's mappings share most level mappings (e.g. the keep/bypass variants of one tiling):
+    # each distinct one, and each distinct set of keep lists, is encoded once per call
+    rows: dict[tuple, tuple[int, np.ndarray, np.ndarray, np.ndarray, list[int]]] = {}
+    keeps: dict[tuple, np.ndarray] = {}
     for k, m in enumerate(mappings):
         for lm in m.levels:
-            if lm.target not in names:
-                raise EinsimError(f"mapping of {m.einsum}: no storage level {lm.target!r} on the path to {hierarchy.unit}" + did_you_mean(lm.target, names))
-            li = names.index(lm.target)
-            for v, f in lm.temporal.items():
-                temporal[k, li, dim_index[v]] = f
-            for v, f in lm.spatial.items():
-                spatial[k, li, dim_index[v]] = f
-            for v, a in axis_of(lm, hierarchy.levels[li]).items():
-                axis[k, li, dim_index[v]] = a
-            order[k, li] = [dim_index[v] for v in lm.loop_order(problem.dims)]
-        keep[k] = keeps_of(problem, hierarchy, m, homes)
+            key = (lm.target, tuple(lm.temporal.items()), lm.order, tuple(lm.spatial.items()),
+                   None if lm.spatial_axis is None else tuple(lm.spatial_axis.items()))
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = _level_row(problem, hierarchy, m, lm, names, dim_index)
+            li, t_row, s_row, a_row, o_row = row
+            temporal[k, li] = t_row
+            spatial[k, li] = s_row
+            axis[k, li] = a_row
+            order[k, li] = o_row
+        kkey = tuple((lm.target, lm.keep) for lm in m.levels)
+        kept = keeps.get(kkey)
+        if kept is None:
+            kept = keeps[kkey] = keeps_of(problem, hierarchy, m, homes)
+        keep[k] = kept
     return Encoded(temporal, spatial, order, keep, axis)
+
+
+def _level_row(problem: NestProblem, hierarchy: Hierarchy, m, lm, names: list[str],
+               dim_index: dict[str, int]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(level index, [D] temporal factors, [D] spatial factors, [D] axes, [D] loop order) of level mapping ``lm``."""
+    if lm.target not in names:
+        raise EinsimError(f"mapping of {m.einsum}: no storage level {lm.target!r} on the path to {hierarchy.unit}" + did_you_mean(lm.target, names))
+    li = names.index(lm.target)
+    D = len(problem.dims)
+    temporal, spatial, axis = np.ones(D, dtype=np.int64), np.ones(D, dtype=np.int64), np.zeros(D, dtype=np.int64)
+    for v, f in lm.temporal.items():
+        temporal[dim_index[v]] = f
+    for v, f in lm.spatial.items():
+        spatial[dim_index[v]] = f
+    for v, a in axis_of(lm, hierarchy.levels[li]).items():
+        axis[dim_index[v]] = a
+    return li, temporal, spatial, axis, [dim_index[v] for v in lm.loop_order(problem.dims)]
 
 
 @dataclass

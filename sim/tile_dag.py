@@ -109,49 +109,73 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
     next_c = [0] * S
     next_t = [0 if moves[s] else P for s in range(S)]  # stages without transfers have none
     total = P * S + P * sum(moves)
+    # a job's readiness (before its resource is free) depends on ends that, once set, never change:
+    # found once, it is kept until its stage moves on to the next tile
+    ready_t: list[float | None] = [None] * S
+    ready_c: list[float | None] = [None] * S
     for _ in range(total):
+        # the job with the smallest key (start, due, tile, stage, kind); a job that cannot start
+        # before the best one so far is not keyed
         best = None
+        best_at = float("inf")
         for s in range(S):
             p = next_t[s]
             if p < P and p < next_c[s] + staging:
-                ready = 0.0 if p < staging else end[p - staging][s]
-                for q, d in via[s]:
-                    if ready is None:
-                        break
-                    if p - d >= 0:
-                        r = end[p - d][q]
-                        ready = None if r is None else max(ready, r)
+                ready = ready_t[s]
+                if ready is None:
+                    ready = 0.0 if p < staging else end[p - staging][s]
+                    for q, d in via[s]:
+                        if ready is None:
+                            break
+                        if p - d >= 0:
+                            r = end[p - d][q]
+                            if r is None:
+                                ready = None
+                            elif r > ready:
+                                ready = r
+                    ready_t[s] = ready
                 if ready is not None:
-                    key = (max(ready, free[0]), p * period + due_t[s], p, s, 0)
-                    if best is None or key < best:
-                        best = key
+                    at = free[0] if free[0] > ready else ready
+                    if at <= best_at:
+                        key = (at, p * period + due_t[s], p, s, 0)
+                        if best is None or key < best:
+                            best, best_at = key, at
             p = next_c[s]
             if p >= P:
                 continue
-            ready = t_end[p][s] if moves[s] else 0.0
+            ready = ready_c[s]
             if ready is None:
-                continue
-            for q, d, drain in ins[s]:
-                if p - d >= 0:
-                    r = end[p - d][q]
-                    if r is None:
-                        ready = None
-                        break
-                    ready = max(ready, r + drain)
-            if ready is None:
-                continue
-            for c, k in outs[s]:
-                if p - k >= 0:
-                    r = end[p - k][c]
-                    if r is None:
-                        ready = None
-                        break
-                    ready = max(ready, r)
-            if ready is None:
-                continue
-            key = (max(ready, free[unit[s]]), p * period + due_c[s], p, s, 1)
-            if best is None or key < best:
-                best = key
+                ready = t_end[p][s] if moves[s] else 0.0
+                if ready is None:
+                    continue
+                for q, d, drain in ins[s]:
+                    if p - d >= 0:
+                        r = end[p - d][q]
+                        if r is None:
+                            ready = None
+                            break
+                        r += drain
+                        if r > ready:
+                            ready = r
+                if ready is None:
+                    continue
+                for c, k in outs[s]:
+                    if p - k >= 0:
+                        r = end[p - k][c]
+                        if r is None:
+                            ready = None
+                            break
+                        if r > ready:
+                            ready = r
+                if ready is None:
+                    continue
+                ready_c[s] = ready
+            f = free[unit[s]]
+            at = f if f > ready else ready
+            if at <= best_at:
+                key = (at, p * period + due_c[s], p, s, 1)
+                if best is None or key < best:
+                    best, best_at = key, at
         if best is None:
             raise RuntimeError("tile DAG deadlocked: a buffer waits for a consumer that waits for it")
         at, _, p, s, kind = best
@@ -160,11 +184,13 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
             t_end[p][s] = free[0] = at + st.transfer_s
             busy[0] += st.transfer_s
             next_t[s] += 1
+            ready_t[s] = None
         else:
             start[p][s] = at
             end[p][s] = free[unit[s]] = at + st.time_s
             busy[unit[s]] += st.time_s
             next_c[s] += 1
+            ready_c[s] = None
     ends = np.array(end, dtype=float).reshape(P, S)
     makespan = float(np.max(ends + np.array([st.latency_s for st in stages]))) if P else 0.0
     used = {n: b for n, b in zip(names, busy) if n != DRAM_RESOURCE or any(moves)}

@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping as TMapping, Sequence
 
+import numpy as np
+
 from einsim.arch import Architecture, Buffer
 from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
@@ -92,7 +94,7 @@ def tile_words(problem: NestProblem, mapping: Mapping, level_names: Sequence[str
     for t, proj in zip(problem.tensors, problem.projections):
         vol = 1.0
         for row in proj:
-            vol *= 1 + sum(abs(c) * (size[d] - 1) for c, d in zip(row, problem.dims))
+            vol *= 1 + sum([abs(c) * (size[d] - 1) for c, d in zip(row, problem.dims) if c])
         base = t.rstrip("'")
         out[base] = max(out.get(base, 0.0), vol)
     return out
@@ -108,54 +110,72 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
     counts = evaluate_encoded(problem, hier, encode(problem, hier, [v.mapping for v in variants]))
     names = hier.names()
     clock = hier.clock_Hz
+    reads, fills, updates = counts.reads.copy(), counts.fills.copy(), counts.updates.copy()  # [N, L, T]
+    extras = [_rehome(problem, names, counts.instances[k], reads[k], fills[k], updates[k], var)
+              for k, var in enumerate(variants)]
+    # each level's words and block accesses per action, all variants at once ([N, L])
+    inst = counts.instances[:, :-1].astype(np.float64)
+    blocks = np.array([lv.block_words for lv in hier.levels], dtype=np.float64)[None, :, None]
+    per_action = [(action, arr.sum(axis=2) * inst, np.ceil(arr / blocks).sum(axis=2) * inst,
+                   [getattr(lv, attr) for lv in hier.levels])
+                  for action, arr, attr in (("read", reads, "read_J"), ("write", fills, "write_J"),
+                                            ("update", updates, "update_J"))]
+    dram_words = (reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1) * counts.instances[:, 0].astype(np.float64)
+    level_names = [lv.name for lv in hier.levels]
+    op_energy = {op: arch.op_cost(unit, op).energy_J or 0.0 for op in ops}
     out = []
     for k, var in enumerate(variants):
-        c = counts.one(k)
-        homes, spill = var.homes, var.spill
-        reads, fills, updates = c.reads.copy(), c.fills.copy(), c.updates.copy()
-        extra: dict[tuple[str, str], float] = {}  # (off-path home, action) -> words
-        for t, tname in enumerate(problem.tensors):
-            home = homes.get(tname.rstrip("'"), DRAM)
-            if home == DRAM:
-                continue
-            s = spill.get(tname.rstrip("'"), 0.0)
-            if home in names:
-                hi = names.index(home)
-                dram = (reads[0, t], fills[0, t], updates[0, t])
-                for li in range(hi):
-                    reads[li, t] = fills[li, t] = updates[li, t] = 0.0
-                fills[hi, t] *= s
-                reads[0, t], updates[0, t] = s * dram[0], s * dram[2]
-            else:
-                r, u = reads[0, t] * c.instances[0], updates[0, t] * c.instances[0]
-                extra[(home, "read")] = extra.get((home, "read"), 0.0) + (1 - s) * r
-                extra[(home, "write")] = extra.get((home, "write"), 0.0) + (1 - s) * u
-                reads[0, t] *= s
-                updates[0, t] *= s
         energy: dict[tuple[str, str], list[float]] = {}
-        for li, level in enumerate(hier.levels):
-            inst = float(c.instances[li])
-            for action, arr, e in (("read", reads, level.read_J), ("write", fills, level.write_J),
-                                   ("update", updates, level.update_J)):
-                words = float(arr[li].sum()) * inst
-                if words:
-                    accesses = sum(math.ceil(w / level.block_words) for w in arr[li]) * inst
-                    _add(energy, (level.name, action), words, accesses * e)
-        for (home, action), words in extra.items():
+        for li, name in enumerate(level_names):  # each (level, action) key once: _add's sums from zero
+            for action, words, accesses, e in per_action:
+                w = float(words[k, li])
+                if w:
+                    energy[(name, action)] = [0.0 + w, 0.0 + float(accesses[k, li]) * e[li]]
+        for (home, action), words in extras[k].items():
             comp = arch.component(home)
             assert isinstance(comp, Buffer)
             block = max(1, comp.width_bits // int(hier.word_bytes * 8))
             e = comp.read_energy_J if action == "read" else comp.write_energy_J
             _add(energy, (home, action), float(words), math.ceil(words / block) * (e or 0.0))
-        points = float(c.computes) * float(c.instances[-1])
+        computes, last = float(counts.computes[k]), float(counts.instances[k, -1])
+        points = computes * last
         for op, n in ops.items():
-            _add(energy, (unit, op), points * n, points * n * (arch.op_cost(unit, op).energy_J or 0.0))
-        dram_words = float((reads[0] + fills[0] + updates[0]).sum()) * float(c.instances[0])
+            _add(energy, (unit, op), points * n, points * n * op_energy[op])
         run = mask_fraction(einsum, var.mapping)
-        energy = {k: [n * run, j * run] for k, (n, j) in energy.items()}
-        out.append(EinsumCost(einsum.name, unit, run * float(c.computes) * cycles / clock, run * points * cycles / clock,
-                              run * dram_words * hier.word_bytes, energy, c.valid, run))
+        if run != 1.0:  # x * 1.0 == x
+            energy = {key: [n * run, j * run] for key, (n, j) in energy.items()}
+        out.append(EinsumCost(einsum.name, unit, run * computes * cycles / clock, run * points * cycles / clock,
+                              run * float(dram_words[k]) * hier.word_bytes, energy, bool(counts.valid[k]), run))
     return out
+
+
+def _rehome(problem: NestProblem, names: Sequence[str], instances: np.ndarray, reads: np.ndarray, fills: np.ndarray,
+            updates: np.ndarray, var: Variant) -> dict[tuple[str, str], float]:
+    """Re-home ``var``'s tensors in its [L, T] counts (in place, as the module docstring says);
+    returns the words charged to off-path homes, (home, action) -> words."""
+    extra: dict[tuple[str, str], float] = {}
+    homes, spill = var.homes, var.spill
+    if not homes:
+        return extra
+    for t, tname in enumerate(problem.tensors):
+        home = homes.get(tname.rstrip("'"), DRAM)
+        if home == DRAM:
+            continue
+        s = spill.get(tname.rstrip("'"), 0.0)
+        if home in names:
+            hi = names.index(home)
+            dram = (reads[0, t], fills[0, t], updates[0, t])
+            for li in range(hi):
+                reads[li, t] = fills[li, t] = updates[li, t] = 0.0
+            fills[hi, t] *= s
+            reads[0, t], updates[0, t] = s * dram[0], s * dram[2]
+        else:
+            r, u = reads[0, t] * instances[0], updates[0, t] * instances[0]
+            extra[(home, "read")] = extra.get((home, "read"), 0.0) + (1 - s) * r
+            extra[(home, "write")] = extra.get((home, "write"), 0.0) + (1 - s) * u
+            reads[0, t] *= s
+            updates[0, t] *= s
+    return extra
 
 
 def _add(energy: dict[tuple[str, str], list[float]], key: tuple[str, str], count: float, joules: float) -> None:

@@ -52,24 +52,34 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     space = einsum.space
     choices = [tile_choices(space[v], spatial[v]) for v in tiled]
     capacity = hierarchy_for(arch, unit).levels[1].capacity_words
-    plans, tiles = [], []
+    mappings, tiles = [], []
     for combo in itertools.product(*choices):
         if math.prod(combo) > capacity:  # the tiles' product bounds a tile of the output or an operand
             continue
+        base = None  # the combination's mapping under its first DRAM order
         for order in itertools.permutations(tiled):
+            if base is not None and base.levels[1].temporal:
+                # the DRAM order alone differs: what the PE registers hold depends on it only through
+                # the innermost loop above them, which is the global buffer's (mapping_for, _reused)
+                dram_level = base.levels[0]
+                levels = (replace(dram_level, order=tuple(v for v in (*outer, *order) if v in dram_level.temporal)),
+                          *base.levels[1:])
+                mappings.append(replace(base, levels=levels))
+                tiles.append(dict(zip(tiled, combo)))
+                continue
             temporal_dram = {**outer, **{v: space[v] // t for v, t in zip(tiled, combo)}}
             temporal_gb = {v: t // spatial[v] for v, t in zip(tiled, combo)}
             gb_inner = {v: space[v] for v, lvl in inner.items() if lvl == gb}
             plan = [LevelPlan(dram, temporal_dram, (*outer, *order)),
                     LevelPlan(gb, {**temporal_gb, **gb_inner}, (*tiled, *gb_inner), dict(spatial))]
             plan += [LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in per_pe]
-            plans.append(plan)
+            mappings.append(mapping_for(arch, einsum, unit, plan, homes, staged))
+            base = mappings[-1] if base is None else base
             tiles.append(dict(zip(tiled, combo)))
     # a tensor may skip the L3 only where the L3 gives it no reuse (the plan's DRAM traffic stays).
     # A tensor's counts depend on its own keep chain alone, so first each plan with every tensor
     # kept and with each one bypassed; then the plans' other subsets of the admissible bypasses
     free = [t for t in staged if homes.get(t) != gb]
-    mappings = [mapping_for(arch, einsum, unit, plan, homes, staged) for plan in plans]
     singles = [Variant(_bypassing(m, gb, set(by)), homes) for m in mappings for by in ((), *((t,) for t in free))]
     first = evaluate_einsum(arch, einsum, unit, singles)
     costs, found, chosen, admissible = [], [], [], []
