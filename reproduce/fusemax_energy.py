@@ -20,11 +20,8 @@ from typing import Any
 
 from einsim.mappers.spatial.layer import LayerResult, evaluate_layer
 from einsim.mappers.spatial.strategies import STRATEGIES
+from einsim.reproduce.fusemax import BATCH, MODELS, SEQ_LENS  # the reproduction's grid
 
-# the FuseMax reproduction's grid (fusemax.md (c) Workloads): 4 encoders x 6 lengths, batch 64
-MODELS = ("bert_base", "trxl_wt103", "t5_small", "xlm")
-SEQ_LENS = (1024, 4096, 16384, 65536, 262144, 1048576)
-BATCH = 64
 BASELINES = ("flat", "unfused")
 COMPONENTS = ("Array2D", "Array1D", "GlobalBuffer", "DRAM", "RF2D", "RF1D", "StageRF")
 LEAKAGE, LINEAR = "leakage", "linear"

@@ -32,6 +32,7 @@ from einsim.einsum.models import Plan
 from einsim.mappers.fpga.device import FPGADevice
 from einsim.mappers.fpga.lower import TILE_N, Lowered, _Lowering, linear_ops, retiled_chains
 from einsim.mappers.fpga.memory import WeightFormat
+from einsim.mappers.tensor_roles import mac_shape, model_roles, source_tensor, state_elements
 
 
 @dataclass(frozen=True)
@@ -47,51 +48,6 @@ class Residency:
 
     def in_hbm(self, tensor: str) -> bool:
         return self.standalone or tensor in self.weights or tensor in self.caches
-
-
-def _state_elements(cascade: Cascade, tensor: str) -> int:
-    """Elements of one iteration's slice of an iterative tensor (the state itself)."""
-    spec = cascade.tensors[tensor]
-    return spec.elements // math.prod(spec.extents[d] for d, _ in spec.iterative)
-
-
-def _source(cascade: Cascade, tensor: str) -> str:
-    """The cascade input a tensor re-indexes (through init Einsums with one operand), else itself."""
-    seen = set()
-    while tensor not in seen:
-        seen.add(tensor)
-        writers = cascade.writers(tensor)
-        if len(writers) != 1 or not writers[0].init or len(writers[0].operands) != 1:
-            return tensor
-        tensor = writers[0].operands[0].tensor
-    return tensor
-
-
-def mac_shape(cascade: Cascade, e: Einsum) -> tuple[int, int, int, str] | None:
-    """(M, K, N, streamed operand) of one step of a multiply-accumulate Einsum, None when it is not one.
-
-    K is the reduction length, the streamed operand the larger one (by elements), N the elements of
-    it per reduction point and M how many times each is used (points / (K·N)). Over an iterative
-    rank the numbers are per iteration: the streamed operand's N when it is indexed by the
-    iteration (a block of the KV cache, the state entering a chunk), else its reuse M.
-    """
-    if ops_per_point(e).get("mac", 0) == 0 or not e.reduced or len(e.operands) < 2:
-        return None
-    total = points(e)
-    out = math.prod(e.space[v] for v in e.kept)
-    k = max(1, total // max(1, out))
-    sizes = {o.tensor: cascade.tensors[o.tensor].elements for o in e.operands}
-    streamed = max(sizes, key=lambda t: sizes[t])
-    n = max(1, min(sizes[streamed], total) // k)
-    m = max(1, total // (k * n))
-    if e.iteration_var is not None:
-        steps = cascade.iterations.get(e.iteration_var, 1)
-        operand = next(o for o in e.operands if o.tensor == streamed)
-        if any(e.iteration_var in a.vars for a in operand.index):
-            n = max(1, n // steps)
-        else:
-            m = max(1, m // steps)
-    return m, k, n, streamed
 
 
 def _phases(cascade: Cascade) -> tuple[list[Einsum], list[Einsum], list[Einsum]]:
@@ -128,12 +84,12 @@ def lower_cascade(cascade: Cascade, device: FPGADevice, fmt: WeightFormat, resid
     loaded: set[str] = set()
 
     def arrive(tensor: str) -> tuple:
-        src = _source(cascade, tensor)
+        src = source_tensor(cascade, tensor)
         if src in ready:
             return ready[src]
         if src in state and residency.carried_state and src not in loaded:
             loaded.add(src)
-            nbytes = _state_elements(cascade, src) * residency.state_bytes
+            nbytes = state_elements(cascade, src) * residency.state_bytes
             low.kv_bytes += nbytes
             ready[src] = (low.load(f"{tag}{src}.state", low._share(nbytes)),)
             return ready[src]
@@ -156,10 +112,10 @@ def lower_cascade(cascade: Cascade, device: FPGADevice, fmt: WeightFormat, resid
         name = f"{tag}{e.name}"
         shape = mac_shape(cascade, e)
         on_chains = not on_sfu and shape is not None and shape[1] >= device.chain.length
-        src = _source(cascade, shape[3]) if on_chains else None
+        src = source_tensor(cascade, shape[3]) if on_chains else None
         streamed = (src is not None and src in inputs and src not in ready and src not in state
                     and residency.in_hbm(src))
-        deps = tuple(sorted({i for o in e.operands if not (streamed and _source(cascade, o.tensor) == src)
+        deps = tuple(sorted({i for o in e.operands if not (streamed and source_tensor(cascade, o.tensor) == src)
                              for i in arrive(o.tensor)}))
         if on_chains:
             m, k, n, _ = shape
@@ -198,7 +154,7 @@ def lower_cascade(cascade: Cascade, device: FPGADevice, fmt: WeightFormat, resid
         outs = tuple(stores)
     if residency.carried_state:
         for t in sorted(loaded):
-            nbytes = _state_elements(cascade, t) * residency.state_bytes
+            nbytes = state_elements(cascade, t) * residency.state_bytes
             low.kv_bytes += nbytes
             low.store(f"{tag}{t}.state", low._share(nbytes), ready.get(t, after))
     return low, outs
@@ -208,18 +164,6 @@ def lower_cascade(cascade: Cascade, device: FPGADevice, fmt: WeightFormat, resid
 def _workload(name: str, bindings: tuple[tuple[str, int], ...]) -> Cascade:
     return load_workload(name, dict(bindings))
 
-
-def _roles(cascade: Cascade, workload: str) -> dict[str, frozenset[str]]:
-    """The inputs of a model operator that live in HBM, the others being activations the previous
-    operator left on chip. In attention they are the KV cache, the operands its MACs stream.
-    Elsewhere they are the weights: every input that does not lead with the token rank, as the
-    operator's output and activations do in every bundled model workload."""
-    if workload.startswith("attention") or workload.endswith("swa"):
-        streamed = {_source(cascade, s[3]) for e in cascade.einsums if (s := mac_shape(cascade, e)) is not None}
-        return {"weights": frozenset(), "caches": frozenset(streamed & set(cascade.inputs))}
-    lead = {cascade.tensors[t].ranks[0] for t in cascade.outputs if cascade.tensors[t].ranks}
-    hbm = frozenset(t for t in cascade.inputs if not cascade.tensors[t].ranks or cascade.tensors[t].ranks[0] not in lead)
-    return {"weights": hbm, "caches": frozenset()}
 
 
 @dataclass(frozen=True)
@@ -250,7 +194,7 @@ def lower_model(plan: Plan, device: FPGADevice, policy: ModelPolicy) -> Lowered:
         for _ in range(count):
             for op in layer_ops:
                 c = _workload(op.workload, tuple(sorted(op.bindings.items())))
-                res = replace(residency, **_roles(c, op.workload))
+                res = replace(residency, **model_roles(c, op.workload))
                 for _ in range(op.count):
                     _, after = lower_cascade(c, device, fmt, res, low, after, f"{op.name}.", weight_key=op.name)
     return finish(low)

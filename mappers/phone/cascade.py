@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from einsim.einsum import Cascade, Einsum, load_workload, ops_per_point, points
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError
-from einsim.mappers.fpga.cascade import _roles, _source, _state_elements
+from einsim.mappers.tensor_roles import model_roles, source_tensor, state_elements
 from einsim.mappers.phone.formats import INT4_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.overheads import INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S
@@ -176,7 +176,7 @@ def lower_op(name: str, c: Cascade, decode: bool, weight_B: float, all_macs: boo
     """Place one op's tensors and bind its Einsums ("matrix" engine or "CPU"); see the module docstring.
     ``all_macs``: the matrix engine takes every MAC Einsum, over activations too (a policy's rule)."""
     bindings = {**c.ranks, **c.params}
-    roles = _roles(c, c.name)
+    roles = model_roles(c, c.name)
     weights = roles["weights"]
     attention = bool(roles["caches"])
     caches = roles["caches"] if decode else frozenset()
@@ -194,7 +194,7 @@ def lower_op(name: str, c: Cascade, decode: bool, weight_B: float, all_macs: boo
     for e in c.einsums:
         if e.init and len(e.operands) <= 1:
             continue  # a re-indexing or the zero initial state: priced where it is read
-        sources = [_source(c, o.tensor) for o in e.operands]
+        sources = [source_tensor(c, o.tensor) for o in e.operands]
         mac = ops_per_point(e).get("mac", 0)
         on_matrix = bool(mac) and (all_macs or any(s in weights for s in sources))
         w = work["matrix" if on_matrix else "CPU"]
@@ -222,11 +222,11 @@ def lower_op(name: str, c: Cascade, decode: bool, weight_B: float, all_macs: boo
     last = work["matrix"] if any(c.writers(t) and c.writers(t)[-1].name in work["matrix"].einsums
                                  for t in c.outputs) else work["CPU"]
     last.dram_B += out_B
-    state_elements = sum(_state_elements(c, t) for t in state)
-    state_B = state_elements * STATE_B * (2 if decode else 1)  # decode: read and write; prefill: write the last
+    state_n = sum(state_elements(c, t) for t in state)
+    state_B = state_n * STATE_B * (2 if decode else 1)  # decode: read and write; prefill: write the last
     work["CPU"].dram_B += state_B
     return OpLowering(name, {k: v for k, v in work.items() if v.einsums}, weight_total, stored, kv_total, state_B,
-                      state_elements * STATE_B, act_total)
+                      state_n * STATE_B, act_total)
 
 
 def _matrix_engine(device: Device, rule: Rule) -> str:

@@ -11,7 +11,8 @@ from einsim.einsum.models import expand
 from einsim.errors import EinsimError
 from einsim.explore.cli import main
 from einsim.explore.design import evaluate
-from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model, mac_shape
+from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model
+from einsim.mappers.tensor_roles import mac_shape
 from einsim.mappers.fpga.flightllm import MIXED_U280, U280, VHK158, decode_step
 from einsim.mappers.fpga.memory import WeightFormat
 from einsim.sim.fpga_program import QUEUES
