@@ -52,7 +52,8 @@ PUBLISHED = ("PREDICTOR_ERRORS", "PREDICTOR_MEMORY_SHARE", "PREDICTOR_OVERHEAD",
 NO_4090 = "no RTX 4090 / NVMe host design (designs/arch): its flash curve is unpublished"
 MEM_MGMT = ("memory management is the bytes the preallocated matrix's deletes (gather + scatter of the last rows) "
             "and inserts (staging copy) move at the engine's DRAM bandwidth plus PyTorch dispatch per operator; "
-            "58 ms needs ~8x those bytes or ~25 GB/s effective copies, e.g. a per-row copy loop (docs/phone.md, Gaps 4)")
+            "58 ms needs ~8x those bytes or ~25 GB/s effective copies, e.g. a per-row copy loop "
+            "(docs/phone.md, Gaps 4)")
 COMPUTE = ("compute is the engine's GEMVs at its DRAM bandwidth (the CPU's fp32 casts of fp16 weights included) and "
            "PyTorch dispatch per operator; the framework's other per-token costs are not modelled "
            "(docs/phone.md, Gaps 4)")

@@ -232,11 +232,10 @@ def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, seque
     the previous one."""
     g = TaskGraph()
     operand_B = _operand_B(run)
-    cast_ops = (lambda block: GEMVS[block]) if run.compute_B is not None else (lambda block: 0)
     attn_B = (fp.attn_params / fp.layers) * operand_B + fp.kv_B(run.context_len) / fp.layers
-    last = _stage(g, plat, eng, "attn", attn_B, ATTENTION_OPS + cast_ops("attention"), eng.gemv_cap_Bps, [])
+    last = _stage(g, plat, eng, "attn", attn_B, _ops(run, "attention", ATTENTION_OPS), eng.gemv_cap_Bps, [])
     if pred_weights:
-        last = _stage(g, plat, eng, "pred", pred_weights * operand_B, PREDICTOR_OPS + cast_ops("predictor"),
+        last = _stage(g, plat, eng, "pred", pred_weights * operand_B, _ops(run, "predictor", PREDICTOR_OPS),
                       eng.gemv_cap_Bps, last)
         if eng.sync_s:
             last = [g.add(plat.index("compute"), "sync", fixed_s=eng.sync_s, deps=last)]
@@ -252,15 +251,20 @@ def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, seque
         last = _stage(g, plat, eng, "delete", evicted_B * delete_x, DELETE_OPS, np.inf, last)
     if inserted_B and insert_x:
         last = _stage(g, plat, eng, "insert", inserted_B * insert_x, INSERT_OPS, np.inf, last)
-    _stage(g, plat, eng, "ffn", ffn_weights * operand_B, FFN_OPS + cast_ops("ffn"), eng.gemv_cap_Bps, last)
+    _stage(g, plat, eng, "ffn", ffn_weights * operand_B, _ops(run, "ffn", FFN_OPS), eng.gemv_cap_Bps, last)
     return g
 
 
 def _head_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run) -> TaskGraph:
     g = TaskGraph()
-    cast = GEMVS["head"] if run.compute_B is not None else 0
-    _stage(g, plat, eng, "head", fp.head_params * _operand_B(run), GEMVS["head"] + cast, eng.gemv_cap_Bps, [])
+    _stage(g, plat, eng, "head", fp.head_params * _operand_B(run), _ops(run, "head", GEMVS["head"]), eng.gemv_cap_Bps,
+           [])
     return g
+
+
+def _ops(run: Run, block: str, base: int) -> int:
+    """Operators a block dispatches: its own, plus one cast per weight operand when compute is wider."""
+    return base + (GEMVS[block] if run.compute_B is not None else 0)
 
 
 def _resident_B(fp: Footprint, run: Run, window_B: float) -> float:

@@ -9,7 +9,7 @@ from einsim.mappers.phone.activations import generate
 from einsim.mappers.phone.footprint import footprint
 from einsim.mappers.phone.formats import INT4_B
 from einsim.mappers.phone.hardware import Stream, load_device
-from einsim.mappers.phone.llmflash import (READ_THREADS, Run, _operand_B, llm_in_a_flash, token_graphs)
+from einsim.mappers.phone.llmflash import READ_THREADS, Run, _operand_B, llm_in_a_flash, token_graphs
 from einsim.mappers.phone.window import window_series
 from einsim.sim.phone_events import DRAM, UFS, simulate
 from einsim.sim.reference.phone_events import simulate as twin
@@ -92,7 +92,8 @@ def test_many_readers_into_one_command_queue_lose_the_device_share():
     assert elapsed == pytest.approx(_volume(sched.graph, "io", UFS) / (1 - op12.flash.multi_issuer_degradation))
 
 
-@pytest.mark.parametrize("device, run, config", [("m1max", PYTORCH_CPU, "bundling"), ("m1max", PYTORCH_GPU, "windowing"),
+@pytest.mark.parametrize("device, run, config", [("m1max", PYTORCH_CPU, "bundling"),
+                                                 ("m1max", PYTORCH_GPU, "windowing"),
                                                  ("oneplus12", Run(weight_B=INT4_B), "bundling"),
                                                  ("m1max", PYTORCH_CPU, "hybrid")])
 def test_kernel_equals_simpy_twin_on_llm_in_a_flash_graphs(device, run, config):

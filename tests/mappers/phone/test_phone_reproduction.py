@@ -48,9 +48,10 @@ def test_llm_in_a_flash_io_per_token(config):
     assert cost.io_s * 1e3 == pytest.approx(TABLE2_IO_MS[config], rel=0.15)
 
 
-LLMFLASH_TABLE3 = ("M1 Max CPU end to end 276 vs 669 ms (memory management 7.4 vs 58): the GEMVs at the CPU cores' "
-                   "bandwidth with fp32 casts, the matrix's copies at that bandwidth and PyTorch dispatch leave ~390 ms "
-                   "of the paper's compute and ~50 ms of its memory management unexplained (docs/phone.md, Gaps 4)")
+LLMFLASH_TABLE3 = ("M1 Max CPU end to end 276 vs 669 ms (memory management 7.4 vs 58): the GEMVs at the CPU "
+                   "cores' bandwidth with fp32 casts, the matrix's copies at that bandwidth and PyTorch dispatch "
+                   "leave ~390 ms of the paper's compute and ~50 ms of its memory management unexplained "
+                   "(docs/phone.md, Gaps 4)")
 LLMFLASH_TABLE3_MODEL = {"cpu": (275.8, 7.39), "gpu": (142.8, 7.22)}  # ms, what the model gives (regression pin)
 
 
