@@ -5,10 +5,17 @@ readahead-sized pages whose capacity is the DRAM budget. When the per-token work
 it, a cyclic scan misses on (nearly) every page. A miss is a synchronous sequential read of one
 readahead window, issued by whichever compute thread faulted: several issuers share the flash's
 single command queue. Faults block compute, so I/O and compute add.
+
+Timing: each (layer, token) is a task graph on the phone event simulation (`einsim.sim.phone_events`):
+each of the THREADS compute threads faults in its share of the layer's missing pages (the page
+cache's misses in that layer, from the page stream's LRU stack distances) into the flash's command
+queue, then streams its share of the layer's weights and KV cache from DRAM; the LM head is one more
+graph. The token's time is the sum of its graphs' makespans.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -18,6 +25,7 @@ from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, READAHEAD_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.sim.phone import hits_at, stack_distances
+from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
 
 THREADS = 8  # llama.cpp's default thread count on an 8-core phone SoC; source: estimate
 
@@ -28,13 +36,56 @@ def llama_cpp(device: Device, fp: Footprint, memory_B: float, tokens: int = 8, s
     accessed, distances = _page_stream(fp, tokens, seed)
     capacity = int(max(0.0, memory_B - RUNTIME_B) // READAHEAD_B)
     hits = hits_at(distances, capacity)
-    misses = float(np.mean([len(h) - h.sum() for h in hits[1:]] if tokens > 1 else [len(hits[0]) - hits[0].sum()]))
-    io_s = device.stream_time(Stream(misses, READAHEAD_B, "sequential", issuers=THREADS))
+    steady = hits[1:] if tokens > 1 else hits[:1]  # the first token of a longer run warms the cache
+    layer_pages = _layer_pages(fp)
+    # misses per (token, layer), and of the LM head, from the page cache's hits
+    layer_misses = [np.add.reduceat(~h[:fp.layers * layer_pages], np.arange(0, fp.layers * layer_pages, layer_pages))
+                    for h in steady]
+    head_misses = float(np.mean([(~h[fp.layers * layer_pages:]).sum() for h in steady]))
+    plat = _platform(device)
+    t_page_dev = device.stream_time(Stream(1, READAHEAD_B, "sequential"))  # device-seconds of one readahead read
+    layer_B = layer_pages * READAHEAD_B + fp.kv_B(context_len) / fp.layers
+    head_B = (accessed - fp.layers * layer_pages) * READAHEAD_B
+    counts = Counter(int(m) for misses in layer_misses for m in misses)
+    kinds = list(counts)
+    graphs = [_graph(m * t_page_dev, layer_B) for m in kinds] + [_graph(head_misses * t_page_dev, head_B)]
+    schedules = simulate(graphs, plat)
+    parts = [_parts(s) for s in schedules]
+    n = sum(counts.values()) / fp.layers  # tokens
+    io_s = sum(parts[i][0] * counts[m] for i, m in enumerate(kinds)) / n + parts[-1][0]
+    total = sum(schedules[i].makespan * counts[m] for i, m in enumerate(kinds)) / n + schedules[-1].makespan
+    misses = float(np.mean([m.sum() for m in layer_misses])) + head_misses
     touched_B = accessed * READAHEAD_B + fp.kv_B(context_len)
-    compute_s = touched_B / device.bandwidth(["CPU"])
-    total = io_s + compute_s
-    return TokenCost("llama.cpp", fp.model_id, device.name, total, compute_s, io_s, 0.0, misses * READAHEAD_B,
+    return TokenCost("llama.cpp", fp.model_id, device.name, total, total - io_s, io_s, 0.0, misses * READAHEAD_B,
                      touched_B, device_energy(device.power_W, total), {"memory_B": memory_B})
+
+
+def _platform(device: Device) -> Platform:
+    """THREADS compute threads on the CPU's DRAM bandwidth; the flash's command queues and multi-issuer loss."""
+    return Platform((("compute", THREADS, "CPU"),), {frozenset({"CPU"}): device.bandwidth(["CPU"])},
+                    device.flash.command_queues, device.flash.multi_issuer_degradation or 0.0)
+
+
+def _graph(read_dev_s: float, dram_B: float) -> TaskGraph:
+    """One layer (or the LM head): each compute thread faults in its share of the missing pages, then
+    streams its share of the bytes."""
+    g = TaskGraph()
+    for _ in range(THREADS):
+        deps = [g.add(0, "io", pool=UFS, volume=read_dev_s / THREADS)] if read_dev_s > 0 else []
+        g.add(0, "compute", pool=DRAM, volume=dram_B / THREADS, deps=deps)
+    return g
+
+
+def _parts(s: EventSchedule) -> tuple[float, float]:
+    """Flash I/O and compute seconds on the critical path."""
+    io = s.critical_split({"io": "io"}).get("io", 0.0)
+    return io, s.makespan - io
+
+
+def _layer_pages(fp: Footprint) -> int:
+    """Pages one token touches in one layer: the attention block and its routed experts."""
+    return _pages(fp.attn_params / fp.layers * INT4_B) + fp.top_k * _pages(fp.ffn_params / fp.layers / fp.experts
+                                                                              * INT4_B)
 
 
 @lru_cache(maxsize=16)

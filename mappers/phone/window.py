@@ -22,21 +22,41 @@ class WindowCounts:
     resident: float  # window size after the token
 
 
+@dataclass(frozen=True)
+class WindowSeries:
+    """The same counts per (token, sampled layer), tokens with a full window only: int64 arrays of
+    shape (tokens - k, layers). Read-only (shared by every budget and device)."""
+
+    predicted: np.ndarray
+    loaded: np.ndarray
+    evicted: np.ndarray
+    resident: np.ndarray
+
+
 def window_counts(trace: Trace, k: int) -> WindowCounts:
     """Counts for a window of the last ``k`` tokens' predicted neurons (k = 0: no window, every
     predicted neuron is loaded and dropped after use)."""
+    s = window_series(trace, k)
+    return WindowCounts(float(s.predicted.mean()), float(s.loaded.mean()), float(s.evicted.mean()),
+                        float(s.resident.mean()))
+
+
+def window_series(trace: Trace, k: int) -> WindowSeries:
+    """Per (token, layer) counts of a window of the last ``k`` tokens (see `window_counts`)."""
     if k < 0 or trace.tokens <= k:
         raise EinsimError(f"a window of {k} tokens needs a trace longer than {k} tokens (has {trace.tokens})")
-    return _window_counts(trace, int(k))
+    return _window_series(trace, int(k))
 
 
 @by_identity(maxsize=64)
-def _window_counts(trace: Trace, k: int) -> WindowCounts:
+def _window_series(trace: Trace, k: int) -> WindowSeries:
     # a pure function of the (read-only) trace: the budget search tries the same windows per budget
     pred = trace.predicted
+    predicted = pred[k:].sum(axis=2).astype(np.int64)
     if k == 0:
-        n = pred.sum(axis=2).mean()
-        return WindowCounts(float(n), float(n), float(n), 0.0)
-    loaded, evicted, resident = (x.mean(axis=1) for x in window_kernel(pred, k))
-    return WindowCounts(float(pred[k:].sum(axis=2).mean()), float(np.mean(loaded)), float(np.mean(evicted)),
-                        float(np.mean(resident)))
+        out = (predicted, predicted, predicted, np.zeros_like(predicted))
+    else:
+        out = (predicted, *window_kernel(pred, k))
+    for a in out:
+        a.flags.writeable = False
+    return WindowSeries(*out)

@@ -131,3 +131,40 @@ def test_bad_task_is_an_error():
         TaskGraph().add(0, "x", pool=DRAM, volume=1.0, cap=0.0)
     with pytest.raises(EinsimError, match="earlier task"):
         TaskGraph().add(0, "x", deps=[0])
+
+
+@st.composite
+def staged_graphs(draw):
+    """Graphs shaped like LLM in a flash's and llama.cpp's layers: stages of parallel tasks on engines with
+    many servers (up to 32 reader threads), every task of a stage after every task of the previous one, or
+    per-server chains (fault, then compute); the UFS with one or many command queues."""
+    servers = [draw(st.integers(1, 10)), draw(st.integers(1, 32)), 1]
+    g_tasks, prev = [], []
+    for _ in range(draw(st.integers(1, 5))):
+        engine = draw(st.integers(0, 2))
+        pool = draw(st.sampled_from([NONE, DRAM, UFS]))
+        width = draw(st.integers(1, min(servers[engine] + 2, 12)))
+        chained = prev and len(prev) == width and draw(st.booleans())
+        stage = []
+        for j in range(width):
+            deps = [prev[j]] if chained else list(prev)
+            g_tasks.append({"engine": engine, "fixed_s": draw(st.sampled_from([0.0, 1e-5, 0.25])), "pool": pool,
+                            "volume": float(draw(st.integers(0, 4))), "cap": draw(st.sampled_from([np.inf, 0.7, 2.0])),
+                            "deps": deps})
+            stage.append(len(g_tasks) - 1)
+        prev = stage
+    dram = {frozenset({"CPU"}): float(draw(st.integers(1, 4))), frozenset({"NPU"}): 2.0,
+            frozenset({"CPU", "NPU"}): 3.0}
+    return servers, g_tasks, dram, draw(st.sampled_from([1, 32])), draw(st.sampled_from([0.0, 0.4]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(staged_graphs())
+def test_kernel_equals_simpy_twin_on_staged_graphs(case):
+    servers, tasks, dram, queues, degradation = case
+    plat = _platform(servers, dram, queues, degradation)
+    (s,) = simulate([_graph(tasks)], plat)
+    _, kind, dram_arr = plat.arrays()
+    s2, e2 = twin(tasks, servers, kind.tolist(), dram_arr.tolist(), queues, degradation)
+    np.testing.assert_allclose(s.start, s2, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(s.end, e2, rtol=1e-7, atol=1e-9)

@@ -15,7 +15,7 @@ from einsim.mappers.phone.llmcad import llmcad
 from einsim.mappers.phone.llmflash import CONFIGS, Run, llm_in_a_flash
 from einsim.mappers.phone.naive import llama_cpp
 from einsim.mappers.phone.powerinfer2 import ffn_offload_budget, powerinfer2
-from einsim.reproduce.llm_in_a_flash import TABLE2_IO_MS
+from einsim.reproduce.llm_in_a_flash import RUNS, TABLE2_IO_MS, TABLE3_MS
 from einsim.reproduce.llmcad import S_PER_TOKEN, SPEEDUP_PHONES
 from einsim.reproduce.powerinfer2 import ABLATION_PAPER, CURVE, CURVE_RATIOS, MIXTRAL
 
@@ -46,6 +46,34 @@ def op12():
 def test_llm_in_a_flash_io_per_token(config):
     cost = llm_in_a_flash(load_device("m1max"), footprint("opt_6p7b"), config)
     assert cost.io_s * 1e3 == pytest.approx(TABLE2_IO_MS[config], rel=0.15)
+
+
+LLMFLASH_TABLE3 = ("M1 Max CPU end to end 276 vs 669 ms (memory management 7.4 vs 58): the GEMVs at the CPU "
+                   "cores' bandwidth with fp32 casts, the matrix's copies at that bandwidth and PyTorch dispatch "
+                   "leave ~390 ms of the paper's compute and ~50 ms of its memory management unexplained "
+                   "(docs/phone.md, Gaps 4)")
+LLMFLASH_TABLE3_MODEL = {"cpu": (275.8, 7.39), "gpu": (142.8, 7.22)}  # ms, what the model gives (regression pin)
+
+
+@pytest.fixture(scope="module")
+def m1max_bundling():
+    dev, fp = load_device("m1max"), footprint("opt_6p7b")
+    return {engine: llm_in_a_flash(dev, fp, "bundling", run) for engine, run in RUNS.items()}
+
+
+@pytest.mark.xfail(strict=True, reason=LLMFLASH_TABLE3)
+def test_llm_in_a_flash_table3_cpu(m1max_bundling):
+    c = m1max_bundling["cpu"]
+    assert c.latency_s * 1e3 == pytest.approx(TABLE3_MS[("M1 Max CPU", "total")], rel=0.25)
+    assert c.mem_s * 1e3 == pytest.approx(TABLE3_MS[("M1 Max CPU", "memory management")], rel=0.25)
+
+
+def test_llm_in_a_flash_table3_model_values_regression(m1max_bundling):
+    # pins the model while the Table 3 target is an expected failure; the CPU and GPU rows differ by mechanism
+    for engine, (total_ms, mem_ms) in LLMFLASH_TABLE3_MODEL.items():
+        c = m1max_bundling[engine]
+        assert c.latency_s * 1e3 == pytest.approx(total_ms, rel=0.01)
+        assert c.mem_s * 1e3 == pytest.approx(mem_ms, rel=0.02)
 
 
 @pytest.fixture(scope="module")
