@@ -411,12 +411,18 @@ class Mapspace:
         choice) of each factorization, counting refills between levels; inf where every point is
         invalid (einsim.sim.kernels.energy_floor; the argument is in its twin,
         einsim.sim.reference.energy_floor)."""
+        return self.energy_floors(fidx)[0]
+
+    def energy_floors(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """([n] ``energy_floor``, [n, n_keeps] the floor of each factorization's points with each
+        keep choice: inf where that choice overflows a level in every order)."""
         from einsim.sim.kernels.energy_floor import floor_rows
 
         t, s, _, _ = self._factor_arrays(fidx)
         out = np.empty(len(fidx))
-        floor_rows(t.astype(np.float64), s.astype(np.float64), *self._floor_args(), out)
-        return out
+        per_choice = np.empty((len(fidx), self.n_keeps))
+        floor_rows(t.astype(np.float64), s.astype(np.float64), *self._floor_args(), out, per_choice)
+        return out, per_choice
 
     def floor_scan(self, limit: float = math.inf, slack: float = math.inf) -> tuple[np.ndarray, np.ndarray, float, int]:
         """(fidx [m, D], floor [m], the least floor, the number of factorizations) of every fan-out-legal
@@ -481,14 +487,18 @@ class Mapspace:
         if held:
             yield _concat(pending)
 
-    def points_of_factorizations(self, fidx: np.ndarray) -> Genome:
+    def points_of_factorizations(self, fidx: np.ndarray, keeps: np.ndarray | None = None) -> Genome:
         """Every point (loop orders x keep choices) of the factorizations ``fidx`` [n, D], factorization
-        by factorization, the innermost level's order varying fastest after the keep choice."""
+        by factorization, the innermost level's order varying fastest after the keep choice; with
+        ``keeps`` ([n, n_keeps] bool) only the points whose keep choice it marks."""
         counts = self.orders_of(fidx)  # [n, L]
         per_row = counts.prod(axis=1) * self.n_keeps
         rows = np.repeat(np.arange(len(fidx)), per_row)
         local = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
         kidx = local % self.n_keeps
+        if keeps is not None:
+            chosen = keeps[rows, kidx]
+            rows, local, kidx = rows[chosen], local[chosen], kidx[chosen]
         local //= self.n_keeps
         oidx = np.zeros((len(rows), self.L), dtype=np.int64)
         c = counts[rows]

@@ -11,7 +11,9 @@ point of it, counting refills; einsim.sim.reference.energy_floor has the argumen
 the kernel, which keeps only those within ``BOUND_SLACK`` of the least floor; their points are
 scored factorization by factorization in increasing floor order until the next floor exceeds the
 best energy found. Every factorization left out or not reached has a floor above the best, so no
-point of it beats the best: the result is optimal (``optimal``). If the best is above the kept
+point of it beats the best: the result is optimal (``optimal``). Within a factorization, the points
+of a keep choice whose own floor (the same bound for that choice alone) exceeds the best so far are
+not scored either. If the best is above the kept
 band, a second scan keeps every factorization whose floor does not exceed the best and the same
 loop runs on those not scored yet. If the points to score exceed ``budget``, the result says
 ``optimal: False`` (the caller falls back to climbing). The Pareto set is that of the scored
@@ -292,16 +294,16 @@ def _best_first(space: Mapspace, scorer: _Scorer, budget: int, share: float, wor
         nonlocal found, scored, best
         order = np.argsort(floor, kind="stable")  # ties in enumeration order: deterministic
         fidx, floor = fidx[order], floor[order] * share
-        points = space.points_of(fidx)
         i = 0
         step = 16
         while i < len(fidx) and floor[i] <= best * (1 + 1e-9):  # a float tie must not prune the optimum
             j = i + 1
             while j < len(fidx) and j - i < step and floor[j] <= best * (1 + 1e-9):
                 j += 1
-            if scored + int(points[i:j].sum()) > budget:
+            _, per_choice = space.energy_floors(fidx[i:j])  # keep choices whose floor is above the best are skipped
+            genome = space.points_of_factorizations(fidx[i:j], per_choice * share <= best * (1 + 1e-9))
+            if scored + len(genome) > budget:
                 return False
-            genome = space.points_of_factorizations(fidx[i:j])
             tasks = [lambda g=genome.take(np.arange(a, min(a + chunk, len(genome)))), first=scored + a:
                      scorer.found(space.encode(g), first + np.arange(len(g), dtype=np.int64))
                      for a in range(0, len(genome), chunk)]

@@ -18,9 +18,10 @@ from einsim.sim.kernels.policy import njit
 
 @njit(inline="always")
 def _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-           base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost):
-    """The floor of one factorization (``t``, ``s``: [L, D] temporal and spatial factors); the
-    remaining arguments after ``op_cycles`` are scratch arrays."""
+           base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost, per_choice):
+    """The floor of one factorization (``t``, ``s``: [L, D] temporal and spatial factors), and in
+    ``per_choice[k]`` that of its points with keep choice k (inf where k's tiles overflow a level);
+    the arguments from ``tile`` on are scratch arrays."""
     L, D = t.shape
     T, TD = absc.shape[0], absc.shape[1]
     steps = 1.0
@@ -101,8 +102,13 @@ def _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, c
                 if child < L:
                     parent = child
             cost[ti, o] = energy
+    leak = leak_idle
+    for lv in range(L):
+        leak += leak_used[lv] * inst[lv]
+    fixed = base + leak * steps * op_cycles
     best = np.inf
     for k in range(combo.shape[0]):
+        per_choice[k] = np.inf
         ok = True
         for lv in range(1, L):
             words = 0.0
@@ -116,17 +122,16 @@ def _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, c
             e = 0.0
             for ti in range(T):
                 e += cost[ti, combo[k, ti]]
-            best = min(best, e)
-    leak = leak_idle
-    for lv in range(L):
-        leak += leak_used[lv] * inst[lv]
-    return base + best + leak * steps * op_cycles
+            per_choice[k] = fixed + e
+            best = min(best, per_choice[k])
+    return best
 
 
 @njit
 def floor_rows(t_all, s_all, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-               base, op_cycles, out):
-    """``out[n]``: the floor of each factorization ``t_all[n]``, ``s_all[n]`` ([N, L, D])."""
+               base, op_cycles, out, out_choice):
+    """``out[n]``: the floor of each factorization ``t_all[n]``, ``s_all[n]`` ([N, L, D]);
+    ``out_choice[n, k]``: that of its points with keep choice k."""
     N, L, D = t_all.shape
     T = absc.shape[0]
     O = opts.shape[1]
@@ -148,7 +153,7 @@ def floor_rows(t_all, s_all, absc, rel, simple, is_out, opts, n_opt, combo, e_r,
                 t[lv, d] = t_all[n, lv, d]
                 s[lv, d] = s_all[n, lv, d]
         out[n] = _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-                        base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost)
+                        base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost, out_choice[n])
 
 
 @njit(inline="always")
@@ -202,6 +207,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     vw = np.empty((T, L + 1))
     refill = np.empty(L)
     cost = np.empty((T, O))
+    per_choice = np.empty(combo.shape[0])
     t = np.empty((L, D))
     s = np.empty((L, D))
     fidx = np.zeros(D, dtype=np.int64)
@@ -265,7 +271,8 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
                         t[lv, d] = tables_t[d, fidx[d], lv]
                         s[lv, d] = tables_s[d, fidx[d], lv]
                 v = max(v, _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
-                                  leak_used, base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost))
+                                  leak_used, base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost,
+                                  per_choice))
                 least = min(least, v)
             if v <= limit and v <= least * (1.0 + slack):
                 if m == len(held_v):  # full: drop what the least floor now rules out, then grow if needed
