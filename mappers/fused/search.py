@@ -31,7 +31,9 @@ and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_map
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
+for energy, a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
+the best-first bound (einsim.mappers.search, method ``bound``: factorizations in increasing
+energy floor until the floor exceeds the best). Other larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
 time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
 the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
@@ -196,8 +198,8 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
 def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """An admissible lower bound on the objective of every point of a factorization, whatever its
     loop orders and keeps: the kernel's cycles are at least the compute steps (points / instances
-    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (the compute energy
-    and, per tensor, its accesses at its innermost keeper). A masked Einsum runs at least the share
+    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (compute, leakage
+    and, per tensor, its accesses along its keep chain with the least refills any order allows). A masked Einsum runs at least the share
     of points its filters pass (a step that runs holds at least one passing point and the steps
     divide the space), and every count of a masked point scales by its share of steps that run,
     so both bounds scale by that share."""

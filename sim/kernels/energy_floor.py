@@ -17,11 +17,19 @@ from einsim.sim.kernels.policy import njit
 
 
 @njit(inline="always")
+def _scratch(L, D, T, O):
+    """The work arrays of ``_floor``, allocated once per kernel call."""
+    return (np.empty((L + 1, D)), np.empty((L + 1, D)), np.empty(L + 1), np.empty(L + 1), np.empty((T, L + 1)),
+            np.empty(L), np.empty((T, L + 1)), np.empty((T, L + 1)), np.empty(L), np.empty((T, O)))
+
+
+@njit(inline="always")
 def _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-           base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost, per_choice):
+           base, op_cycles, scratch, per_choice):
     """The floor of one factorization (``t``, ``s``: [L, D] temporal and spatial factors), and in
     ``per_choice[k]`` that of its points with keep choice k (inf where k's tiles overflow a level);
-    the arguments from ``tile`` on are scratch arrays."""
+    ``scratch`` is ``_scratch``'s work arrays."""
+    tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost = scratch
     L, D = t.shape
     T, TD = absc.shape[0], absc.shape[1]
     steps = 1.0
@@ -135,16 +143,7 @@ def floor_rows(t_all, s_all, absc, rel, simple, is_out, opts, n_opt, combo, e_r,
     N, L, D = t_all.shape
     T = absc.shape[0]
     O = opts.shape[1]
-    tile = np.empty((L + 1, D))
-    whole = np.empty((L + 1, D))
-    inst = np.empty(L + 1)
-    above = np.empty(L + 1)
-    shared = np.empty((T, L + 1))
-    prod_rel = np.empty(L)
-    vt = np.empty((T, L + 1))
-    vw = np.empty((T, L + 1))
-    refill = np.empty(L)
-    cost = np.empty((T, O))
+    scratch = _scratch(L, D, T, O)
     t = np.empty((L, D))
     s = np.empty((L, D))
     for n in range(N):
@@ -153,7 +152,7 @@ def floor_rows(t_all, s_all, absc, rel, simple, is_out, opts, n_opt, combo, e_r,
                 t[lv, d] = t_all[n, lv, d]
                 s[lv, d] = s_all[n, lv, d]
         out[n] = _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-                        base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost, out_choice[n])
+                        base, op_cycles, scratch, out_choice[n])
 
 
 @njit(inline="always")
@@ -197,16 +196,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     S = use.shape[2]
     T = absc.shape[0]
     O = opts.shape[1]
-    tile = np.empty((L + 1, D))
-    whole = np.empty((L + 1, D))
-    inst = np.empty(L + 1)
-    above = np.empty(L + 1)
-    shared = np.empty((T, L + 1))
-    prod_rel = np.empty(L)
-    vt = np.empty((T, L + 1))
-    vw = np.empty((T, L + 1))
-    refill = np.empty(L)
-    cost = np.empty((T, O))
+    scratch = _scratch(L, D, T, O)
     per_choice = np.empty(combo.shape[0])
     t = np.empty((L, D))
     s = np.empty((L, D))
@@ -271,8 +261,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
                         t[lv, d] = tables_t[d, fidx[d], lv]
                         s[lv, d] = tables_s[d, fidx[d], lv]
                 v = max(v, _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
-                                  leak_used, base, op_cycles, tile, whole, inst, above, shared, prod_rel, vt, vw, refill, cost,
-                                  per_choice))
+                                  leak_used, base, op_cycles, scratch, per_choice))
                 least = min(least, v)
             if v <= limit and v <= least * (1.0 + slack):
                 if m == len(held_v):  # full: drop what the least floor now rules out, then grow if needed
