@@ -259,6 +259,7 @@ class Mapspace:
                 self._keeps[k, lv] = [t.rstrip("'") in kept for t in problem.tensors]
         self.n_keeps = len(combos)
         self._neighbors = self._neighbor_table()
+        self._floor_packed: tuple | None = None
 
     # ------------------------------------------------------------------ size
 
@@ -406,46 +407,61 @@ class Mapspace:
             yield fidx[ok], use[ok].prod(axis=1)
 
     def energy_floor(self, fidx: np.ndarray) -> np.ndarray:
-        """[n] a lower bound on the kernel's energy of every point (any loop order, any keep choice)
-        of each factorization: the compute energy plus, per tensor, the cheapest way to serve the
-        compute units from its innermost keeper. Proof, from einsim.sim.kernels.nest: below the
-        innermost keeper p of tensor t the units get t's words straight from p, which counts
-        steps x (spatial factors at and below p of indices t depends on) accesses per instance of p,
-        reads for an operand and updates for the output, charged x (instances of p: the spatial
-        factors above p) x the energy per access / words per access (a partly used block costs a
-        whole one, which only adds). Every other count the kernel adds is non-negative (ffm.md §2.5
-        relies on the same), and p is one of the levels some keep choice keeps t at, so the minimum
-        over those levels of this term never exceeds what the point pays for t. Where p is not the
-        outermost level, the outermost level (which keeps every tensor) also moves each word of t at
-        least once (compulsory traffic: a read per operand word, an update per output word), which
-        the term adds; where p is the outermost level, the units' accesses there already cover it."""
-        t, s, _, _ = self._factor_arrays(fidx)  # [n, L, D]
-        problem, levels = self.problem, self.hierarchy.levels
-        steps = t.reshape(len(t), -1).prod(axis=1).astype(np.float64)
-        above = np.concatenate([np.ones((len(t), 1)), np.cumprod(s.prod(axis=2), axis=1)[:, :-1]], axis=1)  # [n, L]
-        floor = np.full(len(t), float(problem.points) * self.hierarchy.op_energy_J)
-        for ti in range(self.T):
-            rel = np.array([problem.relevant(ti, d) for d in range(self.D)])
-            fan = np.where(rel[None, None, :], s, 1).prod(axis=2)  # [n, L] spatial factors of t's indices
-            below = np.flip(np.cumprod(np.flip(fan, axis=1), axis=1), axis=1)  # at and below each level
-            best = np.full(len(t), np.inf)
-            out = ti == problem.output
-            for lv, level in enumerate(levels):
-                if self._keeps[:, lv, ti].any():
-                    per = (level.update_J if out else level.read_J) / level.block_words
-                    term = steps * below[:, lv] * above[:, lv] * per
-                    if lv > 0:  # the outermost level still serves every word of t once
-                        term = term + self._words(ti) * (levels[0].update_J if out else levels[0].read_J) / levels[0].block_words
-                    best = np.minimum(best, term)
-            floor += best
-        return floor
+        """[n] a lower bound on the kernel's energy of every valid point (any loop order, any keep
+        choice) of each factorization, counting refills between levels; inf where every point is
+        invalid (einsim.sim.kernels.energy_floor; the argument is in its twin,
+        einsim.sim.reference.energy_floor)."""
+        return self.energy_floors(fidx)[0]
 
-    def _words(self, tensor: int) -> float:
-        """Words of the whole of ``tensor`` (its footprint over the full index sizes)."""
-        vol = 1.0
-        for row in self.problem.projections[tensor]:
-            vol *= 1 + sum(abs(c) * (size - 1) for c, size in zip(row, self.problem.sizes))
-        return vol
+    def energy_floors(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """([n] ``energy_floor``, [n, n_keeps] the floor of each factorization's points with each
+        keep choice: inf where that choice overflows a level in every order)."""
+        from einsim.sim.kernels.energy_floor import floor_rows
+
+        t, s, _, _ = self._factor_arrays(fidx)
+        out = np.empty(len(fidx))
+        per_choice = np.empty((len(fidx), self.n_keeps))
+        floor_rows(t.astype(np.float64), s.astype(np.float64), *self._floor_args(), out, per_choice)
+        return out, per_choice
+
+    def floor_scan(self, limit: float = math.inf, slack: float = math.inf) -> tuple[np.ndarray, np.ndarray, float, int]:
+        """(fidx [m, D], floor [m], the least floor, the number of factorizations) of every fan-out-legal
+        factorization whose floor is at most ``limit`` and at most (1 + ``slack``) x the least floor,
+        in the order of ``factorizations`` (possibly with some others: filter by the floor), walked
+        in the kernel without building the factors of the rest."""
+        from einsim.sim.kernels.energy_floor import floor_scan
+
+        fidx, floor, least, legal = floor_scan(
+            self._t.astype(np.float64), self._s.astype(np.float64), self._ss, np.array(self.n_factorizations, dtype=np.int64),
+            self.slot_cap, *self._floor_args(), float(limit), float(slack))
+        return fidx, floor, float(least), int(legal)
+
+    def _floor_args(self) -> tuple:
+        """The problem, keep choices and level energies as the floor kernels take them (built once)."""
+        if self._floor_packed is None:
+            problem, levels, T = self.problem, self.hierarchy.levels, self.T
+            absc = np.abs(problem.coef).astype(np.float64)
+            rel = np.any(problem.coef != 0, axis=1)
+            simple = np.array([all(np.count_nonzero(row) <= 1 for row in rows) for rows in problem.projections])
+            is_out = np.arange(T) == problem.output
+            per_tensor = [list(dict.fromkeys(tuple(map(bool, self._keeps[k, :, ti])) for k in range(self.n_keeps)))
+                          for ti in range(T)]
+            O = max(len(o) for o in per_tensor)
+            opts = np.zeros((T, O, self.L), dtype=np.bool_)
+            for ti, o in enumerate(per_tensor):
+                opts[ti, : len(o)] = o
+            combo = np.array([[per_tensor[ti].index(tuple(map(bool, self._keeps[k, :, ti]))) for ti in range(T)]
+                              for k in range(self.n_keeps)], dtype=np.int64)
+            block = np.array([lv.block_words for lv in levels], dtype=np.float64)
+            built = np.cumprod([1] + [lv.fanout for lv in levels[:-1]]).astype(np.float64)
+            leak_idle = float(sum(lv.leak_J_per_cycle * built[i] for i, lv in enumerate(levels) if lv.idle_leaks))
+            leak_used = np.array([0.0 if lv.idle_leaks else lv.leak_J_per_cycle for lv in levels])
+            self._floor_packed = (
+                absc, rel, simple, is_out, opts, np.array([len(o) for o in per_tensor], dtype=np.int64), combo,
+                np.array([lv.read_J for lv in levels]) / block, np.array([lv.write_J for lv in levels]) / block,
+                np.array([lv.update_J for lv in levels]) / block, np.array([lv.capacity_words for lv in levels], dtype=np.float64),
+                leak_idle, leak_used, float(problem.points) * self.hierarchy.op_energy_J, float(self.hierarchy.op_cycles))
+        return self._floor_packed
 
     def points_of(self, fidx: np.ndarray) -> np.ndarray:
         """[n] the number of points (loop orders x keep choices) of each factorization."""
@@ -461,19 +477,8 @@ class Mapspace:
         for fidx, inst in self.factorizations(max(F, chunk // 4)):
             if where is not None:
                 fidx = fidx[where(fidx, inst)]
-            counts = self.orders_of(fidx)  # [n, L]
-            per_row = counts.prod(axis=1) * self.n_keeps
-            rows = np.repeat(np.arange(len(fidx)), per_row)
-            local = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-            kidx = local % self.n_keeps
-            local //= self.n_keeps
-            oidx = np.zeros((len(rows), self.L), dtype=np.int64)
-            c = counts[rows]
-            for lv in range(self.L - 1, -1, -1):  # the innermost level's order varies fastest
-                oidx[:, lv] = local % c[:, lv]
-                local //= c[:, lv]
-            pending.append(Genome(fidx[rows], oidx, kidx))
-            held += len(rows)
+            pending.append(self.points_of_factorizations(fidx))
+            held += len(pending[-1])
             while held >= chunk:
                 merged = _concat(pending)
                 yield merged.take(np.arange(chunk))
@@ -481,6 +486,26 @@ class Mapspace:
                 pending, held = [rest], len(rest)
         if held:
             yield _concat(pending)
+
+    def points_of_factorizations(self, fidx: np.ndarray, keeps: np.ndarray | None = None) -> Genome:
+        """Every point (loop orders x keep choices) of the factorizations ``fidx`` [n, D], factorization
+        by factorization, the innermost level's order varying fastest after the keep choice; with
+        ``keeps`` ([n, n_keeps] bool) only the points whose keep choice it marks."""
+        counts = self.orders_of(fidx)  # [n, L]
+        per_row = counts.prod(axis=1) * self.n_keeps
+        rows = np.repeat(np.arange(len(fidx)), per_row)
+        local = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        kidx = local % self.n_keeps
+        if keeps is not None:
+            chosen = keeps[rows, kidx]
+            rows, local, kidx = rows[chosen], local[chosen], kidx[chosen]
+        local //= self.n_keeps
+        oidx = np.zeros((len(rows), self.L), dtype=np.int64)
+        c = counts[rows]
+        for lv in range(self.L - 1, -1, -1):
+            oidx[:, lv] = local % c[:, lv]
+            local //= c[:, lv]
+        return Genome(fidx[rows], oidx, kidx)
 
     def chunks(self, chunk: int = 1 << 16) -> Iterator[Encoded]:
         """Every point once as Encoded chunks (see ``genomes``)."""

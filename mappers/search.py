@@ -3,7 +3,21 @@
 Methods: ``exhaustive`` (every point), ``random`` (seeded uniform draws, see Mapspace.sample),
 ``hill`` (a population of hill climbers: one local move per climber per step, sideways moves
 accepted, a climber that has not improved for ``patience`` steps restarts from a random point),
-and ``auto`` (exhaustive when the space fits the budget, else hill).
+``bound`` (exact best-first branch and bound on the energy objective, below), and ``auto``
+(exhaustive when the space fits the budget, else hill).
+
+``bound``: every factorization's energy floor (Mapspace.floor_scan: a lower bound on every valid
+point of it, counting refills; einsim.sim.reference.energy_floor has the argument) is computed in
+the kernel, which keeps only those within ``BOUND_SLACK`` of the least floor; their points are
+scored factorization by factorization in increasing floor order until the next floor exceeds the
+best energy found. Every factorization left out or not reached has a floor above the best, so no
+point of it beats the best: the result is optimal (``optimal``). Within a factorization, the points
+of a keep choice whose own floor (the same bound for that choice alone) exceeds the best so far are
+not scored either. If the best is above the kept
+band, a second scan keeps every factorization whose floor does not exceed the best and the same
+loop runs on those not scored yet. If the points to score exceed ``budget``, the result says
+``optimal: False`` (the caller falls back to climbing). The Pareto set is that of the scored
+points.
 
 Determinism: the work is cut into tasks that do not depend on the number of workers (chunks of
 the enumeration, chunks of random draws, groups of climbers), each task draws from its own
@@ -28,9 +42,10 @@ from einsim.mappers.mapspace import Mapspace, encoded_row_to_mapping
 from einsim.sim.nest import Encoded, NestCounts, evaluate_encoded
 
 OBJECTIVES = ("latency", "energy", "edp")
-METHODS = ("auto", "exhaustive", "random", "hill")
+METHODS = ("auto", "exhaustive", "random", "hill", "bound")
+BOUND_SLACK = 0.01  # the first scan keeps the factorizations within 1 % of the least floor
 HILL_GROUPS = 8  # climber groups (tasks); fixed so that results do not depend on the workers
-_METHOD_ID = {"exhaustive": 0, "random": 1, "hill": 2}
+_METHOD_ID = {"exhaustive": 0, "random": 1, "hill": 2, "bound": 3}
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ class SearchResult:
     evaluations: int
     valid_evaluations: int
     seconds: float
+    optimal: bool = False  # proven optimal within the space (exhaustive, or bound with every floor above the best)
 
     @property
     def evals_per_s(self) -> float:
@@ -229,20 +245,26 @@ def _hill(space: Mapspace, scorer: _Scorer, budget: int, seed: int, population: 
 def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget: int = 1_000_000, seed: int = 0,
            workers: int = 1, chunk: int = 1 << 16, population: int = 2048, patience: int = 32,
            size: int | None = None, progress: Callable[[int], None] | None = None,
-           weight: Callable[[Encoded], np.ndarray] | None = None) -> SearchResult:
-    """Search ``space``; ``budget`` bounds the evaluations of random and hill (and picks the method
+           weight: Callable[[Encoded], np.ndarray] | None = None, share: float = 1.0) -> SearchResult:
+    """Search ``space``; ``budget`` bounds the evaluations of random, hill and bound (and picks the method
     for ``auto``); ``size`` is the space's size if already known; ``progress(n)`` is called as
     batches of n evaluations finish; ``weight(enc)`` ([N], e.g. the share of a masked Einsum's array
-    steps that run) scales each row's latency and energy before it is ranked."""
+    steps that run) scales each row's latency and energy before it is ranked, and ``share`` is a
+    number no weight goes under (the bound scales the floor by it)."""
     if method not in METHODS:
         raise EinsimError(f"unknown search method {method!r} (valid: {', '.join(METHODS)})")
     if budget < 1 or workers < 1 or chunk < 1:
         raise EinsimError("budget, workers and chunk are positive whole numbers")
+    if method == "bound" and objective != "energy":
+        raise EinsimError("search method 'bound' needs the energy objective (its floor bounds energy)")
     scorer = _Scorer(space, objective, weight)
     size = space.size() if size is None else size
     if method == "auto":
         method = "exhaustive" if size <= budget else "hill"
     start = time.perf_counter()
+    if method == "bound":
+        found, optimal = _best_first(space, scorer, budget, share, workers, chunk, progress)
+        return _result(space, found, objective, method, size, time.perf_counter() - start, optimal)
     if method == "exhaustive":
         tasks = _exhaustive(space, scorer, chunk)
     elif method == "random":
@@ -251,17 +273,66 @@ def search(space: Mapspace, objective: str = "edp", method: str = "auto", budget
         tasks = _hill(space, scorer, budget, seed, population, patience)
     found = _run(tasks, workers, progress)
     seconds = time.perf_counter() - start
-    return _result(space, found, objective, method, size, seconds)
+    return _result(space, found, objective, method, size, seconds, method == "exhaustive")
 
 
-def _result(space: Mapspace, found: _Found, objective: str, method: str, size: int, seconds: float) -> SearchResult:
+def _best_first(space: Mapspace, scorer: _Scorer, budget: int, share: float, workers: int, chunk: int,
+                progress: Callable[[int], None] | None) -> tuple[_Found, bool]:
+    """(what was scored, whether its best is proven optimal); see the module docstring."""
+    empty = _Found(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64),
+                   space.encode(space.points_of_factorizations(np.zeros((0, space.D), dtype=np.int64))))
+    fidx, floor, least, _ = space.floor_scan(slack=BOUND_SLACK)
+    if not np.isfinite(least):  # no factorization has a valid point
+        return empty, True
+    band = least * (1 + BOUND_SLACK)
+    keep = floor <= band
+    found, scored, best = empty, 0, math.inf
+
+    def run(fidx: np.ndarray, floor: np.ndarray) -> bool:
+        """Score factorizations in floor order until the next floor is above the best; False when
+        the points would exceed the budget."""
+        nonlocal found, scored, best
+        order = np.argsort(floor, kind="stable")  # ties in enumeration order: deterministic
+        fidx, floor = fidx[order], floor[order] * share
+        i = 0
+        step = 16
+        while i < len(fidx) and floor[i] <= best * (1 + 1e-9):  # a float tie must not prune the optimum
+            j = i + 1
+            while j < len(fidx) and j - i < step and floor[j] <= best * (1 + 1e-9):
+                j += 1
+            _, per_choice = space.energy_floors(fidx[i:j])  # keep choices whose floor is above the best are skipped
+            genome = space.points_of_factorizations(fidx[i:j], per_choice * share <= best * (1 + 1e-9))
+            if scored + len(genome) > budget:
+                return False
+            tasks = [lambda g=genome.take(np.arange(a, min(a + chunk, len(genome)))), first=scored + a:
+                     scorer.found(space.encode(g), first + np.arange(len(g), dtype=np.int64))
+                     for a in range(0, len(genome), chunk)]
+            found = _merge([found, _run(iter(tasks), workers, progress)])
+            scored += len(genome)
+            if np.isfinite(found.score).any():
+                best = float(found.score.min())
+            i, step = j, step * 2
+        return True
+
+    if not run(fidx[keep], floor[keep]):
+        return found, False
+    if best > band * share * (1 + 1e-9):  # the best lies above the band: every floor up to it must be seen
+        more, more_floor, _, _ = space.floor_scan(limit=best / share * (1 + 1e-9))
+        fresh = more_floor > band
+        if not run(more[fresh], more_floor[fresh]):
+            return found, False
+    return found, True
+
+
+def _result(space: Mapspace, found: _Found, objective: str, method: str, size: int, seconds: float,
+            optimal: bool = False) -> SearchResult:
     problem, hierarchy = space.problem, space.hierarchy
     front = pareto_rows(found.latency, found.energy, found.key)
     pareto = [ParetoPoint(float(found.latency[i]), float(found.energy[i]),
                           encoded_row_to_mapping(problem, hierarchy, found.rows, int(i))) for i in front]
     if not np.isfinite(found.score).any():
         return SearchResult(objective, method, size, None, None, math.inf, math.inf, math.inf, {}, pareto,
-                            found.evaluations, found.valid, seconds)
+                            found.evaluations, found.valid, seconds, optimal)
     b = int(np.lexsort((found.key, found.score))[0])
     row = _take(found.rows, np.array([b]))
     counts = evaluate_encoded(problem, hierarchy, row).one(0)
@@ -269,4 +340,5 @@ def _result(space: Mapspace, found: _Found, objective: str, method: str, size: i
     return SearchResult(
         objective, method, size, encoded_row_to_mapping(problem, hierarchy, found.rows, b), counts,
         float(found.score[b]), float(found.latency[b]), float(found.energy[b]),
-        {lv.name: float(v) for lv, v in zip(hierarchy.levels, moved)}, pareto, found.evaluations, found.valid, seconds)
+        {lv.name: float(v) for lv, v in zip(hierarchy.levels, moved)}, pareto, found.evaluations, found.valid, seconds,
+        optimal)

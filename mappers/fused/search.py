@@ -31,7 +31,9 @@ and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_map
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
 **Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
+for energy, a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
+the best-first bound (einsim.mappers.search, method ``bound``: factorizations in increasing
+energy floor until the floor exceeds the best). Other larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
 time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
 the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
@@ -196,13 +198,13 @@ def _keys(enc: Encoded, depth: int, names: list[str], dims: tuple[str, ...]) -> 
 def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """An admissible lower bound on the objective of every point of a factorization, whatever its
     loop orders and keeps: the kernel's cycles are at least the compute steps (points / instances
-    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (the compute energy
-    and, per tensor, its accesses at its innermost keeper). A masked Einsum runs at least the share
+    used) x cycles per point, and its energy at least ``Mapspace.energy_floor`` (compute, leakage
+    and, per tensor, its accesses along its keep chain with the least refills any order allows). A masked Einsum runs at least the share
     of points its filters pass (a step that runs holds at least one passing point and the steps
     divide the space), and every count of a masked point scales by its share of steps that run,
     so both bounds scale by that share."""
     hier = space.hierarchy
-    share = active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
+    share = _share(einsum)
     points = float(space.problem.points) * share
 
     def bound(fidx: np.ndarray, instances: np.ndarray) -> np.ndarray:
@@ -211,6 +213,11 @@ def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[
         return _score(objective, lat, energy)
 
     return bound
+
+
+def _share(einsum: Einsum) -> float:
+    """The least share of its points a masked Einsum runs, whatever the tiling (1 without filters)."""
+    return active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
 
 
 def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, cap: int) -> tuple[Callable | None, int]:
@@ -362,10 +369,28 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     # whole space (at most 4 x budget points), enumerate it at once without the climb
                     whole = method == "auto" and objective == "energy" and len(order) == 1 and size <= 4 * budget
                     enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget) or whole
+                    exact = None  # energy of an unfused large space: the exact best-first bound (einsim.mappers.search)
+                    if method == "auto" and objective == "energy" and v.home is None and size > budget \
+                            and (len(order) == 1 or not (fused_in or fused_out)) \
+                            and math.prod(space.n_factorizations) <= 16 * budget:
+                        exact = search(space, "energy", "bound", budget=4 * budget, workers=workers, size=size,
+                                       progress=progress, share=_share(e),
+                                       weight=lambda enc, e=e, space=space: mask_fractions(e, space.problem.dims, enc))
+                        if not exact.optimal:
+                            exact = None
+                        else:
+                            enumerate_all = False
                     if status is not None and (enumerate_all or v.home is None):
                         status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
                                size if enumerate_all else budget)
-                    if enumerate_all:
+                    if exact is not None:
+                        front = Front(np.array([p.latency_s for p in exact.pareto]), np.array([p.energy_J for p in exact.pareto]),
+                                      [p.mapping for p in exact.pareto])
+                        if exact.best is not None:
+                            einsum_best = min(einsum_best, exact.score)
+                        fronts, sizes, n, pruned = {((), None): front}, {(): size}, exact.evaluations, 0
+                        front_exact = False
+                    elif enumerate_all:
                         fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
                                                       workers, progress,
                                                       shared=storage_path(arch, unit)[0])

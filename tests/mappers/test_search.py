@@ -90,3 +90,37 @@ def test_hill_climbing_reaches_the_exhaustive_optimum(space, objective, toleranc
 def test_auto_picks_exhaustive_when_the_space_fits(space) -> None:
     assert search(space, "latency", "auto", budget=space.size()).method == "exhaustive"
     assert search(space, "latency", "auto", budget=1000).method == "hill"
+
+
+CONV = NestProblem("Y", ("p", "r", "k"), (8, 3, 4), ("X", "W", "Y"),
+                   (((1, 1, 0),), ((0, 1, 0), (0, 0, 1)), ((1, 0, 0), (0, 0, 1))), 2)
+
+
+@pytest.mark.parametrize("problem,bypass", [(GEMM, False), (SMALL, True), (CONV, True)], ids=["gemm", "small_bypass", "conv_bypass"])
+@pytest.mark.parametrize("slack", [0.0, 0.01])
+def test_bound_search_returns_the_brute_force_energy_optimum(problem, bypass, slack, monkeypatch) -> None:
+    """The best-first bound scores fewer points than the space holds and returns exactly the
+    brute-force energy optimum, proven; with no slack the first band holds only the least floor,
+    so the second scan (every floor up to the best) is what finds it where the floor is loose."""
+    import einsim.mappers.search as search_module
+
+    monkeypatch.setattr(search_module, "BOUND_SLACK", slack)
+    space = Mapspace(problem, H, Constraints(enumerate_keep=bypass))
+    res = search(space, "energy", "bound")
+    assert res.optimal and res.method == "bound"
+    assert res.evaluations < space.size()
+    assert res.score == _brute(space, "energy")
+    _check(res, "energy", problem)
+
+
+def test_bound_search_over_budget_says_it_is_not_proven() -> None:
+    space = Mapspace(GEMM, H)
+    res = search(space, "energy", "bound", budget=10)
+    assert not res.optimal and res.evaluations <= 10
+
+
+def test_bound_search_needs_the_energy_objective(space) -> None:
+    from einsim.errors import EinsimError
+
+    with pytest.raises(EinsimError, match="energy objective"):
+        search(space, "latency", "bound")
