@@ -57,6 +57,7 @@ from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
 from einsim.mappers.fused.evaluate import homes_for
+from einsim.mappers.fused.keyed import KeyedSpace, best_keys, candidate_keys
 from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
@@ -64,7 +65,7 @@ from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mappin
 from einsim.mappers.masking import mask_fractions
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
-from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
+from einsim.sim.nest import Encoded, NestProblem, encode, evaluate_encoded
 
 Key = tuple[SharedLoop, ...]
 
@@ -252,33 +253,8 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
         for t, h in home_idx.items():
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
-        kid, keys = _keys(enc, depth, names, problem.dims)
-        points = np.bincount(kid, minlength=len(keys))
-        fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
-        enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
-        kid = kid[fit]
-        counts = evaluate_encoded(problem, hier, enc)
-        active = mask_fractions(einsum, problem.dims, enc)
-        lat = counts.cycles / hier.clock_Hz * active
-        en = counts.energy_J.sum(axis=1) * active
-        if depth > 0:
-            sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
-            port_s = {p: v * active for p, v in port_s.items()}
-        else:
-            sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
-        out = {}
-        for k, key in enumerate(keys):
-            rows = np.flatnonzero(kid == k)
-            for j, sig in enumerate(sigs):
-                part = rows[sid[rows] == j]
-                if not len(part):
-                    continue
-                good = part[counts.valid[part]]
-                ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
-                front = Front(lat[good], en[good], list(good), ports).pruned()
-                front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
-                out[(key, sig)] = front
-        return len(genome), len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
+        scored, points, out = _scored(problem, hier, einsum, enc, depth, shared or [], homes)
+        return len(genome), scored, points, out
 
     fronts: dict[Key, Front] = {}
     sizes: dict[Key, int] = {}
@@ -299,11 +275,47 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
     return fronts, sizes, evaluated, total - evaluated
 
 
+def _scored(problem: NestProblem, hier, einsum: Einsum, enc: Encoded, depth: int, shared: list[str],
+            homes: dict[str, str]) -> tuple[int, dict[Key, int], dict[tuple, Front]]:
+    """Score the points ``enc`` (fused homes applied): (the points scored, per key its number of points,
+    per (key, stage signature) the Pareto front); the points that overflow a level's capacity in
+    every loop order (fits_capacity) are counted but not scored."""
+    names = hier.names()
+    kid, keys = _keys(enc, depth, names, problem.dims)
+    points = np.bincount(kid, minlength=len(keys))
+    fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
+    enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
+    kid = kid[fit]
+    counts = evaluate_encoded(problem, hier, enc)
+    active = mask_fractions(einsum, problem.dims, enc)
+    lat = counts.cycles / hier.clock_Hz * active
+    en = counts.energy_J.sum(axis=1) * active
+    if depth > 0:
+        sid, sigs, port_s = signatures(problem, hier, shared, enc, counts, homes)
+        port_s = {p: v * active for p, v in port_s.items()}
+    else:
+        sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
+    out = {}
+    for k, key in enumerate(keys):
+        rows = np.flatnonzero(kid == k)
+        for j, sig in enumerate(sigs):
+            part = rows[sid[rows] == j]
+            if not len(part):
+                continue
+            good = part[counts.valid[part]]
+            ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
+            front = Front(lat[good], en[good], list(good), ports).pruned()
+            front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
+            out[(key, sig)] = front
+    return len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
+
+
 def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
     return {"latency": lat, "energy": en, "edp": lat * en}[objective]
 
 
 METHODS = ("auto", "exhaustive", "hill")
+MAX_KEYS = 8  # keys a large consumer searches: those of its producer's best states
 
 
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
@@ -340,6 +352,8 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         fused_out = fusable[i]
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
+        state_scores = {k: float(_score(objective, f.latency, f.energy).min()) if f.items else math.inf
+                        for k, f in states.items()}
         stats[e.name] = {"units": units, "evaluated": 0, "capacity_pruned": 0, "partial_pareto": 0}
         einsum_best = math.inf
         for unit in units:
@@ -402,9 +416,15 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                               front.items + got[((), None)].items).pruned()
                         front_exact = False
                         fronts = {((), None): front}
-                    else:
-                        optimal = False  # fusion is searched only where the space is enumerated
-                        continue
+                    else:  # a large space's fused variant: searched per key, for the keys offered
+                        optimal = front_exact = False
+                        keys = (best_keys(states, h_in, state_scores, MAX_KEYS) if h_in else
+                                candidate_keys(space.problem, hier, order[i + 1], fused_out, h_out))
+                        if status is not None:
+                            status(f"{e.name} on {unit} fused at {v.home}: {len(keys)} keys ({i + 1}/{len(order)})", budget)
+                        fronts, sizes, n, pruned = _keyed(space, e, _constraints(e, names, bypass), v.home, keys,
+                                                          homes_for(e, homes), storage_path(arch, unit)[0],
+                                                          objective, budget, seed, workers, progress)
                     evaluated += n
                     capacity_pruned += pruned
                     stats[e.name]["evaluated"] += n
@@ -429,16 +449,17 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                             ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
                             items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
                                      for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
-                            if h_out:  # the group stays open: its latency is not known yet, nothing is pruned
+                            if h_out:  # the group stays open: pruned per open tail (_open_pruned)
                                 lat = np.repeat(prev.latency, len(front.items))
-                                new_states.setdefault(nxt, []).append(Front(lat, en, items))
+                                new_states.setdefault(nxt, []).append(_open_pruned(Front(lat, en, items)))
                                 continue
                             if h_in:  # the group closes: add its pipelined latency
                                 lat = np.repeat(prev.latency, len(front.items)) + group_latency([_open_tail(p) for p in items])
                             else:
                                 lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
                             new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
-        states = {k: _merged(fs, prune=k[0] is None) for k, fs in new_states.items()}
+        states = {k: _merged(fs, prune=True) if k[0] is None else _open_pruned(_merged(fs, prune=False))
+                  for k, fs in new_states.items()}
         counts = new_counts
     final = states.get((None, ()))
     seconds = time.perf_counter() - start
@@ -461,6 +482,65 @@ def _merged(fronts: list[Front], prune: bool) -> Front:
     out = Front(np.concatenate([f.latency for f in fronts]), np.concatenate([f.energy for f in fronts]),
                 [x for f in fronts for x in f.items], ports)
     return out.pruned() if prune else out
+
+
+OPEN_GROUP_PRUNING = True  # tests switch it off to compare with the join that keeps every open combination
+
+
+def _open_pruned(front: Front) -> Front:
+    """The rows of a state whose fusion group is still open that no other row dominates. Rows are
+    compared only when their open tails have the same units and stage signatures in the same order
+    (then the closed form U of the group is the same function of their stages' times and port
+    seconds, whatever members join later), on the latency of the closed groups before, the energy,
+    and each open stage's time and port seconds. U is non-decreasing in every one of those and the
+    rest add, so a row no better in any of them never makes a full mapping better."""
+    if not OPEN_GROUP_PRUNING or len(front.items) < 2:
+        return front
+    parts: dict[tuple, list[int]] = {}
+    for j, item in enumerate(front.items):
+        parts.setdefault(tuple((c.variant.unit, c.signature) for c in _open_tail(item)), []).append(j)
+    keep = []
+    for rows in parts.values():
+        rows = np.array(rows)
+        tails = [_open_tail(front.items[j]) for j in rows]
+        cols = np.column_stack([front.latency[rows], front.energy[rows],
+                                np.array([[x for c in tail for x in (c.latency_s, *c.ports_s)] for tail in tails])])
+        keep.extend(rows[pareto_nd(cols)])
+    keep = sorted(keep)
+    return Front(front.latency[keep], front.energy[keep], [front.items[j] for j in keep])
+
+
+def _keyed(space: Mapspace, einsum: Einsum, constraints: Constraints, home: str, keys: list[Key],
+           homes: dict[str, str], shared: list[str], objective: str, budget: int, seed: int, workers: int,
+           progress: Callable[[int], None] | None) -> tuple[dict[tuple, Front], dict[Key, int], int, int]:
+    """A fused variant of a space too large to enumerate, one key at a time (einsim.mappers.fused.keyed):
+    a key's subspace of at most ``budget`` points is enumerated, larger ones share ``budget``
+    climbing evaluations. Returns what _enumerate returns, for these keys."""
+    problem, hier = space.problem, space.hierarchy
+    depth = hier.names().index(home)
+    fronts: dict[tuple, Front] = {}
+    sizes: dict[Key, int] = {}
+    evaluated = pruned = 0
+    climb = []
+    for key in keys:
+        sub = KeyedSpace(problem, hier, constraints, home, key, homes)
+        sizes[key] = sub.size()
+        if sub.size() <= budget:
+            got, _, n, p = _enumerate(sub, einsum, homes, depth, workers, progress, shared=shared)
+            fronts.update(got)
+            evaluated, pruned = evaluated + n, pruned + p
+        else:
+            climb.append(sub)
+    for sub in climb:
+        res = search(sub, objective, "hill", budget=max(budget // len(climb), budget // 16), seed=seed, workers=workers,
+                     size=sub.size(), progress=progress,
+                     weight=lambda enc: mask_fractions(einsum, problem.dims, enc))
+        evaluated += res.evaluations
+        found = [p.mapping for p in res.pareto] + ([res.best] if res.best is not None else [])
+        if found:
+            _, _, got = _scored(problem, hier, einsum, encode(problem, hier, found, homes), depth, shared, homes)
+            fronts.update(got)
+    return fronts, sizes, evaluated, pruned
 
 
 def _open_tail(choices: tuple) -> list["Choice"]:
