@@ -84,7 +84,7 @@ def tensor_words(problem: NestProblem, tensor: int, sizes: tuple[int, ...]) -> i
 
 
 def candidate_keys(problem: NestProblem, hierarchy: Hierarchy, consumer: Einsum, tensor: str, home: str,
-                   steps: int = 3) -> list[Key]:
+                   steps: int = 2) -> list[Key]:
     """The keys a producer of fused ``tensor`` offers its ``consumer`` (see the module docstring):
     () if the whole tensor fits ``home``; else per index of the tensor that the consumer has, one
     loop at the outermost level with the smallest factor whose slice fits, and the next ``steps``-1
@@ -104,10 +104,11 @@ def candidate_keys(problem: NestProblem, hierarchy: Hierarchy, consumer: Einsum,
     return keys
 
 
-def best_keys(states: dict, home: str, scores: dict, limit: int) -> list[Key]:
-    """The keys of the states at ``home``, at most ``limit`` of them: those whose best partial score
-    (``scores``: state -> float) is smallest (ties by the key's text)."""
-    keys = [s[1] for s in states if s[0] == home]
+def best_keys(states: dict, home: str, scores: dict, limit: int, einsum: Einsum) -> list[Key]:
+    """The keys of the states at ``home`` that loop over indices of ``einsum`` only, at most ``limit``
+    of them: those whose best partial score (``scores``: state -> float) is smallest (ties by the
+    key's text)."""
+    keys = [s[1] for s in states if s[0] == home and all(lp.index in einsum.space for lp in s[1])]
     keys.sort(key=lambda k: (scores[(home, k)], repr(k)))
     return keys[:limit]
 

@@ -315,7 +315,7 @@ def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
 
 
 METHODS = ("auto", "exhaustive", "hill")
-MAX_KEYS = 8  # keys a large consumer searches: those of its producer's best states
+MAX_KEYS = 4  # keys a large consumer searches: those of its producer's best states
 
 
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
@@ -418,7 +418,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                         fronts = {((), None): front}
                     else:  # a large space's fused variant: searched per key, for the keys offered
                         optimal = front_exact = False
-                        keys = (best_keys(states, h_in, state_scores, MAX_KEYS) if h_in else
+                        keys = (best_keys(states, h_in, state_scores, MAX_KEYS, e) if h_in else
                                 candidate_keys(space.problem, hier, order[i + 1], fused_out, h_out))
                         if status is not None:
                             status(f"{e.name} on {unit} fused at {v.home}: {len(keys)} keys ({i + 1}/{len(order)})", budget)
@@ -488,26 +488,60 @@ OPEN_GROUP_PRUNING = True  # tests switch it off to compare with the join that k
 
 
 def _open_pruned(front: Front) -> Front:
-    """The rows of a state whose fusion group is still open that no other row dominates. Rows are
-    compared only when their open tails have the same units and stage signatures in the same order
-    (then the closed form U of the group is the same function of their stages' times and port
-    seconds, whatever members join later), on the latency of the closed groups before, the energy,
-    and each open stage's time and port seconds. U is non-decreasing in every one of those and the
-    rest add, so a row no better in any of them never makes a full mapping better."""
+    """The rows of a state whose fusion group is still open that no other row of the same open shape
+    (_open_summary) dominates on the latency of the closed groups before, the energy and the open
+    tail's summary. The group's closed form U is non-decreasing in each summary column, whatever
+    members join later, and the rest add: a row no better in any column never makes a full mapping
+    better."""
     if not OPEN_GROUP_PRUNING or len(front.items) < 2:
         return front
     parts: dict[tuple, list[int]] = {}
+    summaries = []
     for j, item in enumerate(front.items):
-        parts.setdefault(tuple((c.variant.unit, c.signature) for c in _open_tail(item)), []).append(j)
+        shape, cols = _open_summary(_open_tail(item))
+        parts.setdefault(shape, []).append(j)
+        summaries.append(cols)
     keep = []
     for rows in parts.values():
         rows = np.array(rows)
-        tails = [_open_tail(front.items[j]) for j in rows]
-        cols = np.column_stack([front.latency[rows], front.energy[rows],
-                                np.array([[x for c in tail for x in (c.latency_s, *c.ports_s)] for tail in tails])])
+        cols = np.column_stack([front.latency[rows], front.energy[rows], np.array([summaries[j] for j in rows])])
         keep.extend(rows[pareto_nd(cols)])
     keep = sorted(keep)
     return Front(front.latency[keep], front.energy[keep], [front.items[j] for j in keep])
+
+
+def _open_summary(tail: list["Choice"]) -> tuple[tuple, list[float]]:
+    """(shape, columns) of an open group's members: everything the closed form U
+    (einsim.sim.kernels.pipeline.latency_bound) of any completion reads of them. U = W + (P - 1) x
+    the largest span; with the stages so far, W is their sum of times; a unit's span is the sum from
+    its first stage to its last: C (to its last stage so far) if it runs no later stage, else A (to
+    the end so far) plus later times; a port's likewise with its last user's transfer in place of
+    that user's time (L, or A plus later terms); the buffer spans between members present are final
+    (their largest, E), the one from the last member to the next depends on the last one's time.
+    So U is non-decreasing in W, E, the last time, and every unit's and port's (C or L, A). The
+    shape (units and ports used, the last member's unit, signature and output) fixes which terms
+    exist and which later ones can join; times are whole-Einsum (all tiles): U's terms are per tile,
+    and the tiles are the state's key, shared by the rows compared."""
+    units: dict[str, list[float]] = {}
+    ports: dict[str, list[float]] = {}
+    total = spans = 0.0
+    prev = None
+    for c in tail:
+        first = units.setdefault(c.variant.unit, [total, 0.0])
+        for p, v in zip(c.signature[0], c.ports_s):
+            port = ports.setdefault(p, [total, 0.0])
+            port[1] = total - port[0] + v
+        if prev is not None:
+            both = dict(prev.signature[1]).get(prev.output) and dict(c.signature[1]).get(prev.output)
+            spans = max(spans, (prev.latency_s + c.latency_s) / (2 if both else 1))
+        total += c.latency_s
+        first[1] = total - first[0]
+        prev = c
+    cols = [total, spans, prev.latency_s]
+    for table in (units, ports):
+        for name in sorted(table):
+            cols += [table[name][1], total - table[name][0]]
+    return (tuple(sorted(units)), tuple(sorted(ports)), prev.variant.unit, prev.signature, prev.output), cols
 
 
 def _keyed(space: Mapspace, einsum: Einsum, constraints: Constraints, home: str, keys: list[Key],
