@@ -19,8 +19,8 @@ variant, key and stage signature (shared ports used, room for a second tile of e
 tensor: the discrete inputs of U) are interchangeable in any full mapping; if one is no worse in
 latency, energy and (fused) each port's seconds, replacing the other by it never makes a full
 mapping worse. So only that Pareto set is kept. The join — a dynamic programme along the chain
-whose state is (home of the outgoing fused tensor, key) — keeps every combination while a fusion
-group is open and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
+whose state is (home of the outgoing fused tensor, key) — prunes the states of an open fusion
+group on a summary of its open members that U is monotone in (_open_summary) and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
 per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
 answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
@@ -35,7 +35,8 @@ larger spaces are searched by hill climbing (einsim.mappers.search), unfused, th
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
 time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
 the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
-whenever a large space could have been fused, the result says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
+whenever a large space could have been fused, the result says ``optimal: false``: its fused variants
+are searched per compatibility key for the keys offered only (einsim.mappers.fused.keyed). Fusion is searched only between consecutive Einsums of the topological
 order with a one-reader intermediate, one home level per group; Einsums with an iterative rank
 are mapped unfused with that rank's loop outermost at full count.
 """
