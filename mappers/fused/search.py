@@ -19,8 +19,8 @@ variant, key and stage signature (shared ports used, room for a second tile of e
 tensor: the discrete inputs of U) are interchangeable in any full mapping; if one is no worse in
 latency, energy and (fused) each port's seconds, replacing the other by it never makes a full
 mapping worse. So only that Pareto set is kept. The join — a dynamic programme along the chain
-whose state is (home of the outgoing fused tensor, key) — keeps every combination while a fusion
-group is open and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
+whose state is (home of the outgoing fused tensor, key) — prunes the states of an open fusion
+group on a summary of its open members that U is monotone in (_open_summary) and, when it closes, adds the group's U and keeps the (latency, energy) Pareto set
 per state. The best full mapping and the latency-energy front of the whole mapspace survive: the
 answer equals brute force (tests/mappers/fused/test_cascade_search.py checks it on small cases).
 
@@ -37,7 +37,8 @@ energy floor until the floor exceeds the best). Other larger spaces are searched
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
 time; Mapspace.energy_floor) exceeds the climb's best are skipped and the rest enumerated, proving
 the optimum of the unfused space when they are at most 4 x ``budget`` points; otherwise, and
-whenever a large space could have been fused, the result says ``optimal: false``. Fusion is searched only between consecutive Einsums of the topological
+whenever a large space could have been fused, the result says ``optimal: false``: its fused variants
+are searched per compatibility key for the keys offered only (einsim.mappers.fused.keyed). Fusion is searched only between consecutive Einsums of the topological
 order with a one-reader intermediate, one home level per group; Einsums with an iterative rank
 are mapped unfused with that rank's loop outermost at full count.
 """
@@ -59,6 +60,7 @@ from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
 from einsim.mappers.fused.evaluate import homes_for
+from einsim.mappers.fused.keyed import KeyedSpace, best_keys, candidate_keys
 from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
@@ -66,7 +68,7 @@ from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mappin
 from einsim.mappers.masking import mask_fractions
 from einsim.mappers.search import OBJECTIVES, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
-from einsim.sim.nest import Encoded, NestProblem, evaluate_encoded
+from einsim.sim.nest import Encoded, NestProblem, encode, evaluate_encoded
 
 Key = tuple[SharedLoop, ...]
 
@@ -259,33 +261,8 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
         for t, h in home_idx.items():
             enc.keep[:, :h, t] = False
             enc.keep[:, h, t] = True
-        kid, keys = _keys(enc, depth, names, problem.dims)
-        points = np.bincount(kid, minlength=len(keys))
-        fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
-        enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
-        kid = kid[fit]
-        counts = evaluate_encoded(problem, hier, enc)
-        active = mask_fractions(einsum, problem.dims, enc)
-        lat = counts.cycles / hier.clock_Hz * active
-        en = counts.energy_J.sum(axis=1) * active
-        if depth > 0:
-            sid, sigs, port_s = signatures(problem, hier, shared or [], enc, counts, homes)
-            port_s = {p: v * active for p, v in port_s.items()}
-        else:
-            sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
-        out = {}
-        for k, key in enumerate(keys):
-            rows = np.flatnonzero(kid == k)
-            for j, sig in enumerate(sigs):
-                part = rows[sid[rows] == j]
-                if not len(part):
-                    continue
-                good = part[counts.valid[part]]
-                ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
-                front = Front(lat[good], en[good], list(good), ports).pruned()
-                front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
-                out[(key, sig)] = front
-        return len(genome), len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
+        scored, points, out = _scored(problem, hier, einsum, enc, depth, shared or [], homes)
+        return len(genome), scored, points, out
 
     fronts: dict[Key, Front] = {}
     sizes: dict[Key, int] = {}
@@ -306,11 +283,47 @@ def _enumerate(space: Mapspace, einsum: Einsum, homes: dict[str, str], depth: in
     return fronts, sizes, evaluated, total - evaluated
 
 
+def _scored(problem: NestProblem, hier, einsum: Einsum, enc: Encoded, depth: int, shared: list[str],
+            homes: dict[str, str]) -> tuple[int, dict[Key, int], dict[tuple, Front]]:
+    """Score the points ``enc`` (fused homes applied): (the points scored, per key its number of points,
+    per (key, stage signature) the Pareto front); the points that overflow a level's capacity in
+    every loop order (fits_capacity) are counted but not scored."""
+    names = hier.names()
+    kid, keys = _keys(enc, depth, names, problem.dims)
+    points = np.bincount(kid, minlength=len(keys))
+    fit = np.flatnonzero(fits_capacity(problem, hier, enc))  # the rest are invalid in every order
+    enc = Encoded(enc.temporal[fit], enc.spatial[fit], enc.order[fit], enc.keep[fit], enc.axes()[fit])
+    kid = kid[fit]
+    counts = evaluate_encoded(problem, hier, enc)
+    active = mask_fractions(einsum, problem.dims, enc)
+    lat = counts.cycles / hier.clock_Hz * active
+    en = counts.energy_J.sum(axis=1) * active
+    if depth > 0:
+        sid, sigs, port_s = signatures(problem, hier, shared, enc, counts, homes)
+        port_s = {p: v * active for p, v in port_s.items()}
+    else:
+        sid, sigs, port_s = np.zeros(len(kid), np.int64), [None], {}
+    out = {}
+    for k, key in enumerate(keys):
+        rows = np.flatnonzero(kid == k)
+        for j, sig in enumerate(sigs):
+            part = rows[sid[rows] == j]
+            if not len(part):
+                continue
+            good = part[counts.valid[part]]
+            ports = np.column_stack([port_s[p][good] for p in sig[0]]) if sig and sig[0] else None
+            front = Front(lat[good], en[good], list(good), ports).pruned()
+            front.items = [encoded_row_to_mapping(problem, hier, enc, int(i)) for i in front.items]
+            out[(key, sig)] = front
+    return len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
+
+
 def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
     return {"latency": lat, "energy": en, "edp": lat * en}[objective]
 
 
 METHODS = ("auto", "exhaustive", "hill")
+MAX_KEYS = 4  # keys a large consumer searches: those of its producer's best states
 
 
 def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", einsum: str | None = None,
@@ -347,6 +360,8 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         fused_out = fusable[i]
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
+        state_scores = {k: float(_score(objective, f.latency, f.energy).min()) if f.items else math.inf
+                        for k, f in states.items()}
         stats[e.name] = {"units": units, "evaluated": 0, "capacity_pruned": 0, "partial_pareto": 0}
         einsum_best = math.inf
         for unit in units:
@@ -427,9 +442,15 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                                               front.items + got[((), None)].items).pruned()
                         front_exact = False
                         fronts = {((), None): front}
-                    else:
-                        optimal = False  # fusion is searched only where the space is enumerated
-                        continue
+                    else:  # a large space's fused variant: searched per key, for the keys offered
+                        optimal = front_exact = False
+                        keys = (best_keys(states, h_in, state_scores, MAX_KEYS, e) if h_in else
+                                candidate_keys(space.problem, hier, order[i + 1], fused_out, h_out))
+                        if status is not None:
+                            status(f"{e.name} on {unit} fused at {v.home}: {len(keys)} keys ({i + 1}/{len(order)})", budget)
+                        fronts, sizes, n, pruned = _keyed(space, e, _constraints(e, names, bypass), v.home, keys,
+                                                          homes_for(e, homes), storage_path(arch, unit)[0],
+                                                          objective, budget, seed, workers, progress)
                     evaluated += n
                     capacity_pruned += pruned
                     stats[e.name]["evaluated"] += n
@@ -454,16 +475,17 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                             ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
                             items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
                                      for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
-                            if h_out:  # the group stays open: its latency is not known yet, nothing is pruned
+                            if h_out:  # the group stays open: pruned per open tail (_open_pruned)
                                 lat = np.repeat(prev.latency, len(front.items))
-                                new_states.setdefault(nxt, []).append(Front(lat, en, items))
+                                new_states.setdefault(nxt, []).append(_open_pruned(Front(lat, en, items)))
                                 continue
                             if h_in:  # the group closes: add its pipelined latency
                                 lat = np.repeat(prev.latency, len(front.items)) + group_latency([_open_tail(p) for p in items])
                             else:
                                 lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
                             new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
-        states = {k: _merged(fs, prune=k[0] is None) for k, fs in new_states.items()}
+        states = {k: _merged(fs, prune=True) if k[0] is None else _open_pruned(_merged(fs, prune=False))
+                  for k, fs in new_states.items()}
         counts = new_counts
     final = states.get((None, ()))
     seconds = time.perf_counter() - start
@@ -486,6 +508,99 @@ def _merged(fronts: list[Front], prune: bool) -> Front:
     out = Front(np.concatenate([f.latency for f in fronts]), np.concatenate([f.energy for f in fronts]),
                 [x for f in fronts for x in f.items], ports)
     return out.pruned() if prune else out
+
+
+OPEN_GROUP_PRUNING = True  # tests switch it off to compare with the join that keeps every open combination
+
+
+def _open_pruned(front: Front) -> Front:
+    """The rows of a state whose fusion group is still open that no other row of the same open shape
+    (_open_summary) dominates on the latency of the closed groups before, the energy and the open
+    tail's summary. The group's closed form U is non-decreasing in each summary column, whatever
+    members join later, and the rest add: a row no better in any column never makes a full mapping
+    better."""
+    if not OPEN_GROUP_PRUNING or len(front.items) < 2:
+        return front
+    parts: dict[tuple, list[int]] = {}
+    summaries = []
+    for j, item in enumerate(front.items):
+        shape, cols = _open_summary(_open_tail(item))
+        parts.setdefault(shape, []).append(j)
+        summaries.append(cols)
+    keep = []
+    for rows in parts.values():
+        rows = np.array(rows)
+        cols = np.column_stack([front.latency[rows], front.energy[rows], np.array([summaries[j] for j in rows])])
+        keep.extend(rows[pareto_nd(cols)])
+    keep = sorted(keep)
+    return Front(front.latency[keep], front.energy[keep], [front.items[j] for j in keep])
+
+
+def _open_summary(tail: list["Choice"]) -> tuple[tuple, list[float]]:
+    """(shape, columns) of an open group's members: everything the closed form U
+    (einsim.sim.kernels.pipeline.latency_bound) of any completion reads of them. U = W + (P - 1) x
+    the largest span; with the stages so far, W is their sum of times; a unit's span is the sum from
+    its first stage to its last: C (to its last stage so far) if it runs no later stage, else A (to
+    the end so far) plus later times; a port's likewise with its last user's transfer in place of
+    that user's time (L, or A plus later terms); the buffer spans between members present are final
+    (their largest, E), the one from the last member to the next depends on the last one's time.
+    So U is non-decreasing in W, E, the last time, and every unit's and port's (C or L, A). The
+    shape (units and ports used, the last member's unit, signature and output) fixes which terms
+    exist and which later ones can join; times are whole-Einsum (all tiles): U's terms are per tile,
+    and the tiles are the state's key, shared by the rows compared."""
+    units: dict[str, list[float]] = {}
+    ports: dict[str, list[float]] = {}
+    total = spans = 0.0
+    prev = None
+    for c in tail:
+        first = units.setdefault(c.variant.unit, [total, 0.0])
+        for p, v in zip(c.signature[0], c.ports_s):
+            port = ports.setdefault(p, [total, 0.0])
+            port[1] = total - port[0] + v
+        if prev is not None:
+            both = dict(prev.signature[1]).get(prev.output) and dict(c.signature[1]).get(prev.output)
+            spans = max(spans, (prev.latency_s + c.latency_s) / (2 if both else 1))
+        total += c.latency_s
+        first[1] = total - first[0]
+        prev = c
+    cols = [total, spans, prev.latency_s]
+    for table in (units, ports):
+        for name in sorted(table):
+            cols += [table[name][1], total - table[name][0]]
+    return (tuple(sorted(units)), tuple(sorted(ports)), prev.variant.unit, prev.signature, prev.output), cols
+
+
+def _keyed(space: Mapspace, einsum: Einsum, constraints: Constraints, home: str, keys: list[Key],
+           homes: dict[str, str], shared: list[str], objective: str, budget: int, seed: int, workers: int,
+           progress: Callable[[int], None] | None) -> tuple[dict[tuple, Front], dict[Key, int], int, int]:
+    """A fused variant of a space too large to enumerate, one key at a time (einsim.mappers.fused.keyed):
+    a key's subspace of at most ``budget`` points is enumerated, larger ones share ``budget``
+    climbing evaluations. Returns what _enumerate returns, for these keys."""
+    problem, hier = space.problem, space.hierarchy
+    depth = hier.names().index(home)
+    fronts: dict[tuple, Front] = {}
+    sizes: dict[Key, int] = {}
+    evaluated = pruned = 0
+    climb = []
+    for key in keys:
+        sub = KeyedSpace(problem, hier, constraints, home, key, homes)
+        sizes[key] = sub.size()
+        if sub.size() <= budget:
+            got, _, n, p = _enumerate(sub, einsum, homes, depth, workers, progress, shared=shared)
+            fronts.update(got)
+            evaluated, pruned = evaluated + n, pruned + p
+        else:
+            climb.append(sub)
+    for sub in climb:
+        res = search(sub, objective, "hill", budget=max(budget // len(climb), budget // 16), seed=seed, workers=workers,
+                     size=sub.size(), progress=progress,
+                     weight=lambda enc: mask_fractions(einsum, problem.dims, enc))
+        evaluated += res.evaluations
+        found = [p.mapping for p in res.pareto] + ([res.best] if res.best is not None else [])
+        if found:
+            _, _, got = _scored(problem, hier, einsum, encode(problem, hier, found, homes), depth, shared, homes)
+            fronts.update(got)
+    return fronts, sizes, evaluated, pruned
 
 
 def _open_tail(choices: tuple) -> list["Choice"]:
