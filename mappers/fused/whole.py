@@ -54,56 +54,55 @@ def _words(problem: NestProblem, tensor: int, sizes: dict[str, int]) -> int:
     return words
 
 
-def _einsum_bounds(cascade: Cascade, arch: Architecture, e: Einsum, through_dram: bool) -> tuple[float, float, float]:
-    """(compute seconds, DRAM seconds, op joules) no mapping of ``e`` goes under; zero where a
+def _einsum_bounds(cascade: Cascade, arch: Architecture, e: Einsum, on_chip: set[str]
+                   ) -> tuple[float, float, float, float]:
+    """(compute seconds, DRAM read seconds, DRAM write seconds, op joules) no mapping of ``e``
+    goes under, its tensors but ``on_chip`` (and the states of iterative ranks) in DRAM: each of
+    their words read, or written, once, times the share of points the masks pass. Zero where a
     unit it may take is not a plain PE array (its time is not steps over PEs)."""
     units = able_units(arch, e)
     share = active_tile_fraction(e.filters, e.space, {d: 1 for d in e.space}) if e.filters else 1.0
     points = math.prod(e.space.values()) * share
-    compute, dram, energy = math.inf, math.inf, math.inf
+    compute = reads_s = writes_s = energy = math.inf
     problem = NestProblem.from_einsum(e)
+    sizes = dict(e.space)
+    in_dram = [not t.endswith("'") and t not in on_chip and not cascade.tensors[t].iterative for t in problem.tensors]
+    reads = sum(_words(problem, k, sizes) for k in range(len(problem.tensors)) if k != problem.output and in_dram[k])
+    writes = _words(problem, problem.output, sizes) if in_dram[problem.output] else 0
     for u in units:
         comp = arch.component(u)
-        cycles, joules = op_cost_per_point(arch, u, e)
+        joules = op_cost_per_point(arch, u, e)[1]
         energy = min(energy, points * joules)
-        if type(comp) is not PEArray:
-            compute = dram = 0.0
+        bw = getattr(arch.component(storage_path(arch, u)[0][0]), "bandwidth_Bps", None)
+        if type(comp) is not PEArray or not bw:
+            compute = reads_s = writes_s = 0.0
             continue
+        cycles = op_cost_per_point(arch, u, e)[0]
         compute = min(compute, points * cycles / (comp.pe_count * arch.instances(u)) / arch.clock_of(u))
-        top = arch.component(storage_path(arch, u)[0][0])
-        bw = getattr(top, "bandwidth_Bps", None)
-        if not through_dram or not bw:
-            dram = 0.0
-            continue
-        sizes = dict(e.space)
-        reads = sum(_words(problem, k, sizes) for k, t in enumerate(problem.tensors)
-                    if k != problem.output and not t.endswith("'") and not cascade.tensors[t].iterative)
-        out = problem.tensors[problem.output]
-        writes = 0 if cascade.tensors[out].iterative else _words(problem, problem.output, sizes)
-        dram = min(dram, max(reads, writes) * share * comp.word_bits / 8 / bw)
-    return compute, dram, (energy if math.isfinite(energy) else 0.0)
+        word = comp.word_bits / 8 * share / bw
+        reads_s, writes_s = min(reads_s, reads * word), min(writes_s, writes * word)
+    return compute, reads_s, writes_s, (energy if math.isfinite(energy) else 0.0)
 
 
 def join_lower_bound(cascade: Cascade, arch: Architecture) -> tuple[float, float]:
     """(latency, energy) no mapping of the join's space goes under. Its latency is a sum over
-    tile schedules, each at least its slowest stage; a stage at least its Einsum's compute steps
-    and, where no neighbour may fuse with it (every tensor it touches is in DRAM), its
-    compulsory traffic: each operand word read and each output word written once, times the
-    share of points the masks pass. Energy: the ops' energy."""
+    tile schedules; take each maximal chain of Einsums the join may fuse (one a schedule, or
+    several one after another): it lasts at least its slowest member's compute steps, and at
+    least its members' compulsory DRAM reads (writes) over the bandwidth, which the DRAM port
+    serves one after another (a tensor the chain may keep on chip is not counted; splitting the
+    chain only adds traffic). Energy: the ops' energy."""
     order = list(cascade)
     fusable = fusable_tensors(cascade, order)
     latency = energy = 0.0
-    chain = 0.0  # the slowest member of the fusable chain so far
+    chain = [0.0, 0.0, 0.0]  # slowest compute, reads, writes of the chain so far
     for i, e in enumerate(order):
-        fused_in = i > 0 and fusable[i - 1] is not None
-        compute, dram, ops = _einsum_bounds(cascade, arch, e, not fused_in and fusable[i] is None)
+        on_chip = {t for t in (fusable[i - 1] if i > 0 else None, fusable[i]) if t is not None}
+        compute, reads, writes, ops = _einsum_bounds(cascade, arch, e, on_chip)
         energy += ops
-        if fused_in or fusable[i] is not None:
-            chain = max(chain, compute) if fused_in else compute
-            if fusable[i] is None:
-                latency += chain
-        else:
-            latency += max(compute, dram)
+        chain = [max(chain[0], compute), chain[1] + reads, chain[2] + writes]
+        if fusable[i] is None:  # the chain ends here
+            latency += max(chain)
+            chain = [0.0, 0.0, 0.0]
     return latency, energy
 
 
