@@ -9,6 +9,15 @@ budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
      "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
      "pareto": [{"latency_s", "energy_J", "mapping"}]}
 
+On an attention cascade the search also covers the constraint-file families
+(einsim.mappers.fused.families: every binding, home rule and buffer depth of each bundled file's
+family, timed by the tile DAG) and runs the per-Einsum join only where its lower bound can beat
+them (einsim.mappers.fused.whole). When a family point wins, ``mapping`` is that point as a
+constraint file, and the JSON adds ``cpu_seconds``, ``family`` (its bases, points, evaluated,
+bounded, timing, utilization), ``join`` (``searched``, ``lower_bound``) and ``configurations``
+(each bundled file of the workload on the design, same model: ``name``, ``latency_s``,
+``energy_J``, ``differences``).
+
 ``--constraints FILE`` (a constraint file, or a bundled one: ``fusemax``, ``architecture``,
 ``cascade``, ``flat``, ``unfused``) evaluates the mapping the file constrains, its open factors
 chosen by its rules, timed by the tile pipeline; ``--arch`` and ``--workload`` default to the
