@@ -9,6 +9,15 @@ budget); ``--einsum NAME`` maps that Einsum alone. JSON output (``--json``)::
      "energy_J"}], "search": {Einsum: {"units", "evaluated", "partial_pareto"}},
      "pareto": [{"latency_s", "energy_J", "mapping"}]}
 
+On an attention cascade the search also covers the constraint-file families
+(einsim.mappers.fused.families: every binding, home rule and buffer depth of each bundled file's
+family, timed by the tile DAG) and runs the per-Einsum join only where its lower bound can beat
+them (einsim.mappers.fused.whole). When a family point wins, ``mapping`` is that point as a
+constraint file, and the JSON adds ``cpu_seconds``, ``family`` (its bases, points, evaluated,
+bounded, timing, utilization), ``join`` (``searched``, ``lower_bound``) and ``configurations``
+(each bundled file of the workload on the design, same model: ``name``, ``latency_s``,
+``energy_J``, ``differences``).
+
 ``--constraints FILE`` (a constraint file, or a bundled one: ``fusemax``, ``architecture``,
 ``cascade``, ``flat``, ``unfused``) evaluates the mapping the file constrains, its open factors
 chosen by its rules, timed by the tile pipeline; ``--arch`` and ``--workload`` default to the
@@ -30,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+import yaml
 from pathlib import Path
 
 from einsim.arch import Architecture, load_arch
@@ -43,6 +54,8 @@ from einsim.mappers.constraint_file import bundled_name, load_constraints
 from einsim.explore.progress import Progress
 from einsim.mappers.cascade_mapping import validate
 from einsim.mappers.fused import map_cascade, simulate_mapping
+from einsim.mappers.fused.families import against_files, describe
+from einsim.mappers.fused.whole import WholeSearchResult, map_whole
 from einsim.mappers.fused.evaluate import einsum_cost
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapspace import Mapspace
@@ -207,9 +220,19 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
         bar.grow(max(0, bar.done + n - bar.total))  # hill climbing may overshoot its budget by a batch
         bar.update(n)
 
-    res = map_cascade(cascade, arch, args.objective, einsum=args.einsum, budget=args.budget, seed=args.seed,
-                      workers=args.jobs, fuse=not args.no_fuse, method=args.search, progress=advance, status=status)
-    bar.close()
+    def join():
+        return map_cascade(cascade, arch, args.objective, einsum=args.einsum, budget=args.budget, seed=args.seed,
+                           workers=args.jobs, fuse=not args.no_fuse, method=args.search, progress=advance, status=status)
+
+    if args.einsum is None and not args.no_fuse:
+        whole = map_whole(cascade, arch, args.objective, join=join)
+        bar.close()
+        if whole.family_wins:
+            return report_family(args, cascade, arch, whole)
+        res = whole.join
+    else:
+        res = join()
+        bar.close()
     if res.best is None:
         if args.json:
             print_json({"workload": cascade.name, "objective": res.objective, "mapping": None, "latency_s": None,
@@ -255,6 +278,58 @@ def run_cascade(args: argparse.Namespace, arch: Architecture, cascade) -> int:
     print(res.best.to_yaml().rstrip())
     if args.simulate:
         print(simulation_text(report["simulation"]))
+    return 0
+
+
+def report_family(args: argparse.Namespace, cascade, arch: Architecture, whole: WholeSearchResult) -> int:
+    """The best mapping is a point of a constraint-file family: print it as the constraint file it is,
+    timed by the tile DAG, beside the hand configurations evaluated by the same model."""
+    fam = whole.families
+    best = fam.best
+    join = whole.join
+    optimal = join is None or join.optimal
+    files = against_files(best, cascade, arch)
+    report = {
+        "workload": cascade.name, "objective": whole.objective, "latency_s": best.result.latency_s,
+        "energy_J": best.result.energy_J, "score": best.score, "mapping": describe(best)["constraints"],
+        "mapspace_size": fam.mapspace_size + (join.mapspace_size if join else 0),
+        "evaluated": fam.evaluated + (join.evaluated if join else 0), "seconds": whole.seconds,
+        "cpu_seconds": whole.cpu_seconds, "optimal": optimal, "front_exact": False,
+        "family": {"bases": fam.bases, "mapspace_size": fam.mapspace_size, "evaluated": fam.evaluated,
+                   "bounded": fam.bounded, "cpu_seconds": fam.seconds, **describe(best)},
+        "join": {"searched": join is not None, "lower_bound": whole.join_bound,
+                 "score": join.score if join else None, "mapspace_size": join.mapspace_size if join else None},
+        "configurations": files,
+        "pareto": [{"latency_s": best.result.latency_s, "energy_J": best.result.energy_J,
+                    "mapping": describe(best)["constraints"]}],
+    }
+    if args.simulate:
+        raise EinsimError("--simulate runs the event simulation of a join mapping; the best here is a "
+                          "constraint-file family point, timed by the tile DAG (its schedule is printed)")
+    if args.json:
+        print_json(report)
+        return 0
+    join_text = (f"the per-Einsum join's space was bounded out (its lower bound {whole.join_bound:.6g} is no better)"
+                 if join is None else f"the per-Einsum join ({join.mapspace_size:,} mappings) scored {join.score:.6g}")
+    print(f"cascade {cascade.name} on {arch.name}: {fam.mapspace_size:,} constraint-file family points "
+          f"({', '.join(fam.bases)} bases), {fam.evaluated:,} timed by the tile DAG, {fam.bounded:,} bindings bounded "
+          f"out; {join_text}; {whole.cpu_seconds:.3g} s CPU; "
+          + ("optimal within the mapspace" if optimal else "not proven optimal"))
+    print(f"best by {whole.objective}: latency {best.result.latency_s:.6g} s, energy {best.result.energy_J:.6g} J "
+          f"(tile DAG, sim/tile_dag.py)")
+    print(table([[", ".join(g.einsums), f"{g.tiles:,}", str(g.slots), f"{g.period_s:.6g}", f"{g.latency_s:.6g}"]
+                 for g in best.result.timing], ["group", "tiles", "slots", "period s", "latency s"]))
+    print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in best.result.utilization.items()))
+    print("the hand configurations, same model:")
+    for f in files:
+        if f["latency_s"] is None:
+            print(f"  {f['name']}: does not fit")
+            continue
+        print(f"  {f['name']} ({f['label']}): latency {f['latency_s']:.6g} s, energy {f['energy_J']:.6g} J; "
+              f"found / file = {best.result.latency_s / f['latency_s']:.4f} in latency; differs: "
+              + ("; ".join(f["differences"]) or "nothing (the same point)"))
+    print("mapping (a constraint file; einsim map --constraints FILE evaluates it):")
+    print(yaml.safe_dump(report["mapping"], sort_keys=False).rstrip())
     return 0
 
 

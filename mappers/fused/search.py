@@ -151,7 +151,7 @@ def able_units(arch: Architecture, einsum: Einsum) -> list[str]:
     return [u.name for u in arch.compute_units() if all(op in u.ops for op in ops)]
 
 
-def _fusable(cascade: Cascade, order: list[Einsum]) -> list[str | None]:
+def fusable_tensors(cascade: Cascade, order: list[Einsum]) -> list[str | None]:
     """Per Einsum, the tensor it may fuse with the next one (written by it, read only by the next)."""
     out: list[str | None] = []
     for i, e in enumerate(order):
@@ -343,7 +343,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         raise EinsimError("budget and workers are positive whole numbers")
     start = time.perf_counter()
     order = list(cascade) if einsum is None else [cascade.einsum(einsum)]
-    fusable = _fusable(cascade, order) if fuse and einsum is None else [None] * len(order)
+    fusable = fusable_tensors(cascade, order) if fuse and einsum is None else [None] * len(order)
     optimal = True
     front_exact = True
     evaluated = capacity_pruned = 0

@@ -249,11 +249,12 @@ def _softmax_plan(dims: dict[str, int]) -> list[LevelPlan]:
             LevelPlan(GB, {"m": dims["M"] // dims["L"]}, ("m",), {"m": dims["L"]})]
 
 
-def _softmax_variants(arch: Architecture, einsums: dict[str, Einsum], dims: dict[str, int], qk_at: str, a_at: str,
-                      spill: float) -> dict[str, Variant]:
+def _softmax_variants(s: Strategy, arch: Architecture, einsums: dict[str, Einsum], dims: dict[str, int], qk_at: str,
+                      a_at: str, spill: float) -> dict[str, Variant]:
     """GM reads the QK fiber (from DRAM, staging it, or from the buffer); SN overwrites it in place;
     SD and A read SN there; A goes to ``a_at``. A ``spill`` fraction of every fiber the buffer
-    should hold does not fit and round-trips DRAM."""
+    should hold does not fit and round-trips DRAM. Each runs on the unit ``s`` binds it to, its
+    fiber spread over as many PEs as the 1D array has lanes."""
     homes = {
         "GM": ({"QK": qk_at, "GM": GB}, ("QK",)),
         "SN": ({"QK": GB, "GM": GB, "SN": GB}, ()),
@@ -263,7 +264,7 @@ def _softmax_variants(arch: Architecture, einsums: dict[str, Einsum], dims: dict
     out = {}
     for name, (h, staged) in homes.items():
         sp = {t: spill for t, at in h.items() if at == GB and t in ("QK", "SN", "A")}
-        out[name] = Variant(mapping_for(arch, einsums[name], "Array1D", _softmax_plan(dims), h, staged), h, sp)
+        out[name] = Variant(mapping_for(arch, einsums[name], s.unit_of(name), _softmax_plan(dims), h, staged), h, sp)
     return out
 
 
@@ -324,8 +325,8 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
     for k, (R, q, a, spill) in enumerate(candidates):
         key = (q, a, spill)
         if key not in soft_cache:
-            variants = _softmax_variants(arch, by, dims, q, a, spill)
-            soft_cache[key] = ([evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()],
+            variants = _softmax_variants(s, arch, by, dims, q, a, spill)
+            soft_cache[key] = ([evaluate_einsum(arch, by[n], s.unit_of(n), [v])[0] for n, v in variants.items()],
                                {n: v.mapping for n, v in variants.items()})
         costs = [qk_c[k], *soft_cache[key][0], av_c[k]]
         if all(c.valid for c in costs):
@@ -368,8 +369,8 @@ def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F:
     av, av_tiles, av_map = search_tiling(arch, by["AV"], "Array2D", spatial, ("p", "m"), {"h": H}, {"f": GB}, {},
                                          ("A", "V", "AV"), _edp(arch))
     spill = 1 - min(1.0, gb_words(arch) / M)
-    variants = _softmax_variants(arch, by, dims, "DRAM", "DRAM", spill)
-    soft = [evaluate_einsum(arch, by[n], "Array1D", [v])[0] for n, v in variants.items()]
+    variants = _softmax_variants(s, arch, by, dims, "DRAM", "DRAM", spill)
+    soft = [evaluate_einsum(arch, by[n], s.unit_of(n), [v])[0] for n, v in variants.items()]
     mappings = {"QK": qk_map, "AV": av_map, **{n: v.mapping for n, v in variants.items()}}
     choice = {"QK_tiles": qk_tiles, "AV_tiles": av_tiles, "spill": spill}
     return combine(s, arch, cascade, [qk, *soft, av], mappings, dict(s.homes), choice)
