@@ -29,6 +29,7 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
+from einsim.memo import by_identity
 from einsim.mappers.masking import mask_fraction, mask_note
 from einsim.sim.nest import NestProblem, encode, evaluate_encoded
 
@@ -62,12 +63,15 @@ class Variant:
     spill: TMapping[str, float] = field(default_factory=dict)
 
 
+_ops_of = by_identity()(ops_per_point)  # an Einsum's op counts, once per Einsum (callers copy them)
+
+
 def op_cost(arch: Architecture, unit: str, einsum: Einsum, extra_ops: TMapping[str, TMapping[str, int]],
             emulate: TMapping[str, TMapping[str, int]] | None = None) -> tuple[float, dict[str, float]]:
     """(cycles per point, {op: count per point}) with ``extra_ops`` issued beside an op (e.g. the
     subtract of sub-then-exp run as a separate add on hardware whose exp unit does not fuse it) and
     ops the unit lacks replaced by their ``emulate`` sequence."""
-    ops = dict(ops_per_point(einsum))
+    ops = dict(_ops_of(einsum))
     for op, seq in (emulate or {}).items():
         if op in ops:
             n = ops.pop(op)
