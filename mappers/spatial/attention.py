@@ -208,7 +208,9 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
            causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     if M % M0 or P % P0:
-        raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
+        raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}: Cascade 5 "
+                          f"splits M = M1 x M0 and P = P2 x P1 x P0 with every M0 x P0 tile one pass of the array "
+                          f"(a ragged last tile is not modelled); pad the sequence or choose an array side that divides it")
     cascade, einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0}, causal)
     capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
