@@ -19,6 +19,7 @@ A workload file::
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any, Mapping
@@ -77,6 +78,13 @@ def _mapping(src: YamlSource, key: str, required: bool) -> dict:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _statement(text: str, loc: Location) -> sx.Statement:
+    # parse trees are frozen and do not depend on the sizes: a workload resized (or loaded again with
+    # other sizes) reuses its lines' trees
+    return sx.parse_statement(text, loc)
+
+
 def cascade_from_source(src: YamlSource, overrides: Mapping[str, Any] | None = None) -> Cascade:
     """Build a Cascade from loaded YAML; ``overrides`` set rank sizes or parameters by name."""
     if not isinstance(src.data, dict):
@@ -105,8 +113,8 @@ def cascade_from_source(src: YamlSource, overrides: Mapping[str, Any] | None = N
             raise EinsimError(f"tensor {tname}: give its ranks as a list, e.g. {tname}: [M, K] (or [] for a scalar)", loc)
         decls[str(tname)] = TensorDecl(str(tname), tuple(ranks_of), loc)
 
-    init = [sx.parse_statement(text, loc) for text, loc in _lines(src, "init")]
-    body = [sx.parse_statement(text, loc) for text, loc in _lines(src, "einsums")]
+    init = [_statement(text, loc) for text, loc in _lines(src, "init")]
+    body = [_statement(text, loc) for text, loc in _lines(src, "einsums")]
     if not body:
         raise EinsimError("einsums: is empty; a workload needs at least one Einsum", src.where("einsums"))
     stops = [StopDecl(sx.parse_condition(text, loc), text, loc) for text, loc in _lines(src, "stop")]

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 from einsim.arch import DRAM, Architecture, total_area_m2
 from einsim.arch.load import arch_from_source, bundled_dir, check_sources
 from einsim.einsum import Cascade, expand, load_workload
+from einsim.einsum.load import cascade_from_source
 from einsim.designs import resolve
 from einsim.einsum.models import Plan
 from einsim.errors import EinsimError, did_you_mean
@@ -95,7 +96,14 @@ def _validated(src: YamlSource, overrides: dict[str, Any]) -> Architecture:
 
 @functools.lru_cache(maxsize=256)
 def _cascade(workload: str, sizes: tuple[tuple[str, Any], ...]) -> Cascade:
-    return load_workload(workload, dict(sizes))
+    path = resolve(workload, "workloads")
+    return cascade_from_source(_workload_source(path, path.stat().st_mtime), dict(sizes))
+
+
+@functools.lru_cache(maxsize=32)
+def _workload_source(path: Path, mtime: float) -> YamlSource:
+    # a sweep's points bind a workload at many sizes: its YAML is parsed once per process
+    return load_yaml_file(path)
 
 
 @functools.lru_cache(maxsize=64)

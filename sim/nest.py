@@ -310,7 +310,9 @@ def axis_table(hierarchy: Hierarchy) -> np.ndarray:
     return out
 
 
+@by_identity(maxsize=256)
 def hierarchy_arrays(hierarchy: Hierarchy) -> tuple[np.ndarray, ...]:
+    """The level table the kernel reads (once per hierarchy; the kernel does not write it)."""
     lv = hierarchy.levels
     f = lambda attr: np.array([getattr(x, attr) for x in lv], dtype=np.float64)  # noqa: E731
     return (axis_table(hierarchy), f("capacity_words"),

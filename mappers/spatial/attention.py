@@ -32,6 +32,7 @@ from einsim.arch.load import bundled_dir
 from einsim.einsum import Cascade, load_workload, resize
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, leakage_energy, mask_notes,
                                         merge_energy)
@@ -193,22 +194,41 @@ def buffered_footprint(s: Strategy, arch: Architecture, cascade: Cascade, einsum
     return sum(held.values()) + extra
 
 
+@by_identity(maxsize=256)
+def _fits_known(s: Strategy, arch: Architecture) -> dict[tuple, bool]:
+    """Whether P1 fits the global buffer, by (cascade, E, F, M0, P0, P1), for configuration ``s`` on
+    ``arch``. The footprint is the tiles kept at the global buffer and below (``held_tiles``), whose
+    sizes are the factors there (P1, the array's M0 x P0, E, F) and whose kept tensors are the file's
+    homes and staged tensors; the DRAM factors (H, M1, P2) do not enter it, so points that differ
+    only in them share the answer."""
+    return {}
+
+
 def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool,
            causal: bool) -> AttentionResult:
     M0, P0 = array_of(arch, "Array2D").shape
     if M % M0 or P % P0:
-        raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}")
+        raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}: Cascade 5 "
+                          f"splits M = M1 x M0 and P = P2 x P1 x P0 with every M0 x P0 tile one pass of the array "
+                          f"(a ragged last tile is not modelled); pad the sequence or choose an array side that divides it")
     cascade, einsums = _einsums(s, {"H": H, "E": E, "F": F, "M": M, "P": P, "M0": M0}, causal)
     capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
+    tried: dict[int, list[Mapping]] = {}
+    known = _fits_known(s, arch)
 
     def trial(P1: int) -> list[Mapping]:
-        dims.update(P1=P1, P2=P // (P0 * P1))
-        return [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims), s.homes, s.staged)
-                for e in einsums]
+        if P1 not in tried:
+            dims.update(P1=P1, P2=P // (P0 * P1))
+            tried[P1] = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims), s.homes,
+                                     s.staged) for e in einsums]
+        return tried[P1]
 
     def fits(P1: int) -> bool:
-        return buffered_footprint(s, arch, cascade, einsums, trial(P1)) <= capacity
+        key = (cascade.name, E, F, M0, P0, P1)
+        if key not in known:
+            known[key] = buffered_footprint(s, arch, cascade, einsums, trial(P1)) <= capacity
+        return known[key]
 
     divisors = [d for d in range(1, P // P0 + 1) if (P // P0) % d == 0]
     fixed = s.factor(GB, "p")
@@ -231,6 +251,7 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
                 hi = mid - 1
         P1 = divisors[lo]
     mappings = trial(P1)
+    dims.update(P1=P1, P2=P // (P0 * P1))  # the bisection's last trial may have been another P1
     costs = [evaluate_einsum(arch, e, m.unit, [Variant(m, s.homes)], s.extra_ops)[0] for e, m in zip(einsums, mappings)]
     fd = None
     if fill_drain:

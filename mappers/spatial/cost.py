@@ -29,6 +29,7 @@ from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
+from einsim.memo import by_identity
 from einsim.mappers.masking import mask_fraction, mask_note
 from einsim.sim.nest import NestProblem, encode, evaluate_encoded
 
@@ -62,12 +63,15 @@ class Variant:
     spill: TMapping[str, float] = field(default_factory=dict)
 
 
+_ops_of = by_identity()(ops_per_point)  # an Einsum's op counts, once per Einsum (callers copy them)
+
+
 def op_cost(arch: Architecture, unit: str, einsum: Einsum, extra_ops: TMapping[str, TMapping[str, int]],
             emulate: TMapping[str, TMapping[str, int]] | None = None) -> tuple[float, dict[str, float]]:
     """(cycles per point, {op: count per point}) with ``extra_ops`` issued beside an op (e.g. the
     subtract of sub-then-exp run as a separate add on hardware whose exp unit does not fuse it) and
     ops the unit lacks replaced by their ``emulate`` sequence."""
-    ops = dict(ops_per_point(einsum))
+    ops = dict(_ops_of(einsum))
     for op, seq in (emulate or {}).items():
         if op in ops:
             n = ops.pop(op)
@@ -116,11 +120,14 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
     # each level's words and block accesses per action, all variants at once ([N, L])
     inst = counts.instances[:, :-1].astype(np.float64)
     blocks = np.array([lv.block_words for lv in hier.levels], dtype=np.float64)[None, :, None]
-    per_action = [(action, arr.sum(axis=2) * inst, np.ceil(arr / blocks).sum(axis=2) * inst,
+    # as Python lists: the loop below reads them element by element (the same floats, without numpy scalars)
+    per_action = [(action, (arr.sum(axis=2) * inst).tolist(), (np.ceil(arr / blocks).sum(axis=2) * inst).tolist(),
                    [getattr(lv, attr) for lv in hier.levels])
                   for action, arr, attr in (("read", reads, "read_J"), ("write", fills, "write_J"),
                                             ("update", updates, "update_J"))]
-    dram_words = (reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1) * counts.instances[:, 0].astype(np.float64)
+    dram_words = ((reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1)
+                  * counts.instances[:, 0].astype(np.float64)).tolist()
+    computes_of, last_of, valid_of = counts.computes.tolist(), counts.instances[:, -1].tolist(), counts.valid.tolist()
     level_names = [lv.name for lv in hier.levels]
     op_energy = {op: arch.op_cost(unit, op).energy_J or 0.0 for op in ops}
     out = []
@@ -128,16 +135,16 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         energy: dict[tuple[str, str], list[float]] = {}
         for li, name in enumerate(level_names):  # each (level, action) key once: _add's sums from zero
             for action, words, accesses, e in per_action:
-                w = float(words[k, li])
+                w = words[k][li]
                 if w:
-                    energy[(name, action)] = [0.0 + w, 0.0 + float(accesses[k, li]) * e[li]]
+                    energy[(name, action)] = [0.0 + w, 0.0 + accesses[k][li] * e[li]]
         for (home, action), words in extras[k].items():
             comp = arch.component(home)
             assert isinstance(comp, Buffer)
             block = max(1, comp.width_bits // int(hier.word_bytes * 8))
             e = comp.read_energy_J if action == "read" else comp.write_energy_J
             _add(energy, (home, action), float(words), math.ceil(words / block) * (e or 0.0))
-        computes, last = float(counts.computes[k]), float(counts.instances[k, -1])
+        computes, last = float(computes_of[k]), float(last_of[k])
         points = computes * last
         for op, n in ops.items():
             _add(energy, (unit, op), points * n, points * n * op_energy[op])
@@ -145,7 +152,7 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         if run != 1.0:  # x * 1.0 == x
             energy = {key: [n * run, j * run] for key, (n, j) in energy.items()}
         out.append(EinsumCost(einsum.name, unit, run * computes * cycles / clock, run * points * cycles / clock,
-                              run * float(dram_words[k]) * hier.word_bytes, energy, bool(counts.valid[k]), run))
+                              run * dram_words[k] * hier.word_bytes, energy, bool(valid_of[k]), run))
     return out
 
 

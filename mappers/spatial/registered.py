@@ -11,6 +11,7 @@ from typing import Any
 from einsim.arch import Architecture
 from einsim.einsum import Cascade
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
 from einsim.mappers.constraint_file import ConstraintFile, check_against, load_constraints
 from einsim.mappers.registry import register
 from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention, workload
@@ -53,6 +54,13 @@ def is_causal(cascade: Cascade, mapper: str) -> bool:
     return any(e.filters for e in cascade.einsums)
 
 
+@by_identity(maxsize=256)
+def _check(spec: ConstraintFile, arch: Architecture, where: str) -> None:
+    """The file's bindings against its own cascade and the design (once per file and design)."""
+    own = workload(spec.workload, {})
+    check_against(spec, {e.name: e for e in own.einsums if not e.init}, arch, where)
+
+
 def run_configuration(spec: ConstraintFile, arch: Architecture, cascade: Cascade, fill_drain: bool = False,
                       where: str | None = None) -> AttentionResult:
     """Attention of ``cascade``'s sizes (and causal mask) under the constraint file ``spec`` on
@@ -64,8 +72,7 @@ def run_configuration(spec: ConstraintFile, arch: Architecture, cascade: Cascade
     if missing:
         raise EinsimError(f"{where} maps attention cascades with ranks H, E, F, M, P; "
                           f"{cascade.name} lacks {', '.join(missing)}")
-    own = workload(spec.workload, {})
-    check_against(spec, {e.name: e for e in own.einsums if not e.init}, arch, where)
+    _check(spec, arch, where)
     r = cascade.ranks
     return evaluate_attention(spec, r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch,
                               is_causal(cascade, spec.name))

@@ -77,3 +77,36 @@ def test_extrapolated_latency_tracks_the_full_simulation(dag: TileDag) -> None:
     est, period = latency(dag, window=16)
     assert est == pytest.approx(full.makespan_s, rel=0.05)
     assert period * dag.tiles >= dag.lower_bound_s() * (1 - 1e-12)
+
+
+@st.composite
+def general_dags(draw):
+    """Stages with transfers and drains, buffered, DRAM and loop-carried edges, 1-3 staging buffers."""
+    S = draw(st.integers(1, 6))
+    stages = tuple(DagStage(f"s{i}", draw(st.sampled_from("abc")), draw(st.sampled_from([0.5, 1.0, 1.5, 2.25])),
+                            draw(st.sampled_from([0.0, 0.0, 0.75, 1.0])), draw(st.sampled_from([0.0, 0.5, 2.0])))
+                   for i in range(S))
+    edges = []
+    for c in range(1, S):
+        for q in draw(st.lists(st.integers(0, c - 1), max_size=3, unique=True)):
+            edges.append(DagEdge(q, c, 0, draw(st.integers(0, 3)), draw(st.booleans())))
+    for q in draw(st.lists(st.integers(0, S - 1), max_size=2, unique=True)):
+        edges.append(DagEdge(q, draw(st.integers(0, q)), distance=draw(st.integers(1, 4))))
+    return TileDag(stages, tuple(edges), draw(st.integers(1, 40)), draw(st.integers(1, 3)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(general_dags())
+def test_the_kernel_schedules_exactly_as_its_slow_twin(dag: TileDag) -> None:
+    from einsim.sim.reference.tile_dag import simulate as twin
+
+    try:
+        slow = twin(dag)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="deadlocked"):
+            simulate(dag)
+        return
+    fast = simulate(dag)
+    assert fast.makespan_s == slow.makespan_s
+    assert np.array_equal(fast.start, slow.start) and np.array_equal(fast.end, slow.end)
+    assert fast.busy_s == slow.busy_s

@@ -101,3 +101,16 @@ def test_every_buffer_leaks_over_the_attention_latency() -> None:
     assert res.energy_J == pytest.approx(sum(c.energy_J for c in res.costs) + res.leakage_J, rel=1e-12)
     # the RF2D's registers in all 256 x 256 PEs (15.3 mW of the 15.8 mW) dominate the leakage
     assert sum(j for (_, a), (_, j) in res.leakage.items()) / res.latency_s == pytest.approx(15.84e-3, rel=0.01)
+
+
+def test_a_sequence_the_array_side_does_not_divide_is_refused_saying_why() -> None:
+    # the sweep benchmark's 384-wide array at 1,024 tokens: no M1 x 384 split of M exists
+    from einsim.arch import load_arch
+    from einsim.designs import path as designs_path
+    from einsim.errors import EinsimError
+
+    arch = load_arch(designs_path("arch", "fusemax.yaml"),
+                     overrides={"components.Array2D.shape": [384, 384], "components.Array1D.shape": [384]})
+    with pytest.raises(EinsimError, match=r"M=1024 and P=1024 must be multiples of the array's 384x384: Cascade 5"):
+        evaluate_attention(STRATEGIES["fusemax"], 12, 1024, 1024, 64, 64, arch=arch)
+    assert evaluate_attention(STRATEGIES["fusemax"], 12, 1536, 1536, 64, 64, arch=arch).choice["M1"] == 4
