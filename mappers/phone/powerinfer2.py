@@ -44,8 +44,9 @@ from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
-from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S,
-                                            SPARSE_GEMV_EFFICIENCY)
+from einsim.mappers.phone.overheads import (ACTIVATION_B, CACHE_FIXED_TOUCHES, CACHE_HIT_TOUCHES, CACHE_MISS_TOUCHES,
+                                            CACHE_TOUCH_S, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALL_HOLDS_THREAD,
+                                            NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.mappers.phone.power import decode_energy
 from einsim.sim.phone import stack_distances
 from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
@@ -180,34 +181,39 @@ class _Layer:
     pred_cols_B: float
     # per cold cluster: gate reads, gate bytes, up/down reads, up/down bytes
     clusters: tuple[tuple[float, float, float, float], ...]
+    bookkeeping_s: tuple[float, ...] = ()  # per cold cluster: the neuron cache's lookups, inserts, evictions
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
                  row_cap: float, bw_npu: float, act_copy_B: float) -> TaskGraph:
     """The task graph of one layer and token (fpga_phone.md 2(a)-(b)): attention heads split between NPU and
     CPU threads; hot prefetch on the I/O thread under attention; the predictors' input factors on every
-    compute thread; each cold cluster's 5 stages (predict, gate I/O, gate, up/down I/O, up/down) with I/O
-    on the one I/O thread, or, without the pipeline, every read issued by the compute threads before any
-    compute; the NPU's hot rows; the threads' barrier."""
+    compute thread; each cold cluster's 5 stages (predict with the cache's lookups, gate I/O, gate, up/down
+    I/O, up/down) with I/O on the one I/O thread, or, without the pipeline, every read issued by the compute
+    threads before any compute; the NPU's hot rows; the threads' barrier. A synchronous NPU call holds the
+    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others."""
     g = TaskGraph()
     cpu, io = plat.index("compute"), plat.index("io")
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
-    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / n_compute, cap=per_thread_bw)
-            for _ in range(n_compute)]
+    caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
+    cpu_heads = n_compute - 1 if caller >= 0 and n_compute > 1 else n_compute
+    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads, cap=per_thread_bw)
+            for _ in range(cpu_heads)]
     if f.xpu:
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
-                          volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu))
+                          volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
     pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
     pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw, deps=attn)
             for _ in range(n_compute)] if w.pred_in_B > 0 else list(attn)
     ends = []
     if f.xpu and w.npu_B > 0:
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
-                          cap=bw_npu, deps=attn + pref))
+                          cap=bw_npu, deps=attn + pref, hold=caller))
     n = len(w.clusters)
-    stage_pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_cols_B / max(n, 1), cap=per_thread_bw, deps=pred)
-                  for _ in range(n)]
+    book = w.bookkeeping_s or (0.0,) * n
+    stage_pred = [g.add(cpu, "predict", fixed_s=book[c], pool=DRAM, volume=w.pred_cols_B / max(n, 1),
+                        cap=per_thread_bw, deps=pred) for c in range(n)]
     if f.pipeline:
         for c, (gate_reads, gate_B, ud_reads, ud_B) in enumerate(w.clusters):
             last = stage_pred[c]
@@ -336,6 +342,22 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     return out
 
 
+def _bookkeeping_s(clusters: tuple[tuple[float, float, float, float], ...], row_B: float,
+                   f: Features) -> tuple[float, ...]:
+    """Per cold cluster, the cold region's bookkeeping on the compute thread that predicts it: a lookup
+    per predicted neuron (its gate bytes / a row), a hit moved to the front of the LRU, a miss given the
+    tail's slot before its read is queued; without the neuron cache, a lookup of the fixed resident set."""
+    out = []
+    for gate_reads, gate_B, _, _ in clusters:
+        lookups = gate_B / row_B
+        if not f.cache:
+            out.append(lookups * CACHE_FIXED_TOUCHES * CACHE_TOUCH_S)
+            continue
+        misses = gate_reads if f.bundle else gate_reads / 3
+        out.append(((lookups - misses) * CACHE_HIT_TOUCHES + misses * CACHE_MISS_TOUCHES) * CACHE_TOUCH_S)
+    return tuple(out)
+
+
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
               warm_order: np.ndarray, hot: float, context_len: int,
               fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
@@ -370,8 +392,8 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
     keys, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
     _, routed_experts = _predicted(trace, fp.ffn_dim)
-    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S), n_compute,
-                  t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
+    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
+                  n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
@@ -383,7 +405,8 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
-                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters)
+                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters,
+                          _bookkeeping_s(clusters, row_B, f))
             keys.append((work,) + graph_args)
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + cpu_B
