@@ -63,14 +63,18 @@ class TaskGraph:
     cap: list[float] = field(default_factory=list)
     deps: list[tuple[int, ...]] = field(default_factory=list)
     label: list[str] = field(default_factory=list)
+    hold: list[int] = field(default_factory=list)
 
     def add(self, engine: int, label: str, *, fixed_s: float = 0.0, pool: int = NONE, volume: float = 0.0,
-            cap: float = np.inf, deps: Sequence[int] = ()) -> int:
+            cap: float = np.inf, deps: Sequence[int] = (), hold: int = NONE) -> int:
         """A task: ``fixed_s`` seconds on its server, then ``volume`` units of ``pool`` at <= ``cap``/s
-        (with pool NONE, ``volume`` is more seconds). Returns its index."""
+        (with pool NONE, ``volume`` is more seconds); with ``hold`` it also holds a server of that
+        engine class for its whole duration (a thread blocked in a synchronous call). Returns its index."""
         if not (fixed_s >= 0 and volume >= 0 and cap > 0):
             raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
                               f"(got {fixed_s}, {volume}, {cap})")
+        if hold == engine:
+            raise EinsimError(f"task {label!r}: the held engine class must differ from the task's own")
         deps = tuple(deps)
         if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
@@ -81,6 +85,7 @@ class TaskGraph:
         self.cap.append(float(cap))
         self.deps.append(deps)
         self.label.append(label)
+        self.hold.append(hold)
         return len(self.engine) - 1
 
     def __len__(self) -> int:
@@ -108,18 +113,20 @@ class EventSchedule:
 
     def critical_path(self) -> list[int]:
         """Tasks from the last to finish back to the start, each the one whose end let its successor
-        start: the latest-ending dependency, else the task that freed the server."""
+        start: the latest-ending dependency, else the task that freed a server (of its engine class or
+        of the class it holds)."""
         if not len(self.graph):
             return []
         tol = EPS * max(self.makespan, 1e-12) * 10
-        eng = self.graph.engine
+        eng, hold = self.graph.engine, self.graph.hold
+        uses = [{e, h} - {NONE} for e, h in zip(eng, hold)]
         i = int(np.argmax(self.end))
         path = [i]
         while self.start[i] > tol:
             deps = self.graph.deps[i]
             cand = [d for d in deps if self.end[d] >= self.start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                cand = [j for j in range(len(self.graph)) if j != i and eng[j] == eng[i]
+                cand = [j for j in range(len(self.graph)) if j != i and uses[j] & uses[i]
                         and abs(self.end[j] - self.start[i]) <= tol]
             if not cand:
                 break
@@ -144,7 +151,8 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     n = int(graph_ptr[-1])
     cat = lambda attr, dtype: np.fromiter(chain.from_iterable(getattr(g, attr) for g in graphs), dtype, n)  # noqa: E731
     engine = cat("engine", np.int64)
-    if engine.size and (engine.min() < 0 or engine.max() >= len(servers)):
+    hold = cat("hold", np.int64)
+    if engine.size and (engine.min() < 0 or engine.max() >= len(servers) or hold.max() >= len(servers)):
         raise EinsimError("a task names an engine class the platform does not have")
     pool = cat("pool", np.int64)
     used = np.unique(kind[engine[pool == DRAM]]) if engine.size else []
@@ -157,5 +165,5 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     dep_idx = local + np.repeat(np.repeat(graph_ptr[:-1], sizes), n_deps)  # global task indices
     start, end = _simulate(graph_ptr, engine, servers, kind, cat("fixed_s", float), pool, cat("volume", float),
                            cat("cap", float), dep_ptr, dep_idx, np.nan_to_num(dram, nan=1.0),
-                           int(platform.ufs_queues), float(platform.ufs_degradation))
+                           int(platform.ufs_queues), float(platform.ufs_degradation), hold)
     return [EventSchedule(g, start[a:b], end[a:b]) for g, a, b in zip(graphs, graph_ptr[:-1], graph_ptr[1:])]

@@ -29,6 +29,9 @@ class ActivationStats(_Spec):
     predictor_fn: Fraction  # P(not predicted | active)
     predictor_fp: Fraction  # P(predicted | inactive)
     coactivation: Fraction | None = None  # P(up/down needed | gate row loaded), gated FFNs
+    # mean share of a token's neurons redrawn from the flat pattern, common to its layers (activations._shift);
+    # None: no token shift
+    token_shift: Fraction | None = None
 
 
 class PhoneFacts(_Spec):

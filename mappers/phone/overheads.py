@@ -25,3 +25,24 @@ CPU_BARRIER_S = 10e-6
 # Activations copied per NPU call: the input vector in and the partial output back, fp16.
 # source: [D] d_model x 2 B each way between the CPU's buffer and the NPU's shared (rpcmem) buffer.
 ACTIVATION_B = 2.0
+# The NPU graph is run with QNN's QnnGraph_execute, which "synchronously execute[s] a finalized graph"
+# (Qualcomm AI Engine Direct SDK reference, QnnGraph.h): the calling CPU thread is blocked for the whole
+# execution, so one compute thread is out of the CPU's work while the NPU runs. source: the QNN API
+# reference; PowerInfer-2 does not name its API. The other end of the range is QnnGraph_executeAsync
+# (queued, the caller not blocked), i.e. False; docs/phone.md gives the effect of both.
+NPU_CALL_HOLDS_THREAD = True
+# The neuron cache's bookkeeping, per access of the segmented cache (fpga_phone.md 2(a): hot region a
+# cluster-granularity LRU, cold region a neuron-granularity LRU). An LRU over a slot array: a lookup
+# probes the neuron's index entry; a hit moves the entry to the front of the recency list (unlink: the
+# two neighbours; link at the head); a miss takes the tail's slot (unlink the tail, clear its index
+# entry) and links the new entry. source: [D] from that data structure: 3 cache-line touches per hit,
+# 4 per miss (probe, tail unlink, index clear, link); 1 per lookup of a fixed resident set (a bitmap).
+CACHE_HIT_TOUCHES = 3
+CACHE_MISS_TOUCHES = 4
+CACHE_FIXED_TOUCHES = 1
+# Seconds per touched cache line of the cache's index and recency list. source: estimate, range 5-115 ns:
+# 5 ns when a layer's index (14336 entries) stays in the A720's 512 KB L2; 115 ns when every touch misses
+# to DRAM (the Snapdragon 888's full-random memory latency, 114 ns, AnandTech "Snapdragon 888 vs Exynos
+# 2100", 2021) because a token's GBs of weights evict it between visits; chosen 25 ns, the geometric
+# midpoint (sorted neuron ids give the prefetchers some locality).
+CACHE_TOUCH_S = 25e-9

@@ -39,13 +39,14 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
-from einsim.mappers.phone.activations import Trace, active_only, generate
+from einsim.mappers.phone.activations import Trace, active_only, generate, token_shifts
 from einsim.mappers.phone.cost import TokenCost
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, INT4_SCALE_B, INT4_WEIGHT_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
-from einsim.mappers.phone.overheads import (ACTIVATION_B, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_INVOCATION_S,
-                                            SPARSE_GEMV_EFFICIENCY)
+from einsim.mappers.phone.overheads import (ACTIVATION_B, CACHE_FIXED_TOUCHES, CACHE_HIT_TOUCHES, CACHE_MISS_TOUCHES,
+                                            CACHE_TOUCH_S, CPU_BARRIER_S, INT4_GEMV_EFFICIENCY, NPU_CALL_HOLDS_THREAD,
+                                            NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.mappers.phone.power import decode_energy
 from einsim.sim.phone import stack_distances
 from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
@@ -54,6 +55,11 @@ READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB r
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
 PREFETCH_B = 512 * 1024  # sequential prefetch request size; the largest block of the UFS table
 HOT_GRID = (0.0, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2)  # hot fractions the planner tries
+# Tokens of one prefill graph: the NPU runs static graphs built per batch size (fpga_phone.md 2(a)), so a prompt
+# is prefilled in chunks of the graph's batch, each through every layer. source: estimate, range 128-512: 128 is
+# the batch at which v3 argues every neuron is active in prefill (99.99% at batch 128, fpga_phone.md 2(c)), 512
+# a whole 512-token prompt in one graph; docs/phone.md gives the effect of both ends.
+PREFILL_CHUNK = 128
 IO_CORE = "big"  # source: fpga_phone.md 2(a): one I/O thread on a big core [P]
 COMPUTE_CLUSTER = "mid"  # compute threads; source: estimate (the mid cores, the big one doing I/O)
 # The NPU's share of the attention heads (fpga_phone.md 2(a): heads are partitioned between NPU and CPU; the
@@ -180,34 +186,39 @@ class _Layer:
     pred_cols_B: float
     # per cold cluster: gate reads, gate bytes, up/down reads, up/down bytes
     clusters: tuple[tuple[float, float, float, float], ...]
+    bookkeeping_s: tuple[float, ...] = ()  # per cold cluster: the neuron cache's lookups, inserts, evictions
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
                  row_cap: float, bw_npu: float, act_copy_B: float) -> TaskGraph:
     """The task graph of one layer and token (fpga_phone.md 2(a)-(b)): attention heads split between NPU and
     CPU threads; hot prefetch on the I/O thread under attention; the predictors' input factors on every
-    compute thread; each cold cluster's 5 stages (predict, gate I/O, gate, up/down I/O, up/down) with I/O
-    on the one I/O thread, or, without the pipeline, every read issued by the compute threads before any
-    compute; the NPU's hot rows; the threads' barrier."""
+    compute thread; each cold cluster's 5 stages (predict with the cache's lookups, gate I/O, gate, up/down
+    I/O, up/down) with I/O on the one I/O thread, or, without the pipeline, every read issued by the compute
+    threads before any compute; the NPU's hot rows; the threads' barrier. A synchronous NPU call holds the
+    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others."""
     g = TaskGraph()
     cpu, io = plat.index("compute"), plat.index("io")
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
-    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / n_compute, cap=per_thread_bw)
-            for _ in range(n_compute)]
+    caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
+    cpu_heads = n_compute - 1 if caller >= 0 and n_compute > 1 else n_compute
+    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads, cap=per_thread_bw)
+            for _ in range(cpu_heads)]
     if f.xpu:
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
-                          volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu))
+                          volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
     pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
     pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw, deps=attn)
             for _ in range(n_compute)] if w.pred_in_B > 0 else list(attn)
     ends = []
     if f.xpu and w.npu_B > 0:
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
-                          cap=bw_npu, deps=attn + pref))
+                          cap=bw_npu, deps=attn + pref, hold=caller))
     n = len(w.clusters)
-    stage_pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_cols_B / max(n, 1), cap=per_thread_bw, deps=pred)
-                  for _ in range(n)]
+    book = w.bookkeeping_s or (0.0,) * n
+    stage_pred = [g.add(cpu, "predict", fixed_s=book[c], pool=DRAM, volume=w.pred_cols_B / max(n, 1),
+                        cap=per_thread_bw, deps=pred) for c in range(n)]
     if f.pipeline:
         for c, (gate_reads, gate_B, ud_reads, ud_B) in enumerate(w.clusters):
             last = stage_pred[c]
@@ -336,6 +347,22 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     return out
 
 
+def _bookkeeping_s(clusters: tuple[tuple[float, float, float, float], ...], row_B: float,
+                   f: Features) -> tuple[float, ...]:
+    """Per cold cluster, the cold region's bookkeeping on the compute thread that predicts it: a lookup
+    per predicted neuron (its gate bytes / a row), a hit moved to the front of the LRU, a miss given the
+    tail's slot before its read is queued; without the neuron cache, a lookup of the fixed resident set."""
+    out = []
+    for gate_reads, gate_B, _, _ in clusters:
+        lookups = gate_B / row_B
+        if not f.cache:
+            out.append(lookups * CACHE_FIXED_TOUCHES * CACHE_TOUCH_S)
+            continue
+        misses = gate_reads if f.bundle else gate_reads / 3
+        out.append(((lookups - misses) * CACHE_HIT_TOUCHES + misses * CACHE_MISS_TOUCHES) * CACHE_TOUCH_S)
+    return tuple(out)
+
+
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
               warm_order: np.ndarray, hot: float, context_len: int,
               fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
@@ -368,10 +395,11 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     t_pref_neuron = device.stream_time(Stream(neuron_B / PREFETCH_B, PREFETCH_B, "sequential"))
     act_copy_B = 2 * d * ACTIVATION_B
 
-    keys, flash_B, dram_B, misses, accesses, rows = [], 0.0, 0.0, 0, 0, 0
+    keys, flash_B, dram_B, accesses = [], 0.0, 0.0, 0
+    misses, rows = [], []  # per (layer, token): missed and computed neuron rows
     _, routed_experts = _predicted(trace, fp.ffn_dim)
-    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S), n_compute,
-                  t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
+    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
+                  n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
@@ -383,14 +411,15 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
-                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters)
+                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters,
+                          _bookkeeping_s(clusters, row_B, f))
             keys.append((work,) + graph_args)
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + cpu_B
             hot_pred = hot_pred_per_token[t]
-            misses += cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed))
+            misses.append(cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed)))
             accesses += n_cold + hot_pred
-            rows += n_cold + n_hot * routed
+            rows.append(n_cold + n_hot * routed)
     timed = _timed(keys, plat, fresh)
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
@@ -402,33 +431,55 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
     energy = decode_energy(busy, latency, dram_B, flash_B)
-    p50, p90, p99 = np.percentile(_token_distribution(per_layer, fp.layers) + head_s, [50, 90, 99])
+    shift = fp.facts.activation.token_shift
+    tie = (trace.shift, shift.value) if shift is not None and trace.shift is not None else ()
+    p50, p90, p99 = np.percentile(_token_distribution(per_layer, fp.layers, *tie) + head_s, [50, 90, 99])
+    miss_of_rows = np.reshape(misses, per_layer.shape) / np.maximum(np.reshape(rows, per_layer.shape), 1)
+    miss_p99 = float(np.percentile(_token_distribution(miss_of_rows, fp.layers, *tie), 99)) / fp.layers
     return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
                      energy.total_J,
-                     {"hot_fraction": hot, "miss_rate": misses / max(accesses, 1),
-                      "miss_rate_of_rows": misses / max(rows, 1), "cache_GB": mem.cache_B / 1e9,
+                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
+                      "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
                       "latency_P50_s": float(p50), "latency_P90_s": float(p90), "latency_P99_s": float(p99),
+                      "miss_rate_of_rows_P99": miss_p99,
                       "busy_s": busy, "energy_parts_J": energy.parts}), keys
 
 
 DISTRIBUTION_TOKENS = 2000  # tokens of the resampled latency distribution
 
 
-def _token_distribution(layer_s: np.ndarray, layers: int) -> np.ndarray:
-    """Per-token latencies (without the LM head) of DISTRIBUTION_TOKENS tokens, each the sum of ``layers``
-    layer times drawn from the simulated (layer, token) samples. The generator's layers are independent
-    and alike (activations.py), so a token is a sum of independent layer times; scaling the sampled
-    layers' sum up to all layers would multiply their spread by sqrt(layers / sampled)."""
-    flat = layer_s.ravel()
-    return flat[_distribution_draws(flat.size, layers)].sum(axis=1)
+def _token_distribution(x: np.ndarray, layers: int, shift: np.ndarray | None = None,
+                        shift_mean: float = 0.0) -> np.ndarray:
+    """Per-token sums over ``layers`` layers of a per-layer quantity ``x`` (sampled layers, tokens) for
+    DISTRIBUTION_TOKENS tokens. Only the generator's token shift (activations.py; ``shift`` per trace token)
+    ties a token's layers: a token's effect is the regression of the trace tokens' layer means on their
+    shift, taken at a shift drawn from the generator's own distribution (so the tail is that of the shift,
+    not of the trace's few tokens), times ``layers``; around it the layers vary independently, ``layers``
+    draws of the within-token residuals (what of a token's variation the shift does not explain is taken
+    as independent per layer). Without a shift a token is ``layers`` independent layers. Scaling
+    the sampled layers' sum up to all layers instead would multiply the independent spread by
+    sqrt(layers / sampled)."""
+    sampled, tokens = x.shape
+    m = x.mean(axis=0)
+    r = (x - m).ravel() * (np.sqrt(sampled / (sampled - 1)) if sampled > 1 else 1.0)
+    slope = 0.0
+    if shift is not None and tokens > 1 and np.var(shift) > 0:
+        slope = float(np.cov(m, shift)[0, 1] / np.var(shift, ddof=1))
+    s_draw, draws = _distribution_draws(r.size, layers, float(shift_mean) if shift is not None else 0.0)
+    base = m.mean() - slope * (shift.mean() if shift is not None else 0.0)
+    return layers * (base + slope * s_draw) + r[draws].sum(axis=1)
 
 
 @lru_cache(maxsize=16)
-def _distribution_draws(samples: int, layers: int) -> np.ndarray:
-    """The (DISTRIBUTION_TOKENS, layers) sample indices of `_token_distribution` (seed 0), read-only."""
-    draws = np.random.default_rng(0).integers(0, samples, (DISTRIBUTION_TOKENS, layers))
+def _distribution_draws(samples: int, layers: int, shift_mean: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_token_distribution`'s draws (seed 0): a shift per distribution token from the generator's
+    distribution (zeros without one), and ``layers`` residual samples each. Read-only."""
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, samples, (DISTRIBUTION_TOKENS, layers))
+    shift = token_shifts(shift_mean, DISTRIBUTION_TOKENS, rng) if shift_mean > 0 else np.zeros(DISTRIBUTION_TOKENS)
     draws.flags.writeable = False
-    return draws
+    shift.flags.writeable = False
+    return shift, draws
 
 
 @dataclass(frozen=True)
@@ -444,12 +495,14 @@ class Prefill:
         return self.prompt / self.latency_s
 
 
-def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, context_len: int = 128) -> Prefill:
+def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, context_len: int = 128,
+            chunk: int = PREFILL_CHUNK) -> Prefill:
     """PowerInfer-2's prefill (fpga_phone.md 2(a)): the NPU runs each whole layer densely (one big cluster, no
-    predictor) at its batch-``prompt`` rate, while the big core's I/O thread reads the next layer's
-    offloaded FFN weights sequentially into a second buffer (layer i+1 loads while layer i computes)."""
-    if prompt < 1:
-        raise EinsimError(f"a prefill needs a prompt of at least 1 token, got {prompt}")
+    predictor), a static graph of ``chunk`` tokens at a time, while the big core's I/O thread reads the next
+    layer's offloaded FFN weights sequentially into a second buffer (layer i+1 loads while layer i
+    computes). Every chunk passes through every layer, so the offloaded weights are read once per chunk."""
+    if prompt < 1 or chunk < 1:
+        raise EinsimError(f"a prefill needs a prompt and a chunk of at least 1 token, got {prompt} and {chunk}")
     mem = memory_plan(fp, memory_B, context_len)
     plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
     npu, io = plat.index("npu"), plat.index("io")
@@ -459,13 +512,15 @@ def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, c
     read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
     # every token runs attention and its routed experts; causal scores and values over the prompt
     ops = 2.0 * prompt * (fp.attn_params / fp.layers + fp.top_k * expert_params) + 2.0 * fp.q_dim * prompt * prompt
-    t_compute = ops / device.npu_ops_per_s(prompt)
-    g, last, layers = TaskGraph(), [], []
-    for layer in range(fp.layers):
-        buffer_free = [layers[layer - 2]] if layer >= 2 else []
-        load = [g.add(io, "io", pool=UFS, volume=read_s, deps=buffer_free)] if read_s > 0 else []
-        layers.append(g.add(npu, "npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=layer_B,
-                            cap=layer_B / t_compute, deps=last + load))
-        last = [layers[-1]]
+    sizes = [min(chunk, prompt - start) for start in range(0, prompt, chunk)]
+    g, last, steps = TaskGraph(), [], []
+    for size in sizes:
+        t_compute = ops * size / prompt / device.npu_ops_per_s(size)  # the chunk's share of the prompt's ops
+        for _ in range(fp.layers):
+            buffer_free = [steps[-2]] if len(steps) >= 2 else []
+            load = [g.add(io, "io", pool=UFS, volume=read_s, deps=buffer_free)] if read_s > 0 else []
+            steps.append(g.add(npu, "npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=layer_B,
+                               cap=layer_B / t_compute, deps=last + load))
+            last = [steps[-1]]
     (s,) = simulate([g], plat)
     return Prefill(prompt, s.makespan, {name: s.busy(i) for i, (name, _, _) in enumerate(plat.engines)})

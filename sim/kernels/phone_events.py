@@ -11,6 +11,9 @@ server of its engine class (``engine``; class e has ``servers[e]`` servers, e.g.
    bytes over the device's throughput at the stream's request size, pattern and issuing core),
    consumed at a rate of at most ``cap`` units/s (a thread's bandwidth, or the rate its MACs allow).
 
+A task with ``hold`` >= 0 also holds one server of engine class ``hold`` from its start to its end (a
+CPU thread blocked in a synchronous NPU call): it starts only when both classes have a free server.
+
 Pools are shared by processor sharing: the active streams get max-min fair shares (water-filling
 under their caps) of the pool's capacity. DRAM's capacity depends on which engine kinds stream at
 once (``dram_Bps[mask]``, mask = OR of ``kind[engine]`` bits of the active DRAM streams: the
@@ -55,7 +58,7 @@ def _water_fill(caps: np.ndarray, capacity: float) -> np.ndarray:
 
 @njit
 def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, dep_ptr, dep_idx, dram_Bps,
-           ufs_queues, ufs_degradation, start, end):
+           ufs_queues, ufs_degradation, hold, start, end):
     n = hi - lo
     left = np.zeros(n, np.int64)  # dependencies not yet done
     n_succ = np.zeros(n, np.int64)
@@ -83,8 +86,10 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
     while done < n:
         for i in range(n):  # dispatch in index order
             g = lo + i
-            if state[i] == _WAIT and left[i] == 0 and free[engine[g]] > 0:
+            if state[i] == _WAIT and left[i] == 0 and free[engine[g]] > 0 and (hold[g] < 0 or free[hold[g]] > 0):
                 free[engine[g]] -= 1
+                if hold[g] >= 0:
+                    free[hold[g]] -= 1
                 start[g] = t
                 state[i] = _FIXED
                 phase_end[i] = t + fixed_s[g] + (volume[g] if pool[g] < 0 else 0.0)
@@ -144,6 +149,8 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
                 state[i] = _DONE
                 end[g] = t
                 free[engine[g]] += 1
+                if hold[g] >= 0:
+                    free[hold[g]] += 1
                 done += 1
                 for q in range(succ_ptr[i], succ_ptr[i + 1]):
                     left[succ[q]] -= 1
@@ -152,11 +159,12 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
 @njit
 def simulate(graph_ptr: np.ndarray, engine: np.ndarray, servers: np.ndarray, kind: np.ndarray, fixed_s: np.ndarray,
              pool: np.ndarray, volume: np.ndarray, cap: np.ndarray, dep_ptr: np.ndarray, dep_idx: np.ndarray,
-             dram_Bps: np.ndarray, ufs_queues: int, ufs_degradation: float) -> tuple:
-    """Start and end time of every task of every graph (each graph starts at 0)."""
+             dram_Bps: np.ndarray, ufs_queues: int, ufs_degradation: float, hold: np.ndarray) -> tuple:
+    """Start and end time of every task of every graph (each graph starts at 0); ``hold`` -1 where a
+    task holds no second server."""
     start = np.zeros(engine.shape[0])
     end = np.zeros(engine.shape[0])
     for g in range(graph_ptr.shape[0] - 1):
         _graph(graph_ptr[g], graph_ptr[g + 1], engine, servers, kind, fixed_s, pool, volume, cap, dep_ptr, dep_idx,
-               dram_Bps, ufs_queues, ufs_degradation, start, end)
+               dram_Bps, ufs_queues, ufs_degradation, hold, start, end)
     return start, end

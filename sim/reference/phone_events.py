@@ -80,7 +80,8 @@ class _Pool:
 def simulate(tasks: Sequence[dict], servers: Sequence[int], kind: Sequence[int], dram_Bps: Sequence[float],
              ufs_queues: int, ufs_degradation: float) -> tuple[list[float], list[float]]:
     """Start and end of each task of one graph. A task: engine, fixed_s, pool (-1, 0 DRAM, 1 UFS),
-    volume, cap, deps (indices)."""
+    volume, cap, deps (indices), and optionally hold (an engine class of which it also takes one
+    server for its whole duration)."""
     env = simpy.Environment()
     engines = [simpy.Resource(env, capacity=n) for n in servers]
 
@@ -102,7 +103,11 @@ def simulate(tasks: Sequence[dict], servers: Sequence[int], kind: Sequence[int],
         if not poke[0].triggered:
             poke[0].succeed()
 
-    def run(i: int, grant):
+    def resources(task: dict) -> list[simpy.Resource]:
+        held = task.get("hold", -1)
+        return [engines[task["engine"]]] + ([engines[held]] if held >= 0 else [])
+
+    def run(i: int, grants):
         task = tasks[i]
         start[i] = env.now
         fixed = task["fixed_s"] + (task["volume"] if task["pool"] < 0 else 0.0)
@@ -110,7 +115,8 @@ def simulate(tasks: Sequence[dict], servers: Sequence[int], kind: Sequence[int],
         if task["pool"] >= 0 and task["volume"] > 0:
             yield pools[task["pool"]].join(i, task["volume"], task["cap"], kind[task["engine"]])
         end[i] = env.now
-        engines[task["engine"]].release(grant)
+        for res, grant in zip(resources(task), grants):
+            res.release(grant)
         finished[i].succeed()
         wake_dispatcher()
 
@@ -119,10 +125,11 @@ def simulate(tasks: Sequence[dict], servers: Sequence[int], kind: Sequence[int],
             while env.peek() <= env.now + EPS * max(env.now, 1e-12):  # let this instant settle
                 yield env.timeout(max(0.0, env.peek() - env.now))
             for i, task in enumerate(tasks):
-                res = engines[task["engine"]]
-                if not started[i] and all(finished[d].processed for d in task["deps"]) and res.count < res.capacity:
+                needed = resources(task)
+                if not started[i] and all(finished[d].processed for d in task["deps"]) \
+                        and all(res.count < res.capacity for res in needed):
                     started[i] = True
-                    env.process(run(i, res.request()))
+                    env.process(run(i, [res.request() for res in needed]))
             if all(started):
                 break
             if poke[0].triggered:

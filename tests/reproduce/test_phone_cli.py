@@ -35,7 +35,7 @@ def test_powerinfer2(capsys):
     # the memory-budget curve at every GB from 7 to 19 for the three policies (only 7 and 19 are published)
     assert set(mem) == {(p, gb) for p in ("powerinfer2", "llm-in-a-flash", "llama.cpp") for gb in range(7, 20)}
     # the paper's 11.68 at 19 GB is a strict xfail in tests/mappers/phone (docs/phone.md, Gaps): pin the model
-    assert mem[("powerinfer2", 19)]["tokens_per_s"] == pytest.approx(8.41, rel=0.02)
+    assert mem[("powerinfer2", 19)]["tokens_per_s"] == pytest.approx(7.36, rel=0.02)
     assert mem[("powerinfer2", 7)]["tokens_per_s"] == pytest.approx(CURVE[("powerinfer2", 7)], rel=0.2)
     for policy in ("powerinfer2", "llama.cpp"):  # more DRAM never slows these two down
         rates = [mem[(policy, gb)]["tokens_per_s"] for gb in range(7, 20)]

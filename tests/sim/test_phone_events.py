@@ -22,9 +22,11 @@ def graphs(draw):
     for i in range(n):
         pool = draw(st.sampled_from([NONE, DRAM, UFS]))
         deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
-        tasks.append({"engine": draw(st.integers(0, len(KINDS) - 1)), "fixed_s": draw(st.sampled_from([0, 0, 0.5, 1])),
+        engine = draw(st.integers(0, len(KINDS) - 1))
+        hold = draw(st.sampled_from([NONE, NONE] + [e for e in range(len(KINDS)) if e != engine]))
+        tasks.append({"engine": engine, "fixed_s": draw(st.sampled_from([0, 0, 0.5, 1])),
                       "pool": pool, "volume": float(draw(st.integers(0, 6))),
-                      "cap": draw(st.sampled_from([np.inf, 0.5, 1.0, 2.0, 3.0])), "deps": deps})
+                      "cap": draw(st.sampled_from([np.inf, 0.5, 1.0, 2.0, 3.0])), "deps": deps, "hold": hold})
     dram = {frozenset({"CPU"}): float(draw(st.integers(1, 4))), frozenset({"NPU"}): float(draw(st.integers(1, 4))),
             frozenset({"CPU", "NPU"}): float(draw(st.integers(1, 6)))}
     return servers, tasks, dram, draw(st.integers(1, 2)), draw(st.sampled_from([0.0, 0.4]))
@@ -37,7 +39,8 @@ def _platform(servers, dram, queues, degradation) -> Platform:
 def _graph(tasks) -> TaskGraph:
     g = TaskGraph()
     for t in tasks:
-        g.add(t["engine"], "t", fixed_s=t["fixed_s"], pool=t["pool"], volume=t["volume"], cap=t["cap"], deps=t["deps"])
+        g.add(t["engine"], "t", fixed_s=t["fixed_s"], pool=t["pool"], volume=t["volume"], cap=t["cap"], deps=t["deps"],
+              hold=t.get("hold", NONE))
     return g
 
 
@@ -126,11 +129,34 @@ def test_server_limit_and_index_priority():
     assert list(s.start) == [0.0, 1.0]
 
 
+def test_a_held_server_is_taken_for_the_whole_task():
+    # an NPU call holding one of two CPU threads: the second CPU task waits for a thread, and the
+    # critical path runs through the call that freed it
+    plat = Platform((("cpu", 2, "CPU"), ("npu", 1, "NPU")), {frozenset({"CPU"}): 1.0, frozenset({"NPU"}): 1.0})
+    g = TaskGraph()
+    call = g.add(1, "npu", fixed_s=2.0, hold=0)
+    g.add(0, "a", fixed_s=1.0)
+    g.add(0, "b", fixed_s=1.0)
+    (s,) = simulate([g], plat)
+    assert list(s.start) == pytest.approx([0.0, 0.0, 1.0]) and s.makespan == pytest.approx(2.0)
+    g.hold[call] = NONE  # without the hold both CPU tasks start at once
+    (s,) = simulate([g], plat)
+    assert list(s.start) == pytest.approx([0.0, 0.0, 0.0]) and s.makespan == pytest.approx(2.0)
+    one = Platform((("cpu", 1, "CPU"), ("npu", 1, "NPU")), {frozenset({"CPU"}): 1.0, frozenset({"NPU"}): 1.0})
+    g = TaskGraph()
+    call = g.add(1, "npu", fixed_s=2.0, hold=0)
+    a = g.add(0, "a", fixed_s=1.0)
+    (s,) = simulate([g], one)
+    assert s.start[a] == pytest.approx(2.0) and s.critical_path() == [a, call]
+
+
 def test_bad_task_is_an_error():
     with pytest.raises(EinsimError, match="cap > 0"):
         TaskGraph().add(0, "x", pool=DRAM, volume=1.0, cap=0.0)
     with pytest.raises(EinsimError, match="earlier task"):
         TaskGraph().add(0, "x", deps=[0])
+    with pytest.raises(EinsimError, match="must differ"):
+        TaskGraph().add(0, "x", hold=0)
 
 
 @st.composite

@@ -83,3 +83,29 @@ def test_active_only_equals_the_full_traces_activations(model) -> None:
 
     fp = footprint(model)
     assert np.array_equal(active_only(fp, 2, 6, seed=3), generate(fp, 2, 6, seed=3).active)
+
+
+def _with_shift(fp, shift):
+    from einsim.mappers.phone.calibration import with_activation
+
+    return with_activation(fp, fp.facts.activation.zipf_exponent.value, shift)
+
+
+def _cold_active_correlation(trace, cold) -> float:
+    """Correlation between layers 0 and 1 of the per-token count of active neurons in ``cold``."""
+    n = (trace.active & cold[None]).sum(axis=2)
+    return float(np.corrcoef(n[:, 0], n[:, 1])[0, 1])
+
+
+def test_a_token_shift_ties_a_tokens_layers_and_keeps_the_mean():
+    from einsim.mappers.phone.activations import active_only, layer_frequencies
+
+    fp = footprint("bamboo_7b")
+    plain, shift = _with_shift(fp, None), _with_shift(fp, 0.1)
+    a, b = generate(plain, 2, 200, seed=5), generate(shift, 2, 200, seed=5)
+    assert b.active.mean() == pytest.approx(a.active.mean(), rel=0.03)
+    # active neurons outside the profiled head (frequency below the expert's mean) per token and layer: with a
+    # shift they move together across layers, without one the layers are independent
+    cold = layer_frequencies(fp, 2) < fp.active_fraction
+    assert abs(_cold_active_correlation(a, cold)) < 0.2 and _cold_active_correlation(b, cold) > 0.6
+    assert np.array_equal(active_only(shift, 2, 6, seed=3), generate(shift, 2, 6, seed=3).active)

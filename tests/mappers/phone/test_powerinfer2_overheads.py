@@ -50,3 +50,57 @@ def test_the_chosen_gemv_rate_keeps_the_cold_rows_bandwidth_bound(setup, monkeyp
     base = _latency(setup)
     monkeypatch.setattr(pi, "INT4_GEMV_EFFICIENCY", 1e9)
     assert _latency(setup) == base
+
+
+def _one_layer_schedule(n_compute=5, xpu=True, clusters=((40.0, 512 * 2048.0, 30.0, 2 * 300 * 2048.0),) * 3):
+    from einsim.sim.phone_events import simulate
+    dev = load_device("oneplus12")
+    plat = pi._platform(dev, n_compute)
+    work = pi._Layer(attn_B=4e6, npu_B=20e6, prefetch_dev_s=0.0, pred_in_B=1e5, pred_cols_B=1e5,
+                     clusters=clusters, bookkeeping_s=(1e-5,) * len(clusters))
+    g = pi._layer_graph(work, pi.Features(xpu=xpu), plat, n_compute, 4e-6, 43.9e9 / n_compute, 8e9, 56e9, 16384.0)
+    return g, simulate([g], plat)[0], plat
+
+
+def test_a_synchronous_npu_call_holds_a_compute_thread():
+    g, s, plat = _one_layer_schedule()
+    cpu, npu = plat.index("compute"), plat.index("npu")
+    assert sum(1 for lab in g.label if lab == "attn") == 4  # the 5th thread makes the NPU call
+    for i in (i for i, e in enumerate(g.engine) if e == npu):
+        assert g.hold[i] == cpu
+        mid = 0.5 * (s.start[i] + s.end[i])  # while the NPU runs, at most 4 compute tasks run
+        running = sum(1 for j, e in enumerate(g.engine) if e == cpu and s.start[j] <= mid < s.end[j])
+        assert running <= 4
+
+
+def test_without_the_hold_the_npu_call_leaves_every_thread_to_the_cpu(monkeypatch):
+    monkeypatch.setattr(pi, "NPU_CALL_HOLDS_THREAD", False)
+    g, _, _ = _one_layer_schedule()
+    assert sum(1 for lab in g.label if lab == "attn") == 5 and set(g.hold) == {-1}
+
+
+def test_the_cold_clusters_predict_stage_carries_the_cache_bookkeeping():
+    g, _, _ = _one_layer_schedule()
+    stages = [i for i, lab in enumerate(g.label) if lab == "predict" and g.fixed_s[i] > 0]
+    assert len(stages) == 3 and all(g.fixed_s[i] == 1e-5 for i in stages)
+
+
+def test_cache_bookkeeping_by_hand():
+    # 512 lookups of which 40 miss: 472 hits x 3 touches + 40 misses x 4 touches, 25 ns a touch
+    row_B = 2048.0
+    cluster = (40.0, 512 * row_B, 30.0, 60 * row_B)
+    (t,) = pi._bookkeeping_s((cluster,), row_B, pi.Features())
+    assert t == pytest.approx((472 * 3 + 40 * 4) * 25e-9)
+    # unbundled, the 40 misses are 120 reads; a fixed resident set is a bitmap lookup per neuron
+    (t3,) = pi._bookkeeping_s(((120.0, 512 * row_B, 0.0, 60 * row_B),), row_B, pi.Features(bundle=False))
+    assert t3 == pytest.approx(t)
+    (t0,) = pi._bookkeeping_s((cluster,), row_B, pi.Features(cache=False))
+    assert t0 == pytest.approx(512 * 25e-9)
+
+
+def test_cache_bookkeeping_costs_the_token(setup, monkeypatch):
+    base = _latency(setup)
+    monkeypatch.setattr(pi, "CACHE_TOUCH_S", 0.0)
+    free = _latency(setup)
+    monkeypatch.setattr(pi, "CACHE_TOUCH_S", 115e-9)
+    assert free < base < _latency(setup)
