@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,9 +63,9 @@ COMPUTE_CLUSTER = "mid"  # compute threads; source: estimate (the mid cores, the
 NPU_ATTENTION_SHARE = 0.56
 
 
-@dataclass(frozen=True)
-class Features:
-    """The ablation switches (fpga_phone.md 2(c): +Bundle, +Neuron cache, +Pipeline, +XPU)."""
+class Features(NamedTuple):
+    """The ablation switches (fpga_phone.md 2(c): +Bundle, +Neuron cache, +Pipeline, +XPU). A named tuple, as
+    `_Layer`: both are parts of the schedule caches' keys, hashed and compared at C speed."""
 
     bundle: bool = True
     cache: bool = True
@@ -169,9 +170,9 @@ def _platform(device: Device, n_compute: int) -> Platform:
 _CATEGORY = {"io": "io", "prefetch": "io"}  # critical-path split: flash I/O, the rest compute
 
 
-@dataclass(frozen=True)
-class _Layer:
-    """One layer and token's work, in the units the task graph takes."""
+class _Layer(NamedTuple):
+    """One layer and token's work, in the units the task graph takes (a named tuple: the schedule caches'
+    key, hashed and compared at C speed; a frozen dataclass's hash and == run in Python)."""
 
     attn_B: float
     npu_B: float  # the hot rows the NPU computes (0 without the NPU)
