@@ -248,10 +248,36 @@ def _remember(cache: dict, key: tuple, value: object) -> None:
     cache[key] = value
 
 
+class _GraphArgs:
+    """One distinct tuple of the graph arguments besides the work (features, platform key, the module constants
+    `_layer_graph` reads, its other arguments), interned by `_interned`: a key (work, this) hashes and compares
+    its shared part by identity instead of walking the nested tuple at every lookup."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: tuple) -> None:
+        self.values = values
+
+
+_GRAPH_ARGS: dict[tuple, tuple[_GraphArgs]] = {}
+
+
+def _interned(graph_args: tuple) -> tuple[_GraphArgs]:
+    """``(_GraphArgs,)``, one object per distinct ``graph_args``: what a graph key holds after its work."""
+    token = _GRAPH_ARGS.get(graph_args)
+    if token is None:
+        token = (_GraphArgs(graph_args),)
+        _remember(_GRAPH_ARGS, graph_args, token)
+    return token
+
+
 def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
-    """The schedules of the graphs of ``keys`` ((work, features, platform key, the module constants
-    `_layer_graph` reads, its other arguments)), in one kernel call."""
-    return simulate([_layer_graph(k[0], k[1], plat, *k[4:]) for k in keys], plat)
+    """The schedules of the graphs of ``keys`` ((work, `_GraphArgs`)), in one kernel call."""
+    graphs = []
+    for work, args in keys:
+        f, _, _, *rest = args.values
+        graphs.append(_layer_graph(work, f, plat, *rest))
+    return simulate(graphs, plat)
 
 
 def _timed(keys: list[tuple], plat: Platform,
@@ -373,6 +399,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     _, routed_experts = _predicted(trace, fp.ffn_dim)
     graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S), n_compute,
                   t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
+    graph_args = _interned(graph_args)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
