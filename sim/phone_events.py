@@ -113,17 +113,21 @@ class EventSchedule:
             return []
         tol = EPS * max(self.makespan, 1e-12) * 10
         eng = self.graph.engine
+        start, end = self.start.tolist(), self.end.tolist()  # Python floats: the walk indexes them one by one
+        same_engine: dict[int, list[int]] = {}  # engine class -> its tasks, ascending (built on first wait)
         i = int(np.argmax(self.end))
         path = [i]
-        while self.start[i] > tol:
+        while start[i] > tol:
             deps = self.graph.deps[i]
-            cand = [d for d in deps if self.end[d] >= self.start[i] - tol]
+            cand = [d for d in deps if end[d] >= start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                cand = [j for j in range(len(self.graph)) if j != i and eng[j] == eng[i]
-                        and abs(self.end[j] - self.start[i]) <= tol]
+                if not same_engine:
+                    for j, e in enumerate(eng):
+                        same_engine.setdefault(e, []).append(j)
+                cand = [j for j in same_engine[eng[i]] if j != i and abs(end[j] - start[i]) <= tol]
             if not cand:
                 break
-            i = max(cand, key=lambda j: (self.end[j], -j))
+            i = max(cand, key=lambda j: (end[j], -j))
             path.append(i)
         return path
 
@@ -151,7 +155,7 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     if any(np.isnan(dram[k]) for k in used):
         raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
     deps = [g.deps for g in graphs]
-    n_deps = np.fromiter((len(ds) for d in deps for ds in d), np.int64, n)
+    n_deps = np.fromiter(map(len, chain.from_iterable(deps)), np.int64, n)
     dep_ptr = np.concatenate([[0], np.cumsum(n_deps)]).astype(np.int64)
     local = np.fromiter(chain.from_iterable(chain.from_iterable(deps)), np.int64, int(dep_ptr[-1]))
     dep_idx = local + np.repeat(np.repeat(graph_ptr[:-1], sizes), n_deps)  # global task indices
