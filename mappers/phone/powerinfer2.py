@@ -346,21 +346,45 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     first, up+down only where the gate fired; unbundled: gate, up and down rows as three reads before any
     compute. A pure function of the trace, the profile and the cold region, shared by the phones and
     flash tables of a sweep."""
-    ids, dist, act, starts, ends, n_clusters, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
-    miss = dist >= capacity if lru else ids >= capacity
-    cum = np.concatenate(([0], np.cumsum(miss, dtype=np.int64)))
-    n_miss = cum[ends] - cum[starts]
-    cum = np.concatenate(([0], np.cumsum(miss & act, dtype=np.int64)))
-    gate_reads, ud_reads = (n_miss, cum[ends] - cum[starts]) if bundle else (3 * n_miss, 0 * n_miss)
+    _, _, _, starts, ends, n_clusters, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    n_miss, active_miss = _cluster_misses(trace, ffn_dim, rank, warm_order, n_hot, layer, lru, capacity)
+    gate_reads, ud_reads = (n_miss, active_miss) if bundle else (3 * n_miss, 0 * n_miss)
     rows = list(zip(gate_reads.tolist(), ((ends - starts) * row_B).tolist(), ud_reads.tolist(),
                     (active * 2 * row_B).tolist()))
+    misses = n_miss.tolist()
     out, c = [], 0
     for n in n_clusters.tolist():
         clusters = tuple(rows[c:c + n])
         out.append((clusters, sum(x[0] + x[2] for x in clusters), sum(x[1] + x[3] for x in clusters),
-                    int(n_miss[c:c + n].sum())))
+                    sum(misses[c:c + n])))
         c += n
     return out
+
+
+def _cluster_misses(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                    lru: bool, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cold cluster of `_cold_stream`, its misses and its active neurons' misses at ``capacity``: a miss is
+    an LRU stack distance ``>= capacity`` (``lru``), else a neuron id ``>= capacity``. Counted by binary search
+    in each cluster's sorted values (`_cluster_keys`, once per stream), not by a pass over the stream per
+    capacity."""
+    keys, active_keys, bound = _cluster_keys(trace, ffn_dim, rank, warm_order, n_hot, layer, lru)
+    lo = np.arange(len(bound)) * (trace.neurons + 1)  # cluster c's keys are c (neurons + 1) + its values
+    hi = lo + max(0, min(capacity, trace.neurons))  # values are < neurons but a first use's, a miss at any capacity
+    hits = np.searchsorted(keys, hi) - np.searchsorted(keys, lo)
+    active_hits = np.searchsorted(active_keys, hi) - np.searchsorted(active_keys, lo)
+    return bound - hits, _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)[6] - active_hits
+
+
+@by_identity(maxsize=96)
+def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                  lru: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted keys ``c (neurons + 1) + value`` of the cold stream's accesses (value: the stack distance, a first
+    use's counted as ``neurons``; or the neuron id), of its active accesses, and each cluster's access count."""
+    ids, dist, act, starts, ends, _, _ = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    size = ends - starts
+    value = np.minimum(dist, trace.neurons) if lru else ids
+    key = np.repeat(np.arange(len(size)) * (trace.neurons + 1), size) + value
+    return np.sort(key), np.sort(key[act]), size
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
