@@ -13,6 +13,7 @@ from typing import Literal
 from einsim.arch.interp import interp_log2
 from einsim.arch.storage import Flash, FlashPoint
 from einsim.errors import EinsimError
+from einsim.memo import by_identity
 
 _AXES = ("threads", "range_B", "block_B")
 
@@ -26,6 +27,14 @@ def read_throughput_Bps(
     threads: int | None = None,
 ) -> float:
     """Read throughput in B/s of ``flash`` for one access pattern."""
+    return _read_throughput_Bps(flash, pattern, block_B, range_B, core, threads)
+
+
+@by_identity(maxsize=256)
+def _read_throughput_Bps(flash: Flash, pattern: str, block_B: float, range_B: float | None, core: str | None,
+                         threads: int | None) -> float:
+    """`read_throughput_Bps`, once per flash spec and query: the policies ask the same few queries at every
+    hot fraction and budget (a table walk with interpolation, ~0.1 ms)."""
     rows = [p for p in flash.read_throughput if p.pattern == pattern]
     if not rows:
         have = sorted({p.pattern for p in flash.read_throughput})

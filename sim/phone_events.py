@@ -120,17 +120,23 @@ class EventSchedule:
         tol = EPS * max(self.makespan, 1e-12) * 10
         eng, hold = self.graph.engine, self.graph.hold
         uses = [{e, h} - {NONE} for e, h in zip(eng, hold)]
+        start, end = self.start.tolist(), self.end.tolist()  # Python floats: the walk indexes them one by one
+        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it (built on first wait)
         i = int(np.argmax(self.end))
         path = [i]
-        while self.start[i] > tol:
+        while start[i] > tol:
             deps = self.graph.deps[i]
-            cand = [d for d in deps if self.end[d] >= self.start[i] - tol]
+            cand = [d for d in deps if end[d] >= start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                cand = [j for j in range(len(self.graph)) if j != i and uses[j] & uses[i]
-                        and abs(self.end[j] - self.start[i]) <= tol]
+                if not by_engine:
+                    for j, used in enumerate(uses):
+                        for e in used:
+                            by_engine.setdefault(e, set()).add(j)
+                near = set().union(*(by_engine.get(e, ()) for e in uses[i]))
+                cand = [j for j in near if j != i and abs(end[j] - start[i]) <= tol]
             if not cand:
                 break
-            i = max(cand, key=lambda j: (self.end[j], -j))
+            i = max(cand, key=lambda j: (end[j], -j))
             path.append(i)
         return path
 
@@ -159,7 +165,7 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSched
     if any(np.isnan(dram[k]) for k in used):
         raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
     deps = [g.deps for g in graphs]
-    n_deps = np.fromiter((len(ds) for d in deps for ds in d), np.int64, n)
+    n_deps = np.fromiter(map(len, chain.from_iterable(deps)), np.int64, n)
     dep_ptr = np.concatenate([[0], np.cumsum(n_deps)]).astype(np.int64)
     local = np.fromiter(chain.from_iterable(chain.from_iterable(deps)), np.int64, int(dep_ptr[-1]))
     dep_idx = local + np.repeat(np.repeat(graph_ptr[:-1], sizes), n_deps)  # global task indices

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,9 +69,9 @@ COMPUTE_CLUSTER = "mid"  # compute threads; source: estimate (the mid cores, the
 NPU_ATTENTION_SHARE = 0.56
 
 
-@dataclass(frozen=True)
-class Features:
-    """The ablation switches (fpga_phone.md 2(c): +Bundle, +Neuron cache, +Pipeline, +XPU)."""
+class Features(NamedTuple):
+    """The ablation switches (fpga_phone.md 2(c): +Bundle, +Neuron cache, +Pipeline, +XPU). A named tuple, as
+    `_Layer`: both are parts of the schedule caches' keys, hashed and compared at C speed."""
 
     bundle: bool = True
     cache: bool = True
@@ -175,9 +176,9 @@ def _platform(device: Device, n_compute: int) -> Platform:
 _CATEGORY = {"io": "io", "prefetch": "io"}  # critical-path split: flash I/O, the rest compute
 
 
-@dataclass(frozen=True)
-class _Layer:
-    """One layer and token's work, in the units the task graph takes."""
+class _Layer(NamedTuple):
+    """One layer and token's work, in the units the task graph takes (a named tuple: the schedule caches'
+    key, hashed and compared at C speed; a frozen dataclass's hash and == run in Python)."""
 
     attn_B: float
     npu_B: float  # the hot rows the NPU computes (0 without the NPU)
@@ -258,10 +259,36 @@ def _remember(cache: dict, key: tuple, value: object) -> None:
     cache[key] = value
 
 
+class _GraphArgs:
+    """One distinct tuple of the graph arguments besides the work (features, platform key, the module constants
+    `_layer_graph` reads, its other arguments), interned by `_interned`: a key (work, this) hashes and compares
+    its shared part by identity instead of walking the nested tuple at every lookup."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: tuple) -> None:
+        self.values = values
+
+
+_GRAPH_ARGS: dict[tuple, tuple[_GraphArgs]] = {}
+
+
+def _interned(graph_args: tuple) -> tuple[_GraphArgs]:
+    """``(_GraphArgs,)``, one object per distinct ``graph_args``: what a graph key holds after its work."""
+    token = _GRAPH_ARGS.get(graph_args)
+    if token is None:
+        token = (_GraphArgs(graph_args),)
+        _remember(_GRAPH_ARGS, graph_args, token)
+    return token
+
+
 def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
-    """The schedules of the graphs of ``keys`` ((work, features, platform key, the module constants
-    `_layer_graph` reads, its other arguments)), in one kernel call."""
-    return simulate([_layer_graph(k[0], k[1], plat, *k[4:]) for k in keys], plat)
+    """The schedules of the graphs of ``keys`` ((work, `_GraphArgs`)), in one kernel call."""
+    graphs = []
+    for work, args in keys:
+        f, _, _, *rest = args.values
+        graphs.append(_layer_graph(work, f, plat, *rest))
+    return simulate(graphs, plat)
 
 
 def _timed(keys: list[tuple], plat: Platform,
@@ -330,19 +357,17 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     first, up+down only where the gate fired; unbundled: gate, up and down rows as three reads before any
     compute. A pure function of the trace, the profile and the cold region, shared by the phones and
     flash tables of a sweep."""
-    ids, dist, act, starts, ends, n_clusters, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
-    miss = dist >= capacity if lru else ids >= capacity
-    cum = np.concatenate(([0], np.cumsum(miss, dtype=np.int64)))
-    n_miss = cum[ends] - cum[starts]
-    cum = np.concatenate(([0], np.cumsum(miss & act, dtype=np.int64)))
-    gate_reads, ud_reads = (n_miss, cum[ends] - cum[starts]) if bundle else (3 * n_miss, 0 * n_miss)
+    _, _, _, starts, ends, n_clusters, active = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    n_miss, active_miss = _cluster_misses(trace, ffn_dim, rank, warm_order, n_hot, layer, lru, capacity)
+    gate_reads, ud_reads = (n_miss, active_miss) if bundle else (3 * n_miss, 0 * n_miss)
     rows = list(zip(gate_reads.tolist(), ((ends - starts) * row_B).tolist(), ud_reads.tolist(),
                     (active * 2 * row_B).tolist()))
+    misses = n_miss.tolist()
     out, c = [], 0
     for n in n_clusters.tolist():
         clusters = tuple(rows[c:c + n])
         out.append((clusters, sum(x[0] + x[2] for x in clusters), sum(x[1] + x[3] for x in clusters),
-                    int(n_miss[c:c + n].sum())))
+                    sum(misses[c:c + n])))
         c += n
     return out
 
@@ -361,6 +386,32 @@ def _bookkeeping_s(clusters: tuple[tuple[float, float, float, float], ...], row_
         misses = gate_reads if f.bundle else gate_reads / 3
         out.append(((lookups - misses) * CACHE_HIT_TOUCHES + misses * CACHE_MISS_TOUCHES) * CACHE_TOUCH_S)
     return tuple(out)
+
+
+def _cluster_misses(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                    lru: bool, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cold cluster of `_cold_stream`, its misses and its active neurons' misses at ``capacity``: a miss is
+    an LRU stack distance ``>= capacity`` (``lru``), else a neuron id ``>= capacity``. Counted by binary search
+    in each cluster's sorted values (`_cluster_keys`, once per stream), not by a pass over the stream per
+    capacity."""
+    keys, active_keys, bound = _cluster_keys(trace, ffn_dim, rank, warm_order, n_hot, layer, lru)
+    lo = np.arange(len(bound)) * (trace.neurons + 1)  # cluster c's keys are c (neurons + 1) + its values
+    hi = lo + max(0, min(capacity, trace.neurons))  # values are < neurons but a first use's, a miss at any capacity
+    hits = np.searchsorted(keys, hi) - np.searchsorted(keys, lo)
+    active_hits = np.searchsorted(active_keys, hi) - np.searchsorted(active_keys, lo)
+    return bound - hits, _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)[6] - active_hits
+
+
+@by_identity(maxsize=96)
+def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
+                  lru: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted keys ``c (neurons + 1) + value`` of the cold stream's accesses (value: the stack distance, a first
+    use's counted as ``neurons``; or the neuron id), of its active accesses, and each cluster's access count."""
+    ids, dist, act, starts, ends, _, _ = _cold_stream(trace, ffn_dim, rank, warm_order, n_hot, layer)
+    size = ends - starts
+    value = np.minimum(dist, trace.neurons) if lru else ids
+    key = np.repeat(np.arange(len(size)) * (trace.neurons + 1), size) + value
+    return np.sort(key), np.sort(key[act]), size
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
@@ -400,6 +451,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     _, routed_experts = _predicted(trace, fp.ffn_dim)
     graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
                   n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
+    graph_args = _interned(graph_args)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position

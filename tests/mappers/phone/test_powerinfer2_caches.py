@@ -35,7 +35,8 @@ def _direct_clusters(ids, hit, active, bundle, row_B):
 
 
 @pytest.mark.parametrize("lru, capacity, bundle", [(True, 0, True), (True, 3000, True), (True, 3000, False),
-                                                   (True, 10**6, True), (False, 20000, True)])
+                                                   (True, 10**6, True), (False, 20000, True), (False, 0, False),
+                                                   (False, 10**6, True)])
 def test_cluster_counts_equal_a_direct_lru_replay(setup, lru, capacity, bundle):
     fp, trace, rank, warm_order = setup
     n_hot, row_B = 1000, fp.d_model * 0.5
