@@ -4,17 +4,25 @@ tree, the partly-resident large model verifies it in one batched pass (fpga_phon
 A seeded Monte Carlo of drafting and verification:
 
 - each drafted token has a confidence c (the small model's top-1 probability) and is what the large
-  model would emit with probability c (a calibrated draft model); c ~ Beta with mean ``agreement``;
+  model would emit with probability c (a calibrated draft model); c ~ Beta with mean ``agreement``
+  (the published per-token agreement) and concentration ``concentration`` (not published: an
+  estimate with a range, docs/phone.md);
 - when the rest of the mass exceeds 30%, the runner-up gets p2 ~ U(30%, 1 - c) and, above 30%,
   opens a branch: it is right with probability p2 when the top-1 is not, rescuing that position;
+  the branch is one more sequence (the prefix and its token) in the verification batch;
 - drafting stops when the tree-cumulative confidence falls below alpha (self-adaptive fallback);
   alpha follows Eq. 3 after each verification;
 - a verification accepts the verified prefix plus the large model's own next token.
 
 Time: a verification loads the large model's non-resident weights (sequential reads) and runs it
-once, batched over the tree's branches (I/O-bound, so the batch is free); drafting overlaps that
-loading (the compute-I/O pipeline), with the measured contention on the loading; the two models
-never compute at once. The baseline (Std) is the large model alone under llama.cpp-style mmap.
+once over the tree's branch sequences (non-autoregressive verification, NAV): the pass reads the
+weights once from DRAM and computes every branch token on the CPU, so it is flat in the batch while
+the weight reads dominate. Drafting overlaps that loading (the compute-I/O pipeline), with the
+measured contention on the loading; the two models never compute at once. The baseline (Std) is the
+large model alone under llama.cpp-style mmap; StdPL streams the same non-resident weights layer by
+layer under the compute of the layer before.
+
+``Techniques`` switches the paper's three techniques off one at a time (its ablation, 4(c)).
 """
 
 from __future__ import annotations
@@ -28,36 +36,56 @@ from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.naive import llama_cpp
+from einsim.mappers.phone.overheads import INT4_GEMV_EFFICIENCY
 
 BRANCH_P = 0.30  # source: fpga_phone.md 4(a): every candidate with confidence > 30% starts a branch [P]
 ALPHA0 = 0.01  # source: fpga_phone.md 4(a): alpha defaults to 0.01 [P]
 LOAD_CONTENTION = 1.07  # source: fpga_phone.md 4(a): loading 1.05-1.09x longer while both run (midpoint) [P]
 AGREEMENT = 0.8  # source: fpga_phone.md 4(d): mT5-small matches mT5-large on about 80% of tokens [P]; reused for LLaMA
+# Concentration a + b of the draft's Beta(a, b) top-1 confidence (mean AGREEMENT). source: estimate, range 2-200:
+# 2 is a confidence piled near 0 and 1 (an informative draft), 200 a confidence near 0.8 on every token (no
+# position has a runner-up above 30%, so no tree). The effect of both ends is in docs/phone.md (LLMCad).
+CONCENTRATION = 20.0
+CONCENTRATION_RANGE = (2.0, 200.0)
 LOAD_BLOCK_B = 512 * 1024  # sequential parameter loading in large requests
+CPU_CORES = "all"  # llama.cpp runs a thread per core on the phones (LLMCad Table 2: llama.cpp on the CPU)
+
+
+@dataclass(frozen=True)
+class Techniques:
+    """LLMCad's three techniques (fpga_phone.md 4(a)); all on is LLMCad."""
+
+    tree: bool = True  # branches for runner-ups above 30%, verified in the same batched pass
+    pipeline: bool = True  # drafting overlaps the target's loading
+    adaptive_fallback: bool = True  # Eq. 3 updates alpha after each verification; off: alpha stays 0.01
 
 
 @dataclass(frozen=True)
 class Drafting:
-    """Mean drafted and accepted tokens per verification from the Monte Carlo."""
+    """Means per verification from the Monte Carlo."""
 
-    drafted: float
-    accepted: float
+    drafted: float  # small-model steps
+    accepted: float  # tokens emitted (the verified prefix and the large model's own next token)
+    verified: float  # tokens in the verification batch (every branch sequence's tokens)
     verifications: int
 
 
-def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0) -> Drafting:
+def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
+                      concentration: float = CONCENTRATION, tree: bool = True,
+                      adaptive_fallback: bool = True) -> Drafting:
     """Draft/verify cycles until ``tokens`` tokens are accepted."""
     rng = np.random.default_rng(seed)
-    a = 4.0 * agreement / (1.0 - agreement)  # Beta(a, 4) has mean `agreement`
-    alpha, done, drafted, cycles = ALPHA0, 0, 0, 0
+    a, b = agreement * concentration, (1.0 - agreement) * concentration
+    alpha, done, drafted, verified, cycles = ALPHA0, 0, 0, 0, 0
     while done < tokens:
-        cum, n, ok, prefix_open = 1.0, 0, 0, True
+        cum, n, ok, branch_tokens, prefix_open = 1.0, 0, 0, 0, True
         while True:
-            c = rng.beta(a, 4.0)
-            p2 = rng.uniform(BRANCH_P, 1.0 - c) if 1.0 - c > BRANCH_P else 0.0
-            u = rng.random()
-            right = u < c + p2  # top-1 right with probability c; the branch covers the next p2
+            c = rng.beta(a, b)
+            p2 = rng.uniform(BRANCH_P, 1.0 - c) if tree and 1.0 - c > BRANCH_P else 0.0
+            right = rng.random() < c + p2  # top-1 right with probability c; the branch covers the next p2
             n += 1
+            if p2 > 0.0:
+                branch_tokens += n  # the branch's sequence: the prefix and its own token
             if prefix_open and right:
                 ok += 1
             else:
@@ -65,32 +93,83 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0) 
             cum *= max(c, p2)  # the best branch's cumulative confidence
             if cum < alpha:
                 break
-        alpha = alpha * 0.5 if ok == n else (n - ok) / n
+        if adaptive_fallback:
+            alpha = alpha * 0.5 if ok == n else (n - ok) / n
         done += ok + 1
         drafted += n
+        verified += n + branch_tokens
         cycles += 1
-    return Drafting(drafted / cycles, done / cycles, cycles)
+    return Drafting(drafted / cycles, done / cycles, verified / cycles, cycles)
+
+
+def _cpu_cores(device: Device) -> dict[str, int]:
+    return {name: cl.cores for name, cl in device.cpu.clusters.items()}
+
+
+def forward_time(device: Device, fp: Footprint, batch: float) -> float:
+    """One forward pass of ``batch`` tokens from DRAM on the CPU: the INT4 weights read once, the
+    MACs of every token at the INT4 GEMV rate; whichever is longer."""
+    macs = fp.params - fp.embed_params + fp.head_params
+    rate = device.cpu_macs_per_s(_cpu_cores(device), "int8") * INT4_GEMV_EFFICIENCY
+    return max(fp.params * INT4_B / device.bandwidth(["CPU"]), batch * macs / rate)
+
+
+def _stream(device: Device, nbytes: float) -> float:
+    """Seconds to read ``nbytes`` of parameters from flash in large sequential requests."""
+    return device.stream_time(Stream(nbytes / LOAD_BLOCK_B, LOAD_BLOCK_B, "sequential"))
+
+
+def _overlapped(t_draft: float, t_load: float) -> float:
+    """Drafting and loading side by side: the loading runs LOAD_CONTENTION times slower while the
+    draft computes, at full speed after it."""
+    if t_draft >= t_load * LOAD_CONTENTION:
+        return t_draft
+    return t_load + t_draft * (1.0 - 1.0 / LOAD_CONTENTION)
 
 
 def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float | None = None,
-           agreement: float = AGREEMENT, tokens: int = 2000, seed: int = 0) -> tuple[TokenCost, TokenCost]:
+           agreement: float = AGREEMENT, tokens: int = 2000, seed: int = 0,
+           concentration: float = CONCENTRATION, techniques: Techniques = Techniques()) -> tuple[TokenCost, TokenCost]:
     """(LLMCad, Std) per-token costs; speedup = Std latency / LLMCad latency."""
     memory_B = device.available_B if memory_B is None else memory_B
     small_B = small.params * INT4_B
     large_B = large.params * INT4_B
-    resident = max(0.0, memory_B - RUNTIME_B - small_B)
-    load_B = max(0.0, large_B - resident)
-    t_load = device.stream_time(Stream(load_B / LOAD_BLOCK_B, LOAD_BLOCK_B, "sequential"))
-    bw = device.bandwidth(["CPU"])
-    t_small = small_B / bw
-    t_verify = large_B / bw  # one batched pass; the tree's few branches share the weight reads
-    d = simulate_drafting(tokens, agreement, seed)
-    cycle = max(d.drafted * t_small, t_load * LOAD_CONTENTION) + t_verify
+    below_B = min(large_B, max(0.0, memory_B - RUNTIME_B - small_B))  # the target's part under the memory bound
+    t_below = _stream(device, below_B)
+    t_rest = _stream(device, large_B - below_B)
+    t_small = forward_time(device, small, 1)
+    d = simulate_drafting(tokens, agreement, seed, concentration, techniques.tree, techniques.adaptive_fallback)
+    t_verify = forward_time(device, large, d.verified)
+    t_draft = d.drafted * t_small
+    if techniques.pipeline:  # the part under the bound loads while the small model drafts, the rest after fallback
+        pre = _overlapped(t_draft, t_below)
+        io_cycle = pre - max(0.0, t_draft - t_below * LOAD_CONTENTION) + t_rest
+        cycle = pre + t_rest + t_verify
+    else:
+        io_cycle = t_below + t_rest
+        cycle = t_draft + io_cycle + t_verify
     latency = cycle / d.accepted
-    io_s = t_load * LOAD_CONTENTION / d.accepted
-    cad = TokenCost("llmcad", large.model_id, device.name, latency, latency - io_s, io_s, 0.0, load_B / d.accepted,
+    io_s = io_cycle / d.accepted
+    cad = TokenCost("llmcad", large.model_id, device.name, latency, latency - io_s, io_s, 0.0, large_B / d.accepted,
                     (d.drafted * small_B + large_B) / d.accepted, device_energy(device.power_W, latency),
                     {"draft_model": small.model_id, "drafted_per_verify": d.drafted,
-                     "accepted_per_verify": d.accepted, "memory_B": memory_B})
+                     "accepted_per_verify": d.accepted, "verified_per_verify": d.verified, "memory_B": memory_B})
     std = llama_cpp(device, large, memory_B)
     return cad, std
+
+
+def std_pipelined(device: Device, fp: Footprint, memory_B: float | None = None) -> TokenCost:
+    """StdPL: Std (the large model alone, every weight read from flash each token) with a layer-wise
+    pipeline: a layer's reads overlap the layer before's compute, so only the first layer's reads
+    and the last layer's compute are not hidden."""
+    std = llama_cpp(device, fp, device.available_B if memory_B is None else memory_B)
+    latency = max(std.io_s, std.compute_s) + min(std.io_s, std.compute_s) / fp.layers
+    return TokenCost("stdpl", fp.model_id, device.name, latency, std.compute_s, latency - std.compute_s, 0.0,
+                     std.flash_B, std.dram_B, device_energy(device.power_W, latency), dict(std.extra))
+
+
+def autoregressive_verification_speedup(device: Device, fp: Footprint, tokens: int) -> float:
+    """Verifying ``tokens`` drafted tokens one large-model pass at a time (each pass reloads the
+    model from flash, as a verification does) over verifying them in one batched (NAV) pass."""
+    t_load = _stream(device, fp.params * INT4_B)
+    return tokens * (t_load + forward_time(device, fp, 1)) / (t_load + forward_time(device, fp, tokens))

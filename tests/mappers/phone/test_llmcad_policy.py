@@ -1,0 +1,120 @@
+"""LLMCad's policy (mappers/phone/llmcad.py): drafting statistics, the memory-bound pipeline, NAV,
+StdPL, by hand calculation; and regression pins of its Xiaomi 11 output."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from einsim.mappers.phone.footprint import footprint
+from einsim.mappers.phone.formats import INT4_B, RUNTIME_B
+from einsim.mappers.phone.hardware import load_device
+from einsim.mappers.phone.llmcad import (ALPHA0, LOAD_CONTENTION, Techniques, autoregressive_verification_speedup,
+                                         forward_time, llmcad, simulate_drafting, std_pipelined)
+from einsim.mappers.phone.naive import llama_cpp
+from einsim.mappers.phone.overheads import INT4_GEMV_EFFICIENCY
+
+
+@pytest.fixture(scope="module")
+def phone():
+    return load_device("xiaomi11"), footprint("llama2_7b"), footprint("llama2_13b")
+
+
+def test_constant_confidence_drafts_until_the_product_falls_below_alpha():
+    # c = 0.8 on every token (concentration -> infinity): never a runner-up above 30%, so no branch;
+    # with alpha fixed the chain is the first n with 0.8^n < 0.01, and the accepted prefix is geometric.
+    d = simulate_drafting(4000, concentration=1e9, adaptive_fallback=False, seed=1)
+    n = math.ceil(math.log(ALPHA0) / math.log(0.8))
+    assert d.drafted == pytest.approx(n)
+    assert d.verified == pytest.approx(d.drafted)
+    expected_prefix = sum(0.8 ** k for k in range(1, n + 1))
+    assert d.accepted == pytest.approx(expected_prefix + 1.0, rel=0.05)
+
+
+def test_the_tree_adds_branch_sequences_to_the_verification_batch():
+    with_tree = simulate_drafting(2000, concentration=2.0)
+    chain = simulate_drafting(2000, concentration=2.0, tree=False)
+    assert chain.verified == pytest.approx(chain.drafted)
+    assert with_tree.verified > with_tree.drafted
+    assert with_tree.accepted > chain.accepted  # a branch rescues a position the top-1 got wrong
+
+
+def test_forward_time_is_the_longer_of_weight_reads_and_macs(phone):
+    device, _, large = phone
+    weights_s = large.params * INT4_B / device.bandwidth(["CPU"])
+    rate = device.cpu_macs_per_s({n: c.cores for n, c in device.cpu.clusters.items()}, "int8") * INT4_GEMV_EFFICIENCY
+    macs = large.params - large.embed_params + large.head_params
+    assert forward_time(device, large, 1) == pytest.approx(weights_s)
+    assert forward_time(device, large, 100) == pytest.approx(100 * macs / rate)
+
+
+def test_the_whole_target_is_read_from_flash_every_verification(phone):
+    # fpga_phone.md 4(d): the target only partly fits, so it is reloaded each verification: the memory
+    # bound decides how much of that load hides under drafting, not how much is read.
+    device, small, large = phone
+    for memory_B in (4.0e9, 5.0e9, 7.0e9):
+        cad, _ = llmcad(device, small, large, memory_B)
+        assert cad.flash_B * cad.extra["accepted_per_verify"] == pytest.approx(large.params * INT4_B)
+
+
+def test_the_pipeline_hides_drafting_under_the_load_below_the_memory_bound(phone):
+    device, small, large = phone
+    on, _ = llmcad(device, small, large, 5.0e9)
+    off, _ = llmcad(device, small, large, 5.0e9, techniques=Techniques(pipeline=False))
+    t_draft = on.extra["drafted_per_verify"] * forward_time(device, small, 1)
+    below_B = 5.0e9 - RUNTIME_B - small.params * INT4_B
+    assert t_draft < below_B / 2.1e9 * LOAD_CONTENTION  # the drafting fits under the load (UFS 3.1 512 KiB row)
+    # loading slowed by the contention while the draft runs: the pipeline saves t_draft / contention per cycle
+    saved = (off.latency_s - on.latency_s) * on.extra["accepted_per_verify"]
+    assert saved == pytest.approx(t_draft / LOAD_CONTENTION)
+
+
+def test_no_room_below_the_bound_leaves_nothing_to_pipeline(phone):
+    device, small, large = phone
+    memory_B = RUNTIME_B + small.params * INT4_B  # the draft model fills the budget
+    on, _ = llmcad(device, small, large, memory_B)
+    off, _ = llmcad(device, small, large, memory_B, techniques=Techniques(pipeline=False))
+    assert on.latency_s == pytest.approx(off.latency_s)
+
+
+def test_autoregressive_verification_reloads_the_model_per_token(phone):
+    device, _, large = phone
+    t_load = large.params * INT4_B / 2.1e9
+    expected = 10 * (t_load + forward_time(device, large, 1)) / (t_load + forward_time(device, large, 10))
+    assert autoregressive_verification_speedup(device, large, 10) == pytest.approx(expected)
+    assert autoregressive_verification_speedup(device, large, 1) == pytest.approx(1.0)
+
+
+def test_stdpl_overlaps_std_reads_with_compute_layer_by_layer(phone):
+    device, _, large = phone
+    std = llama_cpp(device, large, device.available_B)
+    pl = std_pipelined(device, large)
+    longer, shorter = max(std.io_s, std.compute_s), min(std.io_s, std.compute_s)
+    assert pl.latency_s == pytest.approx(longer + shorter / large.layers)
+    assert pl.latency_s < std.latency_s
+
+
+def test_regression_llmcad_xiaomi11(phone):
+    """Regression pin of the model's own output (not a published target): LLaMA2-7B -> 13B at 5 GB."""
+    device, small, large = phone
+    cad, std = llmcad(device, small, large)
+    assert cad.latency_s == pytest.approx(1.066, rel=2e-3)
+    assert std.latency_s / cad.latency_s == pytest.approx(3.366, rel=2e-3)
+    assert cad.extra["accepted_per_verify"] == pytest.approx(3.675, rel=2e-3)
+
+
+def test_regression_speedup_at_the_ends_of_the_confidence_shape(phone):
+    """Regression pin: the estimate's range (concentration 2-200) spans 3.03-4.33x."""
+    device, small, large = phone
+    ends = [std.latency_s / cad.latency_s
+            for cad, std in (llmcad(device, small, large, concentration=k) for k in (2.0, 200.0))]
+    assert ends == pytest.approx([4.333, 3.026], rel=2e-3)
+
+
+def test_regression_speedup_barely_depends_on_the_free_memory(phone):
+    """Regression pin: from the 4.1 GB the 7B needs (LLMCad Table 1) to 90% of the 8 GB."""
+    device, small, large = phone
+    speedups = [std.latency_s / cad.latency_s
+                for cad, std in (llmcad(device, small, large, m) for m in (4.1e9, 5.0e9, 7.2e9))]
+    assert speedups == pytest.approx([3.11, 3.366, 3.366], rel=3e-3)
