@@ -15,6 +15,7 @@ The statistics are measured on the traces the reproduction uses (powerinfer2's d
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 from einsim.einsum.models import Fraction, Quantity
@@ -75,7 +76,9 @@ def solve_bamboo(dev: Device, shift: float) -> tuple[float, float]:
     return zipf, bamboo_hit(dev, with_activation(base, zipf, shift))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(prog="python -m einsim.mappers.phone.calibration",
+                            description=__doc__.split("\n\n")[0]).parse_args(argv)
     dev = load_device("oneplus12")
     zipf, shift, mean, p99 = solve_mixtral(dev)
     print(f"turbosparse_mixtral_47b: zipf_exponent {zipf:.2f}, token_shift {shift:.2f} "
