@@ -203,15 +203,15 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
     caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
     cpu_heads = n_compute - 1 if caller >= 0 and n_compute > 1 else n_compute
-    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads, cap=per_thread_bw)
-            for _ in range(cpu_heads)]
+    attn = g.add_copies(cpu_heads, cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads,
+                        cap=per_thread_bw)
     if f.xpu:
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
                           volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
     pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
-    pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw, deps=attn)
-            for _ in range(n_compute)] if w.pred_in_B > 0 else list(attn)
+    pred = g.add_copies(n_compute, cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw,
+                        deps=attn) if w.pred_in_B > 0 else list(attn)
     ends = []
     if f.xpu and w.npu_B > 0:
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
@@ -233,8 +233,8 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
             ends.append(last)
     else:  # the compute threads issue the layer's reads themselves, then compute
         reads = sum(c[0] + c[2] for c in w.clusters)
-        fetched = [g.add(cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute, deps=stage_pred or pred)
-                   for _ in range(n_compute)] if reads else (stage_pred or pred)
+        fetched = g.add_copies(n_compute, cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute,
+                               deps=stage_pred or pred) if reads else (stage_pred or pred)
         for _, gate_B, _, ud_B in w.clusters:
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=fetched)
             ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if ud_B else last)
@@ -246,11 +246,6 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
 TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule caches (~1 kB each)
 _TIMED: dict[tuple, tuple[float, tuple[float, ...]]] = {}  # graph key -> (makespan, busy seconds per engine)
 _IO_CRITICAL: dict[tuple, float] = {}  # graph key -> flash I/O seconds on its critical path
-
-
-def _platform_key(plat: Platform) -> tuple:
-    return (plat.engines, tuple(sorted((tuple(sorted(k)), v) for k, v in plat.dram_Bps.items())), plat.ufs_queues,
-            plat.ufs_degradation)
 
 
 def _remember(cache: dict, key: tuple, value: object) -> None:
@@ -449,7 +444,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     keys, flash_B, dram_B, accesses = [], 0.0, 0.0, 0
     misses, rows = [], []  # per (layer, token): missed and computed neuron rows
     _, routed_experts = _predicted(trace, fp.ffn_dim)
-    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
+    graph_args = (f, plat.key(), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
                   n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     graph_args = _interned(graph_args)
     for layer in range(trace.layers):
