@@ -134,17 +134,17 @@ class EventSchedule:
         if not len(self.graph):
             return []
         tol = EPS * max(self.makespan, 1e-12) * 10
-        eng, hold = self.graph.engine, self.graph.hold
-        uses = [{e, h} - {NONE} for e, h in zip(eng, hold)]
+        uses: list[set[int]] = []  # per task, the engine classes it runs on or holds (built on first wait)
         start, end = self.start.tolist(), self.end.tolist()  # Python floats: the walk indexes them one by one
-        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it (built on first wait)
+        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it
         i = int(np.argmax(self.end))
         path = [i]
         while start[i] > tol:
             deps = self.graph.deps[i]
             cand = [d for d in deps if end[d] >= start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                if not by_engine:
+                if not uses:
+                    uses = [{e, h} - {NONE} for e, h in zip(self.graph.engine, self.graph.hold)]
                     for j, used in enumerate(uses):
                         for e in used:
                             by_engine.setdefault(e, set()).add(j)
