@@ -127,12 +127,13 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     grid = hot_fractions if features.xpu else (0.0,)
     fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
     runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
-    best, keys = min(runs, key=lambda r: r[0].latency_s)
+    best, keys, tails = min(runs, key=lambda r: r[0].latency_s)
     # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
     io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
         * fp.layers / len(keys)
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
-                     best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
+                     best.flash_B, best.dram_B, best.energy_J,
+                     {**best.extra, **_tails(fp, trace, *tails), "memory_B": memory_B})
 
 
 @lru_cache(maxsize=32)
@@ -411,9 +412,10 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
               warm_order: np.ndarray, hot: float, context_len: int,
-              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
-    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`); its io_s is left 0
-    for the caller to take from the chosen fraction's critical paths."""
+              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple], tuple]:
+    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`) and the inputs of `_tails`;
+    its io_s and tail percentiles (TAIL_KEYS, None here) are left for the caller to take for the chosen
+    fraction only."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -478,18 +480,27 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
     energy = decode_energy(busy, latency, dram_B, flash_B)
+    tails = (per_layer, misses, rows, head_s)
+    return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
+                     energy.total_J,
+                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
+                      "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
+                      **dict.fromkeys(TAIL_KEYS),  # filled by `_tails` for the chosen hot fraction only
+                      "busy_s": busy, "energy_parts_J": energy.parts}), keys, tails
+
+
+TAIL_KEYS = ("latency_P50_s", "latency_P90_s", "latency_P99_s", "miss_rate_of_rows_P99")
+
+
+def _tails(fp: Footprint, trace: Trace, per_layer: np.ndarray, misses: list, rows: list,
+           head_s: float) -> dict[str, float]:
+    """The token latency percentiles and the P99 miss rate of rows of one hot fraction's (layer, token) values."""
     shift = fp.facts.activation.token_shift
     tie = (trace.shift, shift.value) if shift is not None and trace.shift is not None else ()
     p50, p90, p99 = np.percentile(_token_distribution(per_layer, fp.layers, *tie) + head_s, [50, 90, 99])
     miss_of_rows = np.reshape(misses, per_layer.shape) / np.maximum(np.reshape(rows, per_layer.shape), 1)
     miss_p99 = float(np.percentile(_token_distribution(miss_of_rows, fp.layers, *tie), 99)) / fp.layers
-    return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
-                     energy.total_J,
-                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
-                      "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
-                      "latency_P50_s": float(p50), "latency_P90_s": float(p90), "latency_P99_s": float(p99),
-                      "miss_rate_of_rows_P99": miss_p99,
-                      "busy_s": busy, "energy_parts_J": energy.parts}), keys
+    return dict(zip(TAIL_KEYS, (float(p50), float(p90), float(p99), miss_p99)))
 
 
 DISTRIBUTION_TOKENS = 2000  # tokens of the resampled latency distribution
