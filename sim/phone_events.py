@@ -38,6 +38,11 @@ class Platform:
                 return i
         raise EinsimError(f"no engine class {name!r} (have: {', '.join(n for n, _, _ in self.engines)})")
 
+    def key(self) -> tuple:
+        """The platform as a hashable value (for caches keyed by a graph's content and its platform)."""
+        return (self.engines, tuple(sorted((tuple(sorted(k)), v) for k, v in self.dram_Bps.items())), self.ufs_queues,
+                self.ufs_degradation)
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         servers = np.array([s for _, s, _ in self.engines], np.int64)
         kind = np.array([KIND_BITS[k] for _, _, k in self.engines], np.int64)
@@ -88,6 +93,17 @@ class TaskGraph:
         self.hold.append(hold)
         return len(self.engine) - 1
 
+    def add_copies(self, count: int, engine: int, label: str, *, fixed_s: float = 0.0, pool: int = NONE,
+                   volume: float = 0.0, cap: float = np.inf, deps: Sequence[int] = (), hold: int = NONE) -> list[int]:
+        """``count`` identical tasks (as ``count`` calls of `add`, checked once): one block split over
+        servers. Returns their indices."""
+        if count <= 0:
+            return []
+        first = self.add(engine, label, fixed_s=fixed_s, pool=pool, volume=volume, cap=cap, deps=deps, hold=hold)
+        for column in (self.engine, self.fixed_s, self.pool, self.volume, self.cap, self.deps, self.label, self.hold):
+            column.extend([column[-1]] * (count - 1))
+        return list(range(first, first + count))
+
     def __len__(self) -> int:
         return len(self.engine)
 
@@ -118,17 +134,17 @@ class EventSchedule:
         if not len(self.graph):
             return []
         tol = EPS * max(self.makespan, 1e-12) * 10
-        eng, hold = self.graph.engine, self.graph.hold
-        uses = [{e, h} - {NONE} for e, h in zip(eng, hold)]
+        uses: list[set[int]] = []  # per task, the engine classes it runs on or holds (built on first wait)
         start, end = self.start.tolist(), self.end.tolist()  # Python floats: the walk indexes them one by one
-        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it (built on first wait)
+        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it
         i = int(np.argmax(self.end))
         path = [i]
         while start[i] > tol:
             deps = self.graph.deps[i]
             cand = [d for d in deps if end[d] >= start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                if not by_engine:
+                if not uses:
+                    uses = [{e, h} - {NONE} for e, h in zip(self.graph.engine, self.graph.hold)]
                     for j, used in enumerate(uses):
                         for e in used:
                             by_engine.setdefault(e, set()).add(j)

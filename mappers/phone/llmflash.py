@@ -220,8 +220,8 @@ def _stage(g: TaskGraph, plat: Platform, eng: _Engine, label: str, volume_B: flo
     """One block of operators on the compute engine: its dispatch cost, then its DRAM bytes split over the
     engine's servers."""
     cpu = plat.index("compute")
-    return [g.add(cpu, label, fixed_s=ops * eng.op_s, pool=DRAM, volume=volume_B / eng.servers, cap=cap, deps=deps)
-            for _ in range(eng.servers)]
+    return g.add_copies(eng.servers, cpu, label, fixed_s=ops * eng.op_s, pool=DRAM, volume=volume_B / eng.servers,
+                        cap=cap, deps=deps)
 
 
 def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, sequential_dev_s: float = 0.0,
@@ -244,8 +244,7 @@ def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, seque
         last = [g.add(io, "io", pool=UFS, volume=sequential_dev_s, deps=last)]
     elif random_reads:
         threads = int(min(READ_THREADS, max(1, np.ceil(random_reads))))
-        last = [g.add(io, "io", pool=UFS, volume=random_reads * t_read_dev / threads, deps=last)
-                for _ in range(threads)]
+        last = g.add_copies(threads, io, "io", pool=UFS, volume=random_reads * t_read_dev / threads, deps=last)
     delete_x, insert_x = _copies(run)
     if evicted_B:
         last = _stage(g, plat, eng, "delete", evicted_B * delete_x, DELETE_OPS, np.inf, last)

@@ -127,12 +127,13 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     grid = hot_fractions if features.xpu else (0.0,)
     fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
     runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
-    best, keys = min(runs, key=lambda r: r[0].latency_s)
+    best, keys, tails = min(runs, key=lambda r: r[0].latency_s)
     # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
     io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
         * fp.layers / len(keys)
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
-                     best.flash_B, best.dram_B, best.energy_J, {**best.extra, "memory_B": memory_B})
+                     best.flash_B, best.dram_B, best.energy_J,
+                     {**best.extra, **_tails(fp, trace, *tails), "memory_B": memory_B})
 
 
 @lru_cache(maxsize=32)
@@ -203,15 +204,15 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
     caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
     cpu_heads = n_compute - 1 if caller >= 0 and n_compute > 1 else n_compute
-    attn = [g.add(cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads, cap=per_thread_bw)
-            for _ in range(cpu_heads)]
+    attn = g.add_copies(cpu_heads, cpu, "attn", pool=DRAM, volume=w.attn_B * (1 - npu_share) / cpu_heads,
+                        cap=per_thread_bw)
     if f.xpu:
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
                           volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
     pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
-    pred = [g.add(cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw, deps=attn)
-            for _ in range(n_compute)] if w.pred_in_B > 0 else list(attn)
+    pred = g.add_copies(n_compute, cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw,
+                        deps=attn) if w.pred_in_B > 0 else list(attn)
     ends = []
     if f.xpu and w.npu_B > 0:
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
@@ -233,8 +234,8 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
             ends.append(last)
     else:  # the compute threads issue the layer's reads themselves, then compute
         reads = sum(c[0] + c[2] for c in w.clusters)
-        fetched = [g.add(cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute, deps=stage_pred or pred)
-                   for _ in range(n_compute)] if reads else (stage_pred or pred)
+        fetched = g.add_copies(n_compute, cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute,
+                               deps=stage_pred or pred) if reads else (stage_pred or pred)
         for _, gate_B, _, ud_B in w.clusters:
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=fetched)
             ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if ud_B else last)
@@ -246,11 +247,6 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
 TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule caches (~1 kB each)
 _TIMED: dict[tuple, tuple[float, tuple[float, ...]]] = {}  # graph key -> (makespan, busy seconds per engine)
 _IO_CRITICAL: dict[tuple, float] = {}  # graph key -> flash I/O seconds on its critical path
-
-
-def _platform_key(plat: Platform) -> tuple:
-    return (plat.engines, tuple(sorted((tuple(sorted(k)), v) for k, v in plat.dram_Bps.items())), plat.ufs_queues,
-            plat.ufs_degradation)
 
 
 def _remember(cache: dict, key: tuple, value: object) -> None:
@@ -416,9 +412,10 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
               warm_order: np.ndarray, hot: float, context_len: int,
-              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple]]:
-    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`); its io_s is left 0
-    for the caller to take from the chosen fraction's critical paths."""
+              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple], tuple]:
+    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`) and the inputs of `_tails`;
+    its io_s and tail percentiles (TAIL_KEYS, None here) are left for the caller to take for the chosen
+    fraction only."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -449,7 +446,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     keys, flash_B, dram_B, accesses = [], 0.0, 0.0, 0
     misses, rows = [], []  # per (layer, token): missed and computed neuron rows
     _, routed_experts = _predicted(trace, fp.ffn_dim)
-    graph_args = (f, _platform_key(plat), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
+    graph_args = (f, plat.key(), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
                   n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     graph_args = _interned(graph_args)
     for layer in range(trace.layers):
@@ -483,18 +480,27 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
     energy = decode_energy(busy, latency, dram_B, flash_B)
+    tails = (per_layer, misses, rows, head_s)
+    return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
+                     energy.total_J,
+                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
+                      "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
+                      **dict.fromkeys(TAIL_KEYS),  # filled by `_tails` for the chosen hot fraction only
+                      "busy_s": busy, "energy_parts_J": energy.parts}), keys, tails
+
+
+TAIL_KEYS = ("latency_P50_s", "latency_P90_s", "latency_P99_s", "miss_rate_of_rows_P99")
+
+
+def _tails(fp: Footprint, trace: Trace, per_layer: np.ndarray, misses: list, rows: list,
+           head_s: float) -> dict[str, float]:
+    """The token latency percentiles and the P99 miss rate of rows of one hot fraction's (layer, token) values."""
     shift = fp.facts.activation.token_shift
     tie = (trace.shift, shift.value) if shift is not None and trace.shift is not None else ()
     p50, p90, p99 = np.percentile(_token_distribution(per_layer, fp.layers, *tie) + head_s, [50, 90, 99])
     miss_of_rows = np.reshape(misses, per_layer.shape) / np.maximum(np.reshape(rows, per_layer.shape), 1)
     miss_p99 = float(np.percentile(_token_distribution(miss_of_rows, fp.layers, *tie), 99)) / fp.layers
-    return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
-                     energy.total_J,
-                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
-                      "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
-                      "latency_P50_s": float(p50), "latency_P90_s": float(p90), "latency_P99_s": float(p99),
-                      "miss_rate_of_rows_P99": miss_p99,
-                      "busy_s": busy, "energy_parts_J": energy.parts}), keys
+    return dict(zip(TAIL_KEYS, (float(p50), float(p90), float(p99), miss_p99)))
 
 
 DISTRIBUTION_TOKENS = 2000  # tokens of the resampled latency distribution
