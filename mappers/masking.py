@@ -18,6 +18,12 @@ from einsim.mappers.mapping import Mapping
 from einsim.sim.nest import Encoded
 
 
+def least_active_share(einsum: Einsum) -> float:
+    """The least share of its points a masked Einsum runs, whatever the tiling (1 without filters): a
+    step that runs holds at least one passing point and the steps divide the space."""
+    return active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
+
+
 def array_step_tile(mapping: Mapping) -> dict[str, int]:
     """Index values in one array step, the grain at which a masked tile is skipped: the spatial
     factors of the outermost level that fans out and every factor of the levels below it (the

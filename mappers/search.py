@@ -42,6 +42,11 @@ from einsim.mappers.mapspace import Mapspace, encoded_row_to_mapping
 from einsim.sim.nest import Encoded, NestCounts, evaluate_encoded
 
 OBJECTIVES = ("latency", "energy", "edp")
+
+
+def objective_score(objective: str, latency, energy):
+    """The score an objective ranks by (smaller is better), of floats or numpy arrays alike."""
+    return {"latency": latency, "energy": energy, "edp": latency * energy}[objective]
 METHODS = ("auto", "exhaustive", "random", "hill", "bound")
 BOUND_SLACK = 0.01  # the first scan keeps the factorizations within 1 % of the least floor
 HILL_GROUPS = 8  # climber groups (tasks); fixed so that results do not depend on the workers
@@ -129,7 +134,7 @@ class _Scorer:
         if self.weight is not None:
             w = self.weight(enc)
             latency, energy = latency * w, energy * w
-        score = {"latency": latency, "energy": energy, "edp": latency * energy}[self.objective]
+        score = objective_score(self.objective, latency, energy)
         score = np.where(counts.valid, score, np.inf)
         return score, np.where(counts.valid, latency, np.inf), np.where(counts.valid, energy, np.inf), counts.valid
 

@@ -48,6 +48,7 @@ from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.constraint_file import ConstraintFile
 from einsim.mappers.hierarchy import storage_path
+from einsim.mappers.search import objective_score
 from einsim.mappers.spatial.attention import AttentionResult, design, workload
 from einsim.mappers.spatial.cost import leakage_energy
 from einsim.mappers.spatial.registered import run_configuration
@@ -82,10 +83,6 @@ class FamilySearchResult:
     @property
     def optimal(self) -> bool:
         return self.best is not None
-
-
-def _score(objective: str, latency: float, energy: float) -> float:
-    return {"latency": latency, "energy": energy, "edp": latency * energy}[objective]
 
 
 def _einsums(cascade: Cascade) -> list[Einsum]:
@@ -304,7 +301,7 @@ def search_families(cascade: Cascade, arch: Architecture, objective: str = "late
         for k, combo in enumerate(itertools.product(*(u for _, u in choices))):
             binding = dict(zip(names, combo))
             lat, en = lower_bound(base, binding, table, arch)
-            ranked.append((_score(objective, lat, en), bi, k, binding))
+            ranked.append((objective_score(objective, lat, en), bi, k, binding))
     ranked.sort(key=lambda r: (r[0], r[1], r[2]))
     best: Point | None = None
     evaluated = bounded = 0
@@ -330,7 +327,7 @@ def search_families(cascade: Cascade, arch: Architecture, objective: str = "late
                 evaluated += 1
                 if res is None:
                     continue
-                score = _score(objective, res.latency_s, res.energy_J)
+                score = objective_score(objective, res.latency_s, res.energy_J)
                 if best is None or score < best.score:
                     best = Point(spec if restrict is None else restrict, res, score)
     return FamilySearchResult(objective, best, size, evaluated, bounded, time.process_time() - start,

@@ -55,7 +55,6 @@ import numpy as np
 
 from einsim.arch import Architecture
 from einsim.einsum.analysis import ops_per_point
-from einsim.einsum.masks import active_tile_fraction
 from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
@@ -65,8 +64,8 @@ from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.mapspace import Constraints, Mapspace, encoded_row_to_mapping, fits_capacity
-from einsim.mappers.masking import mask_fractions
-from einsim.mappers.search import OBJECTIVES, pareto_rows, search
+from einsim.mappers.masking import least_active_share, mask_fractions
+from einsim.mappers.search import OBJECTIVES, objective_score, pareto_rows, search
 from einsim.sim.kernels.pipeline import latency_bound_batch
 from einsim.sim.nest import Encoded, NestProblem, encode, evaluate_encoded
 
@@ -206,20 +205,15 @@ def _lower_bounds(space: Mapspace, objective: str, einsum: Einsum) -> Callable[[
     divide the space), and every count of a masked point scales by its share of steps that run,
     so both bounds scale by that share."""
     hier = space.hierarchy
-    share = _share(einsum)
+    share = least_active_share(einsum)
     points = float(space.problem.points) * share
 
     def bound(fidx: np.ndarray, instances: np.ndarray) -> np.ndarray:
         lat = points / instances * hier.op_cycles / hier.clock_Hz
         energy = space.energy_floor(fidx) * share if objective != "latency" else np.zeros(len(lat))
-        return _score(objective, lat, energy)
+        return objective_score(objective, lat, energy)
 
     return bound
-
-
-def _share(einsum: Einsum) -> float:
-    """The least share of its points a masked Einsum runs, whatever the tiling (1 without filters)."""
-    return active_tile_fraction(einsum.filters, einsum.space, {d: 1 for d in einsum.space}) if einsum.filters else 1.0
 
 
 def _bounded(space: Mapspace, objective: str, einsum: Einsum, incumbent: float, cap: int) -> tuple[Callable | None, int]:
@@ -318,10 +312,6 @@ def _scored(problem: NestProblem, hier, einsum: Einsum, enc: Encoded, depth: int
     return len(fit), {key: int(c) for key, c in zip(keys, points) if c}, out
 
 
-def _score(objective: str, lat: np.ndarray, en: np.ndarray) -> np.ndarray:
-    return {"latency": lat, "energy": en, "edp": lat * en}[objective]
-
-
 METHODS = ("auto", "exhaustive", "hill")
 MAX_KEYS = 4  # keys a large consumer searches: those of its producer's best states
 
@@ -360,7 +350,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
         fused_out = fusable[i]
         new_states: dict[tuple, list[Front]] = {}
         new_counts: dict[tuple, int] = {}
-        state_scores = {k: float(_score(objective, f.latency, f.energy).min()) if f.items else math.inf
+        state_scores = {k: float(objective_score(objective, f.latency, f.energy).min()) if f.items else math.inf
                         for k, f in states.items()}
         stats[e.name] = {"units": units, "evaluated": 0, "capacity_pruned": 0, "partial_pareto": 0}
         einsum_best = math.inf
@@ -389,7 +379,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                             and (len(order) == 1 or not (fused_in or fused_out)) \
                             and math.prod(space.n_factorizations) <= 16 * budget:
                         exact = search(space, "energy", "bound", budget=4 * budget, workers=workers, size=size,
-                                       progress=progress, share=_share(e),
+                                       progress=progress, share=least_active_share(e),
                                        weight=lambda enc, e=e, space=space: mask_fractions(e, space.problem.dims, enc))
                         if not exact.optimal:
                             exact = None
@@ -436,7 +426,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                             got, _, m, pruned = _enumerate(space, e, {}, 0, workers, progress, where=where)
                             n += m
                             if ((), None) in got:
-                                einsum_best = min(einsum_best, float(_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
+                                einsum_best = min(einsum_best, float(objective_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
                                 front = Front(np.concatenate([front.latency, got[((), None)].latency]),
                                               np.concatenate([front.energy, got[((), None)].energy]),
                                               front.items + got[((), None)].items).pruned()
@@ -493,7 +483,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     if final is None or not final.items:
         return CascadeSearchResult(objective, None, math.inf, math.inf, math.inf, [], size, evaluated, seconds, optimal,
                                    front_exact and optimal, stats, capacity_pruned)
-    score = _score(objective, final.latency, final.energy)
+    score = objective_score(objective, final.latency, final.energy)
     b = int(np.lexsort((np.arange(len(score)), score))[0])
     name = cascade.name
     pareto = [(float(final.latency[j]), float(final.energy[j]), _assemble(name, final.items[j]))

@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 from einsim.arch import Architecture, PEArray
 from einsim.einsum.cascade import Cascade, Einsum
-from einsim.einsum.masks import active_tile_fraction
 from einsim.mappers.fused.families import FamilySearchResult, search_families
 from einsim.mappers.fused.search import CascadeSearchResult, able_units, fusable_tensors, map_cascade
 from einsim.mappers.hierarchy import op_cost_per_point, storage_path
+from einsim.mappers.masking import least_active_share
+from einsim.mappers.search import objective_score
 from einsim.sim.nest import NestProblem
 
 
@@ -61,7 +62,7 @@ def _einsum_bounds(cascade: Cascade, arch: Architecture, e: Einsum, on_chip: set
     their words read, or written, once, times the share of points the masks pass. Zero where a
     unit it may take is not a plain PE array (its time is not steps over PEs)."""
     units = able_units(arch, e)
-    share = active_tile_fraction(e.filters, e.space, {d: 1 for d in e.space}) if e.filters else 1.0
+    share = least_active_share(e)
     points = math.prod(e.space.values()) * share
     compute = reads_s = writes_s = energy = math.inf
     problem = NestProblem.from_einsum(e)
@@ -71,13 +72,12 @@ def _einsum_bounds(cascade: Cascade, arch: Architecture, e: Einsum, on_chip: set
     writes = _words(problem, problem.output, sizes) if in_dram[problem.output] else 0
     for u in units:
         comp = arch.component(u)
-        joules = op_cost_per_point(arch, u, e)[1]
+        cycles, joules = op_cost_per_point(arch, u, e)
         energy = min(energy, points * joules)
         bw = getattr(arch.component(storage_path(arch, u)[0][0]), "bandwidth_Bps", None)
         if type(comp) is not PEArray or not bw:
             compute = reads_s = writes_s = 0.0
             continue
-        cycles = op_cost_per_point(arch, u, e)[0]
         compute = min(compute, points * cycles / (comp.pe_count * arch.instances(u)) / arch.clock_of(u))
         word = comp.word_bits / 8 * share / bw
         reads_s, writes_s = min(reads_s, reads * word), min(writes_s, writes * word)
@@ -115,7 +115,7 @@ def map_whole(cascade: Cascade, arch: Architecture, objective: str = "edp",
     bound = math.inf
     if best is not None:
         lat, en = join_lower_bound(cascade, arch)
-        bound = {"latency": lat, "energy": en, "edp": lat * en}[objective]
+        bound = objective_score(objective, lat, en)
         if bound >= best.score:
             return WholeSearchResult(objective, families, None, bound, time.perf_counter() - wall,
                                      time.process_time() - cpu)
