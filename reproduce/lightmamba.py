@@ -78,14 +78,16 @@ W8A8_LAYOUT = READ_ROUND_TRIP + "; W8A8's MMU width and scale layout were not re
 CARRIES_W4A4 = ("carries the W4A4 throughput miss: the board power is known only as the paper's throughput over "
                 "its tokens/J (an input)")
 U280_UNKNOWN = ("the U280 build's MMU shape, HBM ports and SSM width were not recovered (lightmamba.md §6): the "
-                "prediction assumes 2048 MACs, 32 ports and 256 SSM lanes (the u280 rows show the sensitivity)")
+                "prediction assumes 2048 4-bit MACs (two per DSP on 1024 of the build's 1164 DSPs), one 256-bit port "
+                "per HBM pseudo-channel (32) and the SSM unit widened with the MMU (8 lanes per 64 MACs: 256)")
 W8A8_POWER = ("the W8A8 board power is known only as the paper's throughput over its tokens/J (2.5 W, "
               "lightmamba.md §3 [derived]), so a modelled W8A8 tokens/J would restate the paper's pair")
 NO_GPU = "no GPU model of Mamba2 decode: the RTX baselines are the paper's measurements, used as given"
 NO_FP16 = "no unquantised (FP16) LightMamba design: the model has the W4A4 and W8A8 formats only"
 NO_NUMERICS = "einsim models time, bytes and energy, not numerics: no accuracy or quantisation-error model"
 NO_RESOURCES = "no FPGA resource model (LUT, FF, DSP, BRAM, URAM per unit)"
-NO_HTU = "no Hadamard transform unit: the online rotation before out_proj is not in the model's cascade"
+NO_HTU = ("the model prices the online rotation as the VCK190's hadamard SFU passes (an estimate, vck190.yaml); the "
+          "latencies of the paper's FHT unit and of a matmul-style unit were not recovered")
 REORDER_METRIC = ("what the -32 % measures was not recovered (it does not equal the 5.32 -> 7.21 tok/s step, -26 %); "
                   "the model's value is the token time saved; its throughput gap: " + READ_ROUND_TRIP)
 UTIL_METRIC = ("what 'hardware utilisation' counts was not recovered; the model's value is the MMU's busy share of the "
@@ -118,6 +120,22 @@ def u280_rows() -> list[dict]:
     return rows
 
 
+def u280_sensitivity(u280: list[dict]) -> str:
+    """The U280 prediction's note: its assumed parallelism, the range over the sweep, and the sweep point
+    nearest the paper's figure (so --compare states the sensitivity, not only the assumed point)."""
+    (assumed,) = [r for r in u280 if r["assumed"]]
+    near = min(u280, key=lambda r: abs(r["tokens_per_s"] - U280_PUBLISHED_TOKENS_PER_S))
+    lo, hi = min(r["tokens_per_s"] for r in u280), max(r["tokens_per_s"] for r in u280)
+
+    def span(key: str) -> str:
+        return f"{min(r[key] for r in u280)}-{max(r[key] for r in u280)}"
+
+    return (f"{U280_UNKNOWN}; predicted {assumed['tokens_per_s']:.0f} tok/s there, {lo:.0f}-{hi:.0f} over "
+            f"{span('mmu_macs_per_cycle')} MACs x {span('hbm_ports')} HBM ports; nearest the paper's "
+            f"{U280_PUBLISHED_TOKENS_PER_S:.0f}: {near['mmu_macs_per_cycle']} MACs x {near['hbm_ports']} ports, "
+            f"{near['tokens_per_s']:.0f} tok/s")
+
+
 def run(name: str = "lightmamba") -> list[dict]:
     """Rows for ``einsim reproduce lightmamba``: each has a ``kind`` (decode, u280, check)."""
     d = vck190()
@@ -143,7 +161,9 @@ def compare() -> list[CompareRow]:
     got = measured()
     rows = run()
     decode = {(r["format"], r["reordering"]): r for r in rows if r["kind"] == "decode"}
-    (assumed,) = [r for r in rows if r["kind"] == "u280" and r["assumed"]]
+    sweep = [r for r in rows if r["kind"] == "u280"]
+    (assumed,) = [r for r in sweep if r["assumed"]]
+    u280_note = u280_sensitivity(sweep)
     misses = {"VCK190 W4A4 tokens/s": READ_ROUND_TRIP, "VCK190 W8A8 tokens/s": W8A8_LAYOUT}
     out: list[CompareRow] = []
 
@@ -159,9 +179,9 @@ def compare() -> list[CompareRow]:
         "lightmamba.md §3 [secondary]", W8A8_POWER)
     u280_config = "U280 (predicted): 2048 MACs, 32 HBM ports, 256 SSM lanes"
     add("abstract", "U280 W4A4 tokens/s (cycle-accurate simulation)", u280_config, assumed["tokens_per_s"],
-        U280_PUBLISHED_TOKENS_PER_S, "tokens/s", 0.10, "LightMamba abstract [paper text]", U280_UNKNOWN)
+        U280_PUBLISHED_TOKENS_PER_S, "tokens/s", 0.10, "LightMamba abstract [paper text]", u280_note)
     add("abstract", "U280 speed vs RTX 2070", u280_config, assumed["tokens_per_s"] / GPU_TOKENS_PER_S["RTX 2070"],
-        U280_VS_RTX2070, "x", 0.10, "LightMamba abstract [paper text]", U280_UNKNOWN)
+        U280_VS_RTX2070, "x", 0.10, "LightMamba abstract [paper text]", u280_note)
     w4 = vck190()
     add("repo notebook", "VCK190 W4A4 tokens/s at 425 MHz (20 tokens on board)", config,
         decode_token(w4.with_(clock_Hz=425e6), W4A4).tokens_per_s, ONBOARD_425MHZ_TOKENS_PER_S, "tokens/s", 0.10,
