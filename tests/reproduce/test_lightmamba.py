@@ -93,7 +93,8 @@ def test_compare_states_the_u280_parallelism_and_its_sensitivity(compared: dict[
     assert compared["U280 speed vs RTX 2070"].missing == row.missing
 
 
-def test_regression_compare_has_the_tokens_per_joule_rows(compared: dict[str, CompareRow], measured: dict[str, float]) -> None:
+def test_regression_compare_has_the_tokens_per_joule_rows(compared: dict[str, CompareRow],
+                                                          measured: dict[str, float]) -> None:
     for gpu, published in lm.GPU_TOKENS_PER_J.items():
         row = compared[f"VCK190 W4A4 tokens/J vs {gpu}"]
         assert row.model_value == pytest.approx(measured["VCK190 W4A4 tokens/J"] / published)
