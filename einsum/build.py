@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import networkx as nx
-
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
 from einsim.einsum.affine import Affine, Condition, to_affine, to_conditions
 from einsim.einsum.sizes import FLOAT_MAX
-from einsim.einsum.cascade import FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor
+from einsim.einsum.cascade import (FUNCTIONS, UNARY_FUNCS, Cascade, Einsum, Operand, Tensor,
+                                   digraph, file_order_topological_sort)
 
 
 @dataclass
@@ -332,10 +331,8 @@ def build_cascade(
         loc = next(e.location for e in einsums if var in e.space)
         raise EinsimError(f"iterative index {var!r} has no stop condition: add 'stop: {var} >= {var.upper()}'", loc)
 
-    # dependency graph
-    graph = nx.DiGraph()
-    for e in einsums:
-        graph.add_node(e.name)
+    # dependency graph: (writer, reader) -> tensors
+    edges: dict[tuple[str, str], list[str]] = {}
     loop_edges: list[tuple[str, str, str]] = []
     for reader in einsums:
         for op in reader.operands:
@@ -347,18 +344,9 @@ def build_cascade(
                     continue
                 if writer is reader:
                     raise EinsimError(f"{reader.name} reads its own output {op.tensor} in the same step", reader.location)
-                if graph.has_edge(writer.name, reader.name):
-                    graph.edges[writer.name, reader.name]["tensors"].append(op.tensor)
-                else:
-                    graph.add_edge(writer.name, reader.name, tensors=[op.tensor])
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
-    if cycle:
-        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-        first = next(e for e in einsums if e.name == cycle[0][0])
-        raise EinsimError(f"the Einsums form a cycle: {path}", first.location)
+                edges.setdefault((writer.name, reader.name), []).append(op.tensor)
+    if file_order_topological_sort([e.name for e in einsums], edges) is None:
+        _raise_cycle(einsums, edges)
 
     # partitioned ranks: rank R indexed by an expression over indices of other ranks
     partitions: dict[str, set[str]] = {}
@@ -377,6 +365,16 @@ def build_cascade(
 
     return Cascade(
         name=name, file=file, ranks=dict(ranks), params=dict(params), tensors=tensors, einsums=einsums,
-        iterations=iterations, graph=graph, loop_edges=loop_edges,
+        iterations=iterations, edges=edges, loop_edges=loop_edges,
         partitions={r: tuple(sorted(s)) for r, s in partitions.items()}, **meta,
     )
+
+
+def _raise_cycle(einsums: list[Einsum], edges: dict[tuple[str, str], list[str]]) -> None:
+    """The error of a cyclic cascade, naming one cycle (networkx's find_cycle)."""
+    import networkx as nx
+
+    cycle = nx.find_cycle(digraph([e.name for e in einsums], edges))
+    path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+    first = next(e for e in einsums if e.name == cycle[0][0])
+    raise EinsimError(f"the Einsums form a cycle: {path}", first.location)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import heapq
 from dataclasses import dataclass, field
-from typing import Any, Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from einsim.errors import EinsimError, Location, did_you_mean
 from einsim.einsum import syntax as sx
@@ -14,6 +14,9 @@ from einsim.einsum.affine import Affine, Condition
 UNARY_FUNCS = ("exp", "log", "silu", "gelu", "softplus", "sigmoid", "logsigmoid", "relu", "sqrt", "recip", "abs")
 BINARY_FUNCS = ("max", "min")
 FUNCTIONS = UNARY_FUNCS + BINARY_FUNCS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,44 @@ class Einsum:
         return tuple(dict.fromkeys(op.tensor for op in self.operands))
 
 
+def file_order_topological_sort(names: list[str], edges: Iterable[tuple[str, str]]) -> list[str] | None:
+    """``names`` in a dependency order of ``edges`` (writer, reader), ties broken by the order of
+    ``names`` (networkx's lexicographical_topological_sort with that key); None on a cycle."""
+    position = {n: i for i, n in enumerate(names)}
+    readers: dict[str, list[str]] = {n: [] for n in names}
+    waiting = dict.fromkeys(names, 0)
+    for writer, reader in edges:
+        readers[writer].append(reader)
+        waiting[reader] += 1
+    ready = [(position[n], n) for n in names if not waiting[n]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for reader in readers[name]:
+            waiting[reader] -= 1
+            if not waiting[reader]:
+                heapq.heappush(ready, (position[reader], reader))
+    return order if len(order) == len(names) else None
+
+
+def digraph(names: list[str], edges: dict[tuple[str, str], list[str]]) -> nx.DiGraph:
+    """The networkx DiGraph of ``names`` and ``edges`` (writer, reader) -> tensors (loaded here only)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    for (writer, reader), tensors in edges.items():
+        graph.add_edge(writer, reader, tensors=tensors)
+    return graph
+
+
 @dataclass
 class Cascade:
-    """A validated cascade. ``graph`` is a networkx DiGraph: Einsums as nodes, tensors on edges.
+    """A validated cascade. ``edges`` is its dependency DAG: (writer, reader) -> the tensors the reader
+    takes from the writer; ``graph`` is the same DAG as a networkx DiGraph (Einsums as nodes, tensors
+    on edges), built on first use, so parsing and mapping a cascade do not load networkx.
 
     Loop-carried reads (``X[i]`` produced by ``X[i+1] = ...`` in the previous iteration) are not
     graph edges; they are listed in ``loop_edges``.
@@ -101,7 +139,7 @@ class Cascade:
     tensors: dict[str, Tensor]
     einsums: list[Einsum]
     iterations: dict[str, int]  # iterative variable -> iteration count (from its stop condition)
-    graph: nx.DiGraph
+    edges: dict[tuple[str, str], list[str]]
     loop_edges: list[tuple[str, str, str]] = field(default_factory=list)  # (writer, reader, tensor)
     partitions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rank -> sub-ranks
     source: str = ""
@@ -122,11 +160,16 @@ class Cascade:
     def __iter__(self) -> Iterator[Einsum]:
         return iter(self.topological_order())
 
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        return digraph([e.name for e in self.einsums], self.edges)
+
     def topological_order(self) -> list[Einsum]:
         """Einsums in a dependency order; ties keep the file order (init block first)."""
-        position = {e.name: i for i, e in enumerate(self.einsums)}
-        names = nx.lexicographical_topological_sort(self.graph, key=lambda n: position[n])
         by_name = {e.name: e for e in self.einsums}
+        names = file_order_topological_sort(list(by_name), self.edges)
+        if names is None:
+            raise EinsimError(f"the Einsums of {self.name} form a cycle")
         return [by_name[n] for n in names]
 
     def writers(self, tensor: str) -> list[Einsum]:

@@ -10,9 +10,10 @@ from typing import Sequence
 
 from einsim import __version__
 from einsim.errors import EinsimError
+from einsim.explore.commands import SUMMARIES
 
 # each module under einsim.explore.commands registers one subcommand
-COMMANDS = ("list", "check", "arch", "eval", "map", "matrix", "sweep", "report", "reproduce")
+COMMANDS = tuple(SUMMARIES)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,8 +24,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every subcommand, or of ``only`` (one command's imports instead of all)."""
+def build_parser(only: str | None = None, summaries: bool = False) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of ``only`` (one command's imports instead of all).
+
+    ``summaries``: the subcommands with their one-line help only, no command module imported (enough
+    for `einsim --help`, `einsim --version` and a missing or unknown command).
+    """
     parser = _Parser(
         prog="einsim",
         description="Extended-Einsum accelerator simulator and design-space explorer.",
@@ -34,6 +39,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    if summaries:
+        for name, summary in SUMMARIES.items():
+            sub.add_parser(name, help=summary)
+        return parser
     for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"einsim.explore.commands.{name}").register(sub)
     return parser
@@ -42,7 +51,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)  # the global options take no value
-    parser = build_parser(command if command in COMMANDS else None)
+    parser = build_parser(command) if command in COMMANDS else build_parser(summaries=True)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)

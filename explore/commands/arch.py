@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from einsim import jsonout
+from einsim.explore.commands import SUMMARIES
 from einsim.arch import describe, load_arch
 from einsim.arch.units import dimension_of_key, format_area_per_bit, format_quantity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "arch", help="inspect architecture specs", description="Inspect architecture specs.",
+        "arch", help=SUMMARIES["arch"], description="Inspect architecture specs.",
         epilog="example: einsim arch show designs/arch/fusemax.yaml --json",
     )
     sub = parser.add_subparsers(dest="arch_command", metavar="ACTION")

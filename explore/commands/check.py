@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 
 from einsim.einsum import load_workload, op_counts, pass_analysis, points, verify
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import parse_sets, print_json, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
-        help="parse, validate and verify a workload cascade; print its op counts and passes",
+        help=SUMMARIES["check"],
         description="Parse and validate a workload, execute it at its small check: sizes against its numpy "
         "reference, and print per-Einsum iteration spaces, op counts, passes per rank and footprints.",
         epilog="example: einsim check designs/workloads/attention_1pass.yaml --set M=4096 --json",

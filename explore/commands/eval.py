@@ -20,6 +20,7 @@ from pathlib import Path
 from einsim.arch import load_arch
 from einsim.errors import EinsimError, did_you_mean
 from einsim.einsum import load_workload
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.arch import parse_override
 from einsim.arch.units import format_reader, reader_unit
@@ -37,7 +38,7 @@ from einsim.yamlsrc import read_text_file
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval",
-        help="evaluate a given mapping (or a Timeloop input set) and print latency, energy and bytes",
+        help=SUMMARIES["eval"],
         description="Evaluate one mapping of one Einsum on an architecture, or a Timeloop v0.4 input set "
         "(arch, problem, mapping, ERT) found under --timeloop DIR.",
         epilog="examples: einsim eval --arch fusemax --workload attention_1pass --set M=4096 --set P=4096 --mapper ideal\n"

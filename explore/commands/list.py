@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from einsim.designs import names, path
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import print_json
 from einsim.yamlsrc import load_yaml_file
 
@@ -22,7 +23,7 @@ FOLDERS = {"workloads": "workloads", "models": "models", "designs": "arch", "swe
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "list",
-        help="list the bundled workloads, models, designs, sweeps and mapping constraint files with their sources",
+        help=SUMMARIES["list"],
         description="List the bundled items (usable by name wherever a file is expected), one line each "
         "with its source (mappings: the constraint files of designs/mappings, for --constraints).",
         epilog="examples: einsim list\n          einsim list designs --json",

@@ -48,6 +48,7 @@ from einsim.einsum import load_workload
 from einsim.einsum.analysis import ops_per_point
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError, did_you_mean
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import parse_sets, print_json, table
 from einsim.explore.design import evaluate
 from einsim.mappers.constraint_file import bundled_name, load_constraints
@@ -66,7 +67,7 @@ from einsim.sim.nest import NestProblem
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "map",
-        help="search the mapspace of a cascade (fused) or one Einsum; print the best mapping and its cost",
+        help=SUMMARIES["map"],
         description="Map a whole cascade: each Einsum's unit (from the op tables), tilings, spatial splits per "
         "array axis, loop orders, and which intermediates stay on chip (fused). The search keeps per-Einsum "
         "Pareto sets keyed by what a fused neighbour needs and joins them, so it is optimal when every "

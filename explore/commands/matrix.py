@@ -29,6 +29,7 @@ from einsim.arch.units import format_reader
 from einsim.designs import names
 from einsim.designs import path as bundled_path
 from einsim.errors import EinsimError, did_you_mean
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.design import bound, choose_and_run, evaluate, load_design_arch
 from einsim.explore.progress import Progress
@@ -42,7 +43,7 @@ DECODE_LEN = 1024
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "matrix",
-        help="every bundled model (prefill, decode) on every bundled design with its default mapper",
+        help=SUMMARIES["matrix"],
         description="Evaluate every bundled model in prefill and decode on every bundled design with the "
         "design's default mapper: a number (tokens/s, latency, J/token, bound) or the reason it cannot run.",
         epilog="examples: einsim matrix\n          einsim matrix --models llama2_7b,mamba2_2p7b --designs fusemax,u280 --json\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.report import axis_labels, front_rows, spec_pareto, write_report
 from einsim.explore.results import Results, check_metrics
@@ -12,7 +13,7 @@ from einsim.explore.results import Results, check_metrics
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
-        help="Pareto front of a sweep's results; --html writes a self-contained plotly page",
+        help=SUMMARIES["report"],
         description="Read DIR/results.sqlite (or a .sqlite file), print the Pareto front and optionally write an "
         "HTML page: Pareto scatter, per-component energy and utilization of the front, parallel coordinates.",
         epilog="example: einsim report runs/pe --html runs/pe/report.html --pareto latency_s,area_m2",

@@ -15,6 +15,7 @@ import importlib
 import textwrap
 from importlib.metadata import entry_points
 
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import print_json, table
 from einsim.errors import EinsimError
 
@@ -33,7 +34,7 @@ def plugin_targets() -> dict[str, str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reproduce",
-        help="reproduce a paper's results through the model (fusemax, flightllm, lightmamba, phone papers)",
+        help=SUMMARIES["reproduce"],
         description="Run a paper's configurations through the model and print the results (fusemax: the grid of "
         "4 models x 6 sequence lengths x 5 configurations at batch 64, with the mean speedups/energy ratios "
         "beside the paper's); --compare sets every published number beside the model's.",

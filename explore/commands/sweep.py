@@ -8,6 +8,7 @@ from pathlib import Path
 
 from einsim.errors import EinsimError
 from einsim.explore.backends import cap_workers, machine_cores
+from einsim.explore.commands import SUMMARIES
 from einsim.explore.commands._common import print_json, table
 from einsim.explore.engine import default_out, sweep
 from einsim.explore.points import DEFAULT_MAX_POINTS, check_size, parallel_points
@@ -18,7 +19,7 @@ from einsim.explore.spec import load_sweep
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
-        help="run a design-space sweep (grid, random or NSGA-II) into DIR/results.sqlite; rerun to resume",
+        help=SUMMARIES["sweep"],
         description="Run the design points of a sweep spec on local processes or a Dask cluster and store one row "
         "per point in DIR/results.sqlite. Running the same command again computes only the missing points.",
         epilog="examples: einsim sweep designs/sweeps/fusemax_pe_buffer.yaml --out runs/pe --html runs/pe/report.html\n"
