@@ -220,11 +220,21 @@ def evaluate(
     model (``takes_model``: FlightLLM, the phone policies), which then gets the expanded ``Plan``;
     ``seq_len`` is the prompt length in prefill and the KV-cache length in decode. Relative paths
     resolve against ``root`` first. A mapper that reports progress (``progress`` keyword, e.g.
-    "search") is passed ``progress``. Without ``mapper``, the design's default mappers
-    (``default_mappers``) are tried in order and the result notes which one ran.
+    "search") is passed ``progress``, its lines prefixed by the layer and op of a model. Without
+    ``mapper``, the design's default mappers (``default_mappers``) are tried in order and the
+    result notes which one ran.
+
+    ``mapper="search"`` maps each cascade as ``einsim map`` does (einsim.mappers.search_mapper:
+    the whole-cascade search, fused where that pays): the Result's ``units`` give per compute unit
+    its busy, compute, memory and stall seconds of the tile schedules (``unit_timing()`` adds the
+    idle time and the bound), ``searches`` per cascade the mapping found (its fusion groups),
+    ``optimal``, ``mapspace_size``, ``evaluated`` and ``seconds``; options ``objective``,
+    ``method``, ``budget`` (default 2,000: a larger per-Einsum space is climbed and the result is
+    then not proven optimal), ``seed`` and ``workers``.
 
         evaluate("fusemax", "attention_1pass", M=4096, P=4096)
         evaluate("fusemax", model="llama2_7b", phase="prefill", seq_len=4096)
+        evaluate("fusemax", "attention_1pass", "search").to_dict()["optimal"]
     """
     arch_over, ranks = _split_overrides(overrides)
     loaded = arch if isinstance(arch, Architecture) and not arch_over else load_design_arch(arch, arch_over, root)
@@ -255,13 +265,16 @@ def evaluate(
     plan = _plan(str(model_path), model_path.stat().st_mtime, phase, seq_len, batch)
     if takes_model(mapper):
         return _run_mapper(mapper, loaded, plan, options, seed, progress)
+    def run_op(op: Any, where: str) -> Result:
+        told = None if progress is None else (lambda msg: progress(f"{where}: {msg}"))
+        cascade = _cascade(op.workload, tuple(sorted(op.bindings.items())))
+        return scaled(_run_mapper(mapper, loaded, cascade, options, seed, told), op.count, op.name)
+
     parts: list[Result] = []
     for layer in plan.layer_types:
-        per_layer = [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
-                                        options, seed, progress), op.count, op.name) for op in layer.ops]
+        per_layer = [run_op(op, f"{layer.name} {op.name}") for op in layer.ops]
         parts.append(scaled(seq(*per_layer, name=layer.name), layer.layers, layer.name))
-    parts += [scaled(_run_mapper(mapper, loaded, _cascade(op.workload, tuple(sorted(op.bindings.items()))),
-                                 options, seed, progress), op.count, op.name) for op in plan.head]
+    parts += [run_op(op, op.name) for op in plan.head]
     return seq(*parts, name=f"{plan.model} {phase}")
 
 

@@ -32,7 +32,7 @@ class Mapper(Protocol):
 # modules that register mappers when imported
 PROVIDERS = (
     "einsim.mappers.roofline",
-    "einsim.mappers.per_einsum",
+    "einsim.mappers.search_mapper",
     "einsim.mappers.spatial",
     "einsim.mappers.fpga.registered",
     "einsim.mappers.phone.registered",

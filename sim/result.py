@@ -8,9 +8,10 @@ only ran a ReLU in a long cascade is nearly idle, not busy while it ran).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from einsim.sim.nest import Hierarchy, NestCounts, NestProblem
 
@@ -28,6 +29,8 @@ class Result:
     capacity_s: dict[str, float] = field(default_factory=dict)  # compute unit -> PE-seconds available
     breakdown: list[dict[str, Any]] = field(default_factory=list)  # {component, action, count, energy_J}
     notes: list[str] = field(default_factory=list)  # what the mapper did that the numbers alone do not say
+    units: dict[str, dict[str, float]] = field(default_factory=dict)  # unit -> busy_s, compute_s, memory_s, stall_s
+    searches: list[dict[str, Any]] = field(default_factory=list)  # per mapped cascade: mapping and search statistics
 
     @property
     def utilization(self) -> dict[str, float]:
@@ -39,11 +42,32 @@ class Result:
         """Bytes moved at the outermost level (the first one listed)."""
         return next(iter(self.bytes_per_level.values()), 0.0)
 
+    def unit_timing(self) -> dict[str, dict[str, Any]]:
+        """Per unit of ``units``: its seconds, ``idle_s`` (the rest of the latency: schedules it takes
+        no part in) and ``bound``, the largest of its compute, memory and stall (dependency) seconds."""
+        out = {}
+        for unit, t in self.units.items():
+            parts = {"compute": t["compute_s"], "memory": t["memory_s"], "dependency": t["stall_s"]}
+            idle = max(0.0, self.latency_s - t["busy_s"] - t["stall_s"])
+            out[unit] = {**t, "idle_s": idle, "bound": max(parts, key=parts.__getitem__)}
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "latency_s": self.latency_s, "energy_J": self.energy_J, "cycles": self.cycles,
-                "dram_bytes": self.dram_bytes, "bytes_per_level": dict(self.bytes_per_level),
-                "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown],
-                "notes": list(self.notes)}
+        out = {"name": self.name, "latency_s": self.latency_s, "energy_J": self.energy_J, "cycles": self.cycles,
+               "dram_bytes": self.dram_bytes, "bytes_per_level": dict(self.bytes_per_level),
+               "utilization": self.utilization, "breakdown": [dict(b) for b in self.breakdown],
+               "notes": list(self.notes)}
+        if self.units:
+            out["units"] = self.unit_timing()
+        if self.searches:
+            # one cascade: its mapping at the top; a model: every cascade's, the statistics summed
+            if len(self.searches) == 1:
+                out["mapping"] = self.searches[0]["mapping"]
+            out["optimal"] = all(s["optimal"] for s in self.searches)
+            out["mapspace_size"] = sum(s["mapspace_size"] for s in self.searches)
+            out["evaluated"] = sum(s["evaluated"] for s in self.searches)
+            out["searches"] = [dict(s) for s in self.searches]
+        return out
 
     def dataframe(self):
         """The per-component, per-action energy breakdown as a pandas DataFrame (pandas is optional)."""
@@ -74,7 +98,15 @@ def _merge(results: tuple[Result, ...], name: str, latency: float, cycles: float
             row["count"] += b["count"]
             row["energy_J"] += b["energy_J"]
     notes = list(dict.fromkeys(n for r in results for n in r.notes))
-    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()), notes)
+    units: dict[str, dict[str, float]] = {}
+    for r in results:
+        for u, t in r.units.items():
+            mine = units.setdefault(u, dict.fromkeys(t, 0.0))
+            for k, v in t.items():
+                mine[k] += v
+    searches = list({json.dumps(s, sort_keys=True, default=str): s for r in results for s in r.searches}.values())
+    return Result(name, latency, sum(r.energy_J for r in results), cycles, bytes_, busy, cap, list(rows.values()), notes,
+                  units, searches)
 
 
 def seq(*results: Result, name: str = "seq") -> Result:
@@ -93,7 +125,8 @@ def retimed(result: Result, latency_s: float, name: str | None = None) -> Result
     k = latency_s / result.latency_s if result.latency_s else 0.0
     return Result(name or result.name, latency_s, result.energy_J, result.cycles * k, dict(result.bytes_per_level),
                   dict(result.busy_s), {u: s * k for u, s in result.capacity_s.items()},
-                  [dict(b) for b in result.breakdown], list(result.notes))
+                  [dict(b) for b in result.breakdown], list(result.notes), {u: dict(t) for u, t in result.units.items()},
+                  [dict(s) for s in result.searches])
 
 
 def scaled(result: Result, k: float, name: str | None = None) -> Result:
@@ -103,7 +136,8 @@ def scaled(result: Result, k: float, name: str | None = None) -> Result:
                   {n: b * k for n, b in result.bytes_per_level.items()},
                   {u: s * k for u, s in result.busy_s.items()}, {u: s * k for u, s in result.capacity_s.items()},
                   [{**b, "count": b["count"] * k, "energy_J": b["energy_J"] * k} for b in result.breakdown],
-                  list(result.notes))
+                  list(result.notes), {u: {n: v * k for n, v in t.items()} for u, t in result.units.items()},
+                  [dict(s) for s in result.searches])
 
 
 def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, name: str | None = None) -> Result:
@@ -133,3 +167,25 @@ def from_counts(problem: NestProblem, hierarchy: Hierarchy, counts: NestCounts, 
     busy = points * hierarchy.op_cycles / hierarchy.clock_Hz
     return Result(name or problem.name, seconds, float(counts.energy_J.sum()), counts.cycles, bytes_per_level,
                   {hierarchy.unit: busy}, {hierarchy.unit: pes * seconds}, breakdown)
+
+
+def unit_times(schedules: Iterable[tuple[float, Iterable[tuple[str, float, float]]]]) -> dict[str, dict[str, float]]:
+    """``Result.units`` of tile schedules run one after another, each given as (its latency, its
+    stages as (unit, seconds the stage runs over all tiles, of which computing)): per unit the
+    seconds it runs (``busy_s``), computing (``compute_s``), beyond computing (``memory_s``: a port
+    set the stage's time) and, in the schedules it takes part in, not running (``stall_s``: waits
+    on dependencies, buffers and ports)."""
+    out: dict[str, dict[str, float]] = {}
+    for latency, stages in schedules:
+        mine: dict[str, list[float]] = {}
+        for unit, busy, compute in stages:
+            t = mine.setdefault(unit, [0.0, 0.0])
+            t[0] += busy
+            t[1] += compute
+        for unit, (busy, compute) in mine.items():
+            t = out.setdefault(unit, {"busy_s": 0.0, "compute_s": 0.0, "memory_s": 0.0, "stall_s": 0.0})
+            t["busy_s"] += busy
+            t["compute_s"] += compute
+            t["memory_s"] += busy - compute
+            t["stall_s"] += max(0.0, latency - busy)
+    return out

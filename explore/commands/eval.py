@@ -8,7 +8,11 @@ mapper (einsim.mappers.registry);
 
 JSON output (``--json``): one object with ``latency_s``, ``energy_J``, ``cycles``, ``dram_bytes``,
 ``bytes_per_level`` ({level: bytes}), ``utilization`` ({compute unit: busy fraction}) and
-``breakdown`` (a list of {component, action, count, energy_J}).
+``breakdown`` (a list of {component, action, count, energy_J}). A mapper that times tile schedules
+adds ``units`` ({compute unit: {busy_s, compute_s, memory_s, stall_s, idle_s, bound}}); the
+``search`` mapper adds ``optimal``, ``mapspace_size``, ``evaluated``, ``searches`` (per cascade:
+``cascade``, ``found_by``, ``mapping``, ``optimal``, ``mapspace_size``, ``evaluated``,
+``objective``, ``seconds``) and, for one cascade, its ``mapping`` (with its fusion groups).
 """
 
 from __future__ import annotations
@@ -149,6 +153,14 @@ def show(result: Result) -> None:
     print(f"DRAM traffic: {format_reader(result.dram_bytes, 'B')}")
     print("utilization: " + ", ".join(f"{u} {v:.1%}" for u, v in result.utilization.items()))
     print("bytes moved: " + ", ".join(f"{k} {format_reader(v, 'B')}" for k, v in result.bytes_per_level.items()))
+    for unit, t in result.unit_timing().items():
+        print(f"{unit}: busy {format_reader(t['busy_s'], 's')} (memory {format_reader(t['memory_s'], 's')}), "
+              f"stalled {format_reader(t['stall_s'], 's')}, idle {format_reader(t['idle_s'], 's')}; {t['bound']}-bound")
+    for found in result.searches:
+        groups = [f"[{', '.join(g['einsums'])}]" for g in found["mapping"].get("fusion", [])]
+        print(f"search {found['cascade']}: {found['found_by']}, fused {', '.join(groups) or 'nothing'}; "
+              f"{found['evaluated']:,} of {found['mapspace_size']:,} mappings evaluated, "
+              + ("optimal" if found["optimal"] else "not proven optimal (a space exceeded the budget)"))
     for note in result.notes:
         print(note)
     unit = reader_unit([b["energy_J"] for b in result.breakdown], "J")

@@ -26,7 +26,7 @@ from einsim.mappers.mapping import Mapping
 from einsim.mappers.masking import mask_fraction, mask_note
 from einsim.sim.nest import NestCounts, NestProblem, encode, evaluate_encoded
 from einsim.sim.pipeline import ScheduleRun, TileSchedule, bound, run
-from einsim.sim.result import Result, from_counts, retimed, scaled, seq
+from einsim.sim.result import Result, from_counts, retimed, scaled, seq, unit_times
 
 
 @dataclass
@@ -92,7 +92,8 @@ def simulate_mapping(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -
 
 def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> Result:
     """The einsim Result of ``cm``: per tile schedule its Einsums' work over the schedule's pipelined
-    time, the schedules one after another (fused tensors off DRAM)."""
+    time, the schedules one after another (fused tensors off DRAM); ``units`` from the schedules'
+    stages and closed-form latencies."""
     cost = evaluate_mapping(cm, cascade, arch)
     by_name = {c.einsum: c for c in cost.einsums}
     parts = []
@@ -106,4 +107,7 @@ def cascade_result(cm: CascadeMapping, cascade: Cascade, arch: Architecture) -> 
                 r.notes.append(mask_note(e.name, c.active_fraction))
             rs.append(r)
         parts.append(rs[0] if len(rs) == 1 else retimed(seq(*rs), latency, "+".join(st.einsum for st in sched.stages)))
-    return seq(*parts, name=cascade.name)
+    result = seq(*parts, name=cascade.name)
+    result.units = unit_times((latency, [(st.unit, st.time_s * sched.tiles, st.compute_s * sched.tiles) for st in sched.stages])
+                              for sched, latency in zip(cost.schedules, cost.group_latency_s))
+    return result

@@ -8,7 +8,10 @@ stages run one at a time anyway): a stage holds a port for its words there / ban
 An intermediate one member writes and another reads is a buffer between them of two tiles when
 its home has room for a second tile of it beside each of the two Einsums' tiles there (double
 buffering), else of one tile. An Einsum outside every group is a schedule of one stage and one
-tile. The schedules run one after another, in the cascade's order.
+tile. The schedules run one after another, in the cascade's order. A read of a state written in
+the previous iteration of an iterative rank (a loop-carried read) is no dependency within the
+schedules: that rank is the outermost loop of every Einsum it indexes, run step by step, so
+each step's writer has run before the next step's readers and the times add as the schedules'.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def room_for_two(problem: NestProblem, hier: Hierarchy, enc: Encoded, held: np.n
 def schedules(cm: CascadeMapping, cascade: Cascade, arch: Architecture, costs: dict) -> list[TileSchedule]:
     """The tile schedules of ``cm`` in the order they run; ``costs``: Einsum -> EinsumCost."""
     done: set[str] = set()
+    carried = {(w, r) for w, r, _ in cascade.loop_edges}  # a state written in the previous iteration
     out = []
     for e in cascade:
         if e.name in done:
@@ -68,7 +72,8 @@ def schedules(cm: CascadeMapping, cascade: Cascade, arch: Architecture, costs: d
         members = [x for x in cascade if group is not None and x.name in group.einsums] or [e]
         names = {x.name for x in members}
         for x in members:
-            early = [w.name for t in x.inputs for w in cascade.writers(t) if w.name not in names | done]
+            early = [w.name for t in x.inputs for w in cascade.writers(t)
+                     if w.name not in names | done and (w.name, x.name) not in carried]
             if early:
                 raise EinsimError(f"fusion group [{', '.join(sorted(names))}]: {x.name} reads what {', '.join(early)} "
                                   "writes outside the group after the group starts; the tile pipeline needs every "

@@ -17,7 +17,7 @@ from einsim.mappers.registry import register
 from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention, workload
 from einsim.mappers.spatial.generic import evaluate_cascade
 from einsim.mappers.spatial.strategies import STRATEGIES
-from einsim.sim.result import Result
+from einsim.sim.result import Result, unit_times
 
 
 def timing_notes(res: AttentionResult, arch: Architecture) -> list[str]:
@@ -38,8 +38,12 @@ def to_result(res: AttentionResult, arch: Architecture, name: str) -> Result:
         busy[unit] = util * capacity[unit]
     breakdown = [{"component": comp, "action": action, "count": count, "energy_J": joules}
                  for (comp, action), (count, joules) in sorted(res.energy.items())]
+    # the tile DAG's units: a stage's time is its compute (its DRAM transfers are the DRAM resource's jobs)
+    by_name = {c.name: c for c in res.costs}
+    units = unit_times((g.latency_s, [(by_name[n].unit, by_name[n].compute_s, by_name[n].compute_s) for n in g.einsums])
+                       for g in res.timing)
     return Result(name, res.latency_s, res.energy_J, res.latency_s * clock, {"DRAM": res.dram_bytes}, busy, capacity,
-                  breakdown, res.notes + timing_notes(res, arch))
+                  breakdown, res.notes + timing_notes(res, arch), units)
 
 
 def is_causal(cascade: Cascade, mapper: str) -> bool:
