@@ -23,6 +23,7 @@ row per buffer). The configuration's tiling family lays out its factors:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,7 @@ from einsim.memo import by_identity
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, evaluate_einsums, leakage_energy,
                                         mask_notes, merge_energy)
-from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for
+from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for, with_outer
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
 from einsim.mappers.spatial.timing import GroupTiming, pipeline_latency
@@ -221,6 +222,20 @@ def _footprints(s: Strategy, arch: Architecture) -> dict[tuple, float]:
     return {}
 
 
+@by_identity(maxsize=256)
+def _mapping_shapes(s: Strategy, arch: Architecture) -> dict[tuple, list[Mapping]]:
+    """The Mappings of the cascade's Einsums by (cascade, E, F, M0, P0, P1, which DRAM factors exceed
+    1), for configuration ``s`` on ``arch``: points that differ only in the DRAM factors' values
+    (H, P2, M1) take them with those values (``with_outer``)."""
+    return {}
+
+
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n``, ascending."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
+
+
 @dataclass
 class _FusedPoint:
     """One point of the fused family, mapped: its cascade's Einsums, their Mappings and factors."""
@@ -244,12 +259,18 @@ def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
     tried: dict[int, list[Mapping]] = {}
     known = _footprints(s, arch)
+    shapes = _mapping_shapes(s, arch)
 
     def trial(P1: int) -> list[Mapping]:
         if P1 not in tried:
             dims.update(P1=P1, P2=P // (P0 * P1))
-            tried[P1] = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims), s.homes,
-                                     s.staged) for e in einsums]
+            outer = {"h": dims["H"], "p": dims["P2"], "m1": dims["M1"]}
+            key = (cascade.name, E, F, M0, P0, P1, tuple(f > 1 for f in outer.values()))
+            if key in shapes:
+                tried[P1] = [with_outer(m, outer) for m in shapes[key]]
+            else:
+                tried[P1] = shapes[key] = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims),
+                                                       s.homes, s.staged) for e in einsums]
         return tried[P1]
 
     def footprint(P1: int) -> float:
@@ -261,7 +282,7 @@ def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int
     def fits(P1: int) -> bool:
         return footprint(P1) <= capacity
 
-    divisors = [d for d in range(1, P // P0 + 1) if (P // P0) % d == 0]
+    divisors = _divisors(P // P0)
     fixed = s.factor(GB, "p")
     if fixed is not None and fixed.fixed is not None:
         if fixed.fixed not in divisors or not fits(fixed.fixed):

@@ -125,11 +125,15 @@ def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum
     hier = hierarchy_for(arch, unit)
     problem = NestProblem.from_einsum(items[0][0])
     per_einsum: dict[int, tuple[float, dict[str, float]]] = {}
+    by_ops: dict[tuple, tuple[float, dict[str, float]]] = {}  # op_cost reads an Einsum's op counts only
     for einsum, _ in items:
         if id(einsum) not in per_einsum:
             if _structure(NestProblem.from_einsum(einsum)) != _structure(problem):
                 raise ValueError(f"evaluate_einsums: {einsum.name} differs from {items[0][0].name} beyond its sizes")
-            per_einsum[id(einsum)] = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+            ops_key = tuple(_ops_of(einsum).items())
+            if ops_key not in by_ops:
+                by_ops[ops_key] = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+            per_einsum[id(einsum)] = by_ops[ops_key]
     variants = [v for _, v in items]
     counts = evaluate_encoded(problem, hier, encode(problem, hier, [v.mapping for v in variants]))
     names = hier.names()
