@@ -294,6 +294,46 @@ def evaluate_params(params: Mapping[str, Any], root: Path | None = None, seed: i
     return result, arch
 
 
+def batch_key(params: Mapping[str, Any]) -> str | None:
+    """Points with the same key can be scored together by ``evaluate_params_batch``: they differ only
+    in their rank sizes and name a workload and a mapper that scores N cascades of one design at
+    once (its function's ``batch`` attribute, einsim.mappers.registry) and takes no seed. None: score
+    the point alone."""
+    name = params.get("mapper")
+    if "model" in params or "workload" not in params or not isinstance(name, str) or name not in registry.names():
+        return None
+    mapper = registry.get(name)
+    if getattr(mapper, "batch", None) is None or "seed" in inspect.signature(mapper).parameters:
+        return None
+    return json.dumps({k: v for k, v in params.items() if not k.startswith("rank.")}, sort_keys=True, default=str)
+
+
+def evaluate_params_batch(points: list[Mapping[str, Any]], root: Path | None = None) -> list[tuple[Result, Architecture] | EinsimError]:
+    """``evaluate_params`` of points that share a ``batch_key``, in one call of the mapper's ``batch``
+    (the same results as one at a time); a point whose workload or mapping fails gets its
+    EinsimError. An error of what they share (the design, the options) is raised."""
+    first = points[0]
+    unknown = [k for k in first if k not in DESIGN_KEYS and not k.startswith(PREFIXES)]
+    if unknown:
+        raise EinsimError(f"unknown design parameters {unknown}")
+    arch = load_design_arch(first["arch"], {k[5:]: v for k, v in first.items() if k.startswith("arch.")}, root)
+    name = first["mapper"]
+    options = {k[7:]: v for k, v in first.items() if k.startswith("mapper.")}
+    check_mapper_options(name, options)
+    out: list[Any] = [None] * len(points)
+    cascades, at = [], []
+    for i, params in enumerate(points):
+        ranks = {k[5:]: v for k, v in params.items() if k.startswith("rank.")}
+        try:
+            cascades.append(_cascade(_workload_name(str(params["workload"]), root), tuple(sorted(ranks.items()))))
+            at.append(i)
+        except EinsimError as exc:
+            out[i] = exc
+    for i, res in zip(at, registry.get(name).batch(arch, cascades, **options)):  # type: ignore[attr-defined]
+        out[i] = res if isinstance(res, EinsimError) else (res, arch)
+    return out
+
+
 def metrics(result: Result, arch: Architecture) -> dict[str, float]:
     """The scalar metrics a sweep stores and a Pareto front can use."""
     busy = sum(result.busy_s.values())

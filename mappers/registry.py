@@ -12,6 +12,11 @@ and list its module in ``PROVIDERS`` so ``get``/``names`` find it without the ca
 it first. Options come from ``--mapper-option``/sweep specs as plain values; a mapper that
 accepts a ``seed`` keyword gets the design point's deterministic seed. Unknown options should
 raise EinsimError.
+
+A mapper may also score N cascades of one design at once: its function's ``batch`` attribute,
+``batch(arch, cascades, **options) -> list[Result | EinsimError]`` (each the same as the mapper on
+that cascade alone, an error for a cascade it cannot map). A sweep worker uses it for points that
+differ only in their rank sizes (einsim.explore.design.batch_key).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ row per buffer). The configuration's tiling family lays out its factors:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,9 +35,9 @@ from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.memo import by_identity
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, leakage_energy, mask_notes,
-                                        merge_energy)
-from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for
+from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, evaluate_einsums, leakage_energy,
+                                        mask_notes, merge_energy)
+from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for, with_outer
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
 from einsim.mappers.spatial.timing import GroupTiming, pipeline_latency
@@ -166,6 +167,23 @@ def evaluate_attention(s: Strategy, H: int, M: int, P: int, E: int, F: int, fill
     raise EinsimError(f"strategy {s.name}: unknown tiling {s.tiling!r}")
 
 
+def evaluate_attention_batch(s: Strategy, points: list[dict[str, Any]], fill_drain: bool = False,
+                             arch: Architecture | None = None) -> list[AttentionResult | EinsimError]:
+    """``evaluate_attention`` of N points (dicts of H, M, P, E, F and causal) on one design: the
+    fused family scores each Einsum of all of them in one nest-kernel call (the same numbers as
+    one at a time); a point that cannot be mapped gets its EinsimError instead of a result."""
+    arch = arch or design(s.arch)
+    if s.tiling == "fused":
+        return _fused_batch(s, arch, points, fill_drain)
+    out: list[AttentionResult | EinsimError] = []
+    for p in points:
+        try:
+            out.append(evaluate_attention(s, p["H"], p["M"], p["P"], p["E"], p["F"], fill_drain, arch, p["causal"]))
+        except EinsimError as exc:
+            out.append(exc)
+    return out
+
+
 # ---- fused (Cascade 5) -------------------------------------------------------------------------
 
 def _fused_plan(s: Strategy, unit: str, d: dict[str, int]) -> list[LevelPlan]:
@@ -195,17 +213,42 @@ def buffered_footprint(s: Strategy, arch: Architecture, cascade: Cascade, einsum
 
 
 @by_identity(maxsize=256)
-def _fits_known(s: Strategy, arch: Architecture) -> dict[tuple, bool]:
-    """Whether P1 fits the global buffer, by (cascade, E, F, M0, P0, P1), for configuration ``s`` on
-    ``arch``. The footprint is the tiles kept at the global buffer and below (``held_tiles``), whose
-    sizes are the factors there (P1, the array's M0 x P0, E, F) and whose kept tensors are the file's
-    homes and staged tensors; the DRAM factors (H, M1, P2) do not enter it, so points that differ
-    only in them share the answer."""
+def _footprints(s: Strategy, arch: Architecture) -> dict[tuple, float]:
+    """The buffered footprint (words) of each P1 tried, by (cascade, E, F, M0, P0, P1), for
+    configuration ``s`` on ``arch``. The footprint is the tiles kept at the global buffer and below
+    (``held_tiles``), whose sizes are the factors there (P1, the array's M0 x P0, E, F) and whose kept
+    tensors are the file's homes and staged tensors; the DRAM factors (H, M1, P2) do not enter it,
+    so points that differ only in them share it."""
     return {}
 
 
-def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool,
-           causal: bool) -> AttentionResult:
+@by_identity(maxsize=256)
+def _mapping_shapes(s: Strategy, arch: Architecture) -> dict[tuple, list[Mapping]]:
+    """The Mappings of the cascade's Einsums by (cascade, E, F, M0, P0, P1, which DRAM factors exceed
+    1), for configuration ``s`` on ``arch``: points that differ only in the DRAM factors' values
+    (H, P2, M1) take them with those values (``with_outer``)."""
+    return {}
+
+
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n``, ascending."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
+
+
+@dataclass
+class _FusedPoint:
+    """One point of the fused family, mapped: its cascade's Einsums, their Mappings and factors."""
+
+    cascade: Cascade
+    einsums: list[Einsum]
+    mappings: list[Mapping]
+    dims: dict[str, int]
+    footprint: float
+
+
+def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int,
+                 causal: bool) -> _FusedPoint:
     M0, P0 = array_of(arch, "Array2D").shape
     if M % M0 or P % P0:
         raise EinsimError(f"{s.name}: M={M} and P={P} must be multiples of the array's {M0}x{P0}: Cascade 5 "
@@ -215,22 +258,31 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
     capacity = gb_words(arch)
     dims = {"H": H, "E": E, "F": F, "M0": M0, "M1": M // M0, "P0": P0}
     tried: dict[int, list[Mapping]] = {}
-    known = _fits_known(s, arch)
+    known = _footprints(s, arch)
+    shapes = _mapping_shapes(s, arch)
 
     def trial(P1: int) -> list[Mapping]:
         if P1 not in tried:
             dims.update(P1=P1, P2=P // (P0 * P1))
-            tried[P1] = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims), s.homes,
-                                     s.staged) for e in einsums]
+            outer = {"h": dims["H"], "p": dims["P2"], "m1": dims["M1"]}
+            key = (cascade.name, E, F, M0, P0, P1, tuple(f > 1 for f in outer.values()))
+            if key in shapes:
+                tried[P1] = [with_outer(m, outer) for m in shapes[key]]
+            else:
+                tried[P1] = shapes[key] = [mapping_for(arch, e, s.unit_of(e.name), _fused_plan(s, s.unit_of(e.name), dims),
+                                                       s.homes, s.staged) for e in einsums]
         return tried[P1]
 
-    def fits(P1: int) -> bool:
+    def footprint(P1: int) -> float:
         key = (cascade.name, E, F, M0, P0, P1)
         if key not in known:
-            known[key] = buffered_footprint(s, arch, cascade, einsums, trial(P1)) <= capacity
+            known[key] = buffered_footprint(s, arch, cascade, einsums, trial(P1))
         return known[key]
 
-    divisors = [d for d in range(1, P // P0 + 1) if (P // P0) % d == 0]
+    def fits(P1: int) -> bool:
+        return footprint(P1) <= capacity
+
+    divisors = _divisors(P // P0)
     fixed = s.factor(GB, "p")
     if fixed is not None and fixed.fixed is not None:
         if fixed.fixed not in divisors or not fits(fixed.fixed):
@@ -252,14 +304,48 @@ def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: i
         P1 = divisors[lo]
     mappings = trial(P1)
     dims.update(P1=P1, P2=P // (P0 * P1))  # the bisection's last trial may have been another P1
-    costs = [evaluate_einsum(arch, e, m.unit, [Variant(m, s.homes)], s.extra_ops)[0] for e, m in zip(einsums, mappings)]
+    return _FusedPoint(cascade, einsums, mappings, dims, footprint(P1))
+
+
+def _fused_result(s: Strategy, arch: Architecture, pt: _FusedPoint, costs: list[EinsumCost],
+                  fill_drain: bool) -> AttentionResult:
+    dims = pt.dims
     fd = None
     if fill_drain:
-        tiles = H * dims["P2"] * dims["M1"] * dims["P1"]
+        tiles = dims["H"] * dims["P2"] * dims["M1"] * dims["P1"]
         fd = {c.name: _fill_drain_s(arch, c, tiles * c.active_fraction) for c in costs}
-    choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"],
-              "footprint_words": buffered_footprint(s, arch, cascade, einsums, mappings)}
-    return combine(s, arch, cascade, costs, {m.einsum: m for m in mappings}, dict(s.homes), choice, fd)
+    choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"], "footprint_words": pt.footprint}
+    return combine(s, arch, pt.cascade, costs, {m.einsum: m for m in pt.mappings}, dict(s.homes), choice, fd)
+
+
+def _fused_batch(s: Strategy, arch: Architecture, points: list[dict[str, Any]],
+                 fill_drain: bool) -> list[AttentionResult | EinsimError]:
+    """``_fused`` of N points (H, M, P, E, F, causal) on one design: each Einsum of the points that
+    share a cascade is scored in one nest-kernel call; a point that cannot be mapped gets its error."""
+    out: list[Any] = [None] * len(points)
+    by_cascade: dict[str, list[tuple[int, _FusedPoint]]] = {}
+    for i, p in enumerate(points):
+        try:
+            pt = _fused_point(s, arch, p["H"], p["M"], p["P"], p["E"], p["F"], p["causal"])
+        except EinsimError as exc:
+            out[i] = exc
+            continue
+        by_cascade.setdefault(pt.cascade.name, []).append((i, pt))
+    for group in by_cascade.values():
+        first = group[0][1]
+        per_einsum = [evaluate_einsums(arch, m.unit, [(pt.einsums[j], Variant(pt.mappings[j], s.homes)) for _, pt in group],
+                                       s.extra_ops) for j, m in enumerate(first.mappings)]
+        for k, (i, pt) in enumerate(group):
+            out[i] = _fused_result(s, arch, pt, [costs[k] for costs in per_einsum], fill_drain)
+    return out
+
+
+def _fused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, fill_drain: bool,
+           causal: bool) -> AttentionResult:
+    res = _fused_batch(s, arch, [{"H": H, "M": M, "P": P, "E": E, "F": F, "causal": causal}], fill_drain)[0]
+    if isinstance(res, EinsimError):
+        raise res
+    return res
 
 
 # ---- FLAT and the softmax shared with Unfused --------------------------------------------------

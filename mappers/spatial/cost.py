@@ -108,9 +108,33 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
                     extra_ops: TMapping[str, TMapping[str, int]] | None = None,
                     emulate: TMapping[str, TMapping[str, int]] | None = None) -> list[EinsumCost]:
     """Costs of N mapping variants of ``einsum`` on ``unit`` (one kernel call), re-homed as above."""
+    return evaluate_einsums(arch, unit, [(einsum, v) for v in variants], extra_ops, emulate)
+
+
+def _structure(problem: NestProblem) -> tuple:
+    """What the nest kernel reads of a problem (its sizes enter only through the mappings)."""
+    return problem.dims, problem.tensors, problem.projections, problem.output
+
+
+def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum, Variant]],
+                     extra_ops: TMapping[str, TMapping[str, int]] | None = None,
+                     emulate: TMapping[str, TMapping[str, int]] | None = None) -> list[EinsumCost]:
+    """``evaluate_einsum`` of N (Einsum, variant) pairs in one kernel call: the Einsums may differ in
+    their rank sizes (e.g. one Einsum of a cascade at the sizes of N sweep points) but not in their
+    indices, tensors or projections (ValueError otherwise)."""
     hier = hierarchy_for(arch, unit)
-    problem = NestProblem.from_einsum(einsum)
-    cycles, ops = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+    problem = NestProblem.from_einsum(items[0][0])
+    per_einsum: dict[int, tuple[float, dict[str, float]]] = {}
+    by_ops: dict[tuple, tuple[float, dict[str, float]]] = {}  # op_cost reads an Einsum's op counts only
+    for einsum, _ in items:
+        if id(einsum) not in per_einsum:
+            if _structure(NestProblem.from_einsum(einsum)) != _structure(problem):
+                raise ValueError(f"evaluate_einsums: {einsum.name} differs from {items[0][0].name} beyond its sizes")
+            ops_key = tuple(_ops_of(einsum).items())
+            if ops_key not in by_ops:
+                by_ops[ops_key] = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+            per_einsum[id(einsum)] = by_ops[ops_key]
+    variants = [v for _, v in items]
     counts = evaluate_encoded(problem, hier, encode(problem, hier, [v.mapping for v in variants]))
     names = hier.names()
     clock = hier.clock_Hz
@@ -129,9 +153,10 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
                   * counts.instances[:, 0].astype(np.float64)).tolist()
     computes_of, last_of, valid_of = counts.computes.tolist(), counts.instances[:, -1].tolist(), counts.valid.tolist()
     level_names = [lv.name for lv in hier.levels]
-    op_energy = {op: arch.op_cost(unit, op).energy_J or 0.0 for op in ops}
+    op_energy: dict[str, float] = {}
     out = []
-    for k, var in enumerate(variants):
+    for k, (einsum, var) in enumerate(items):
+        cycles, ops = per_einsum[id(einsum)]
         energy: dict[tuple[str, str], list[float]] = {}
         for li, name in enumerate(level_names):  # each (level, action) key once: _add's sums from zero
             for action, words, accesses, e in per_action:
@@ -147,6 +172,8 @@ def evaluate_einsum(arch: Architecture, einsum: Einsum, unit: str, variants: Seq
         computes, last = float(computes_of[k]), float(last_of[k])
         points = computes * last
         for op, n in ops.items():
+            if op not in op_energy:
+                op_energy[op] = arch.op_cost(unit, op).energy_J or 0.0
             _add(energy, (unit, op), points * n, points * n * op_energy[op])
         run = mask_fraction(einsum, var.mapping)
         if run != 1.0:  # x * 1.0 == x

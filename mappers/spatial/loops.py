@@ -72,6 +72,19 @@ def mapping_for(arch: Architecture, einsum: Einsum, unit: str, plan: Sequence[Le
     return mapping
 
 
+def with_outer(mapping: Mapping, temporal: TMapping[str, int]) -> Mapping:
+    """``mapping`` with the factors of its outermost level's temporal loops replaced by ``temporal``'s:
+    what ``mapping_for`` gives for a plan that differs from ``mapping``'s only in those factors, the
+    same ones being 1 (the loops that run, their order and so what every level keeps are unchanged;
+    a level's tiles are the loops at and below it)."""
+    top = mapping.levels[0]
+    new = {v: temporal[v] for v in top.temporal}
+    if any(f < 2 for f in new.values()):
+        raise ValueError(f"with_outer: {mapping.einsum}'s outer loops {sorted(top.temporal)} do not all run in {temporal}")
+    return Mapping(mapping.einsum, mapping.unit,
+                   (LevelMapping(top.target, new, top.order, top.spatial, top.keep, top.spatial_axis), *mapping.levels[1:]))
+
+
 def footprint(arch: Architecture, einsums: Sequence[Einsum], mappings: Sequence[Mapping], level: str) -> float:
     """Words a fused group holds at ``level``: per tensor kept there, its largest tile over the group."""
     return sum(held_tiles(arch, einsums, mappings, level).values())

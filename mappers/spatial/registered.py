@@ -14,7 +14,8 @@ from einsim.errors import EinsimError
 from einsim.memo import by_identity
 from einsim.mappers.constraint_file import ConstraintFile, check_against, load_constraints
 from einsim.mappers.registry import register
-from einsim.mappers.spatial.attention import AttentionResult, array_of, evaluate_attention, workload
+from einsim.mappers.spatial.attention import (AttentionResult, array_of, evaluate_attention,
+                                             evaluate_attention_batch, workload)
 from einsim.mappers.spatial.generic import evaluate_cascade
 from einsim.mappers.spatial.strategies import STRATEGIES
 from einsim.sim.result import Result, unit_times
@@ -65,21 +66,43 @@ def _check(spec: ConstraintFile, arch: Architecture, where: str) -> None:
     check_against(spec, {e.name: e for e in own.einsums if not e.init}, arch, where)
 
 
-def run_configuration(spec: ConstraintFile, arch: Architecture, cascade: Cascade, fill_drain: bool = False,
-                      where: str | None = None) -> AttentionResult:
-    """Attention of ``cascade``'s sizes (and causal mask) under the constraint file ``spec`` on
-    ``arch``, on the file's own cascade (FLAT runs its 3-pass cascade whatever attention cascade
-    it is given): the bindings are checked against that cascade and the design, the factors the
-    file leaves open are chosen by its tiling family, and the latency is the tile pipeline's."""
-    where = where or f"constraints {spec.name}"
+def _attention_point(spec: ConstraintFile, arch: Architecture, cascade: Cascade, where: str) -> dict[str, Any]:
+    """H, M, P, E, F and the causal mask of an attention ``cascade`` (refused if it is none)."""
     missing = [r for r in ("H", "E", "F", "M", "P") if r not in cascade.ranks]
     if missing:
         raise EinsimError(f"{where} maps attention cascades with ranks H, E, F, M, P; "
                           f"{cascade.name} lacks {', '.join(missing)}")
     _check(spec, arch, where)
     r = cascade.ranks
-    return evaluate_attention(spec, r["H"], r["M"], r["P"], r["E"], r["F"], bool(fill_drain), arch,
-                              is_causal(cascade, spec.name))
+    return {"H": r["H"], "M": r["M"], "P": r["P"], "E": r["E"], "F": r["F"], "causal": is_causal(cascade, spec.name)}
+
+
+def run_configuration(spec: ConstraintFile, arch: Architecture, cascade: Cascade, fill_drain: bool = False,
+                      where: str | None = None) -> AttentionResult:
+    """Attention of ``cascade``'s sizes (and causal mask) under the constraint file ``spec`` on
+    ``arch``, on the file's own cascade (FLAT runs its 3-pass cascade whatever attention cascade
+    it is given): the bindings are checked against that cascade and the design, the factors the
+    file leaves open are chosen by its tiling family, and the latency is the tile pipeline's."""
+    p = _attention_point(spec, arch, cascade, where or f"constraints {spec.name}")
+    return evaluate_attention(spec, p["H"], p["M"], p["P"], p["E"], p["F"], bool(fill_drain), arch, p["causal"])
+
+
+def run_configurations(spec: ConstraintFile, arch: Architecture, cascades: list[Cascade], fill_drain: bool = False,
+                       where: str | None = None) -> list[AttentionResult | EinsimError]:
+    """``run_configuration`` of N cascades on one design (einsim.mappers.spatial.attention's
+    ``evaluate_attention_batch``); a cascade that cannot be mapped gets its EinsimError."""
+    where = where or f"constraints {spec.name}"
+    out: list[Any] = [None] * len(cascades)
+    points, at = [], []
+    for i, cascade in enumerate(cascades):
+        try:
+            points.append(_attention_point(spec, arch, cascade, where))
+            at.append(i)
+        except EinsimError as exc:
+            out[i] = exc
+    for i, res in zip(at, evaluate_attention_batch(spec, points, bool(fill_drain), arch)):
+        out[i] = res
+    return out
 
 
 def _make(config: str):
@@ -89,6 +112,16 @@ def _make(config: str):
         res = run_configuration(STRATEGIES[config], arch, cascade, fill_drain, f"mapper {config}")
         return to_result(res, arch, f"{cascade.name}:{config}")
 
+    def batch(arch: Architecture, cascades: list[Cascade], fill_drain: bool = False,
+              **options: Any) -> list[Result | EinsimError]:
+        """The mapper on N cascades of one design at once (the same results as one at a time)."""
+        if options:
+            raise EinsimError(f"mapper {config}: unknown option(s) {', '.join(options)} (valid: fill_drain)")
+        results = run_configurations(STRATEGIES[config], arch, cascades, fill_drain, f"mapper {config}")
+        return [r if isinstance(r, EinsimError) else to_result(r, arch, f"{c.name}:{config}")
+                for r, c in zip(results, cascades)]
+
+    mapper.batch = batch  # type: ignore[attr-defined]
     mapper.__name__ = f"attention_{config}"
     mapper.__doc__ = f"Attention under the {config} configuration of the FuseMax paper (designs/mappings/{config}.yaml)."
     return mapper
