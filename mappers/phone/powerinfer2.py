@@ -50,7 +50,7 @@ from einsim.mappers.phone.overheads import (ACTIVATION_B, CACHE_FIXED_TOUCHES, C
                                             NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.mappers.phone.power import decode_energy
 from einsim.sim.phone import stack_distances
-from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
+from einsim.sim.phone_events import DRAM, UFS, Platform, TaskGraph, simulate
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
@@ -125,12 +125,9 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
-    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
-    best, keys, tails = min(runs, key=lambda r: r[0].latency_s)
-    # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
-    io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
-        * fp.layers / len(keys)
+    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len) for h in grid]
+    best, io_critical, tails = min(runs, key=lambda r: r[0].latency_s)
+    io_s = sum(io_critical) * fp.layers / len(io_critical)  # flash I/O on the critical path
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J,
                      {**best.extra, **_tails(fp, trace, *tails), "memory_B": memory_B})
@@ -192,14 +189,17 @@ class _Layer(NamedTuple):
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
-                 row_cap: float, bw_npu: float, act_copy_B: float) -> TaskGraph:
+                 row_cap: float, bw_npu: float, act_copy_B: float, count: int = 1) -> TaskGraph:
     """The task graph of one layer and token (fpga_phone.md 2(a)-(b)): attention heads split between NPU and
     CPU threads; hot prefetch on the I/O thread under attention; the predictors' input factors on every
     compute thread; each cold cluster's 5 stages (predict with the cache's lookups, gate I/O, gate, up/down
     I/O, up/down) with I/O on the one I/O thread, or, without the pipeline, every read issued by the compute
     threads before any compute; the NPU's hot rows; the threads' barrier. A synchronous NPU call holds the
-    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others."""
-    g = TaskGraph()
+    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others.
+
+    With ``count`` > 1, a template of that many graphs: the fields of ``w`` are arrays (one value per graph)
+    that agree on which are zero (`_schedules` groups the graphs so), and a task exists where they are not."""
+    g = TaskGraph(count)
     cpu, io = plat.index("compute"), plat.index("io")
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
     caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
@@ -210,11 +210,11 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
                           volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
-    pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
+    pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if np.any(w.prefetch_dev_s > 0) else []
     pred = g.add_copies(n_compute, cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw,
-                        deps=attn) if w.pred_in_B > 0 else list(attn)
+                        deps=attn) if np.any(w.pred_in_B > 0) else list(attn)
     ends = []
-    if f.xpu and w.npu_B > 0:
+    if f.xpu and np.any(w.npu_B > 0):
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
                           cap=bw_npu, deps=attn + pref, hold=caller))
     n = len(w.clusters)
@@ -224,29 +224,30 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
     if f.pipeline:
         for c, (gate_reads, gate_B, ud_reads, ud_B) in enumerate(w.clusters):
             last = stage_pred[c]
-            if gate_reads:
+            if np.any(gate_reads):
                 last = g.add(io, "io", pool=UFS, volume=gate_reads * t_read_dev, deps=[last])
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=[last])
-            if ud_reads:
+            if np.any(ud_reads):
                 last = g.add(io, "io", pool=UFS, volume=ud_reads * t_read_dev, deps=[last])
-            if ud_B:
+            if np.any(ud_B):
                 last = g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last])
             ends.append(last)
     else:  # the compute threads issue the layer's reads themselves, then compute
         reads = sum(c[0] + c[2] for c in w.clusters)
         fetched = g.add_copies(n_compute, cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute,
-                               deps=stage_pred or pred) if reads else (stage_pred or pred)
+                               deps=stage_pred or pred) if np.any(reads) else (stage_pred or pred)
         for _, gate_B, _, ud_B in w.clusters:
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=fetched)
-            ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if ud_B else last)
+            ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if np.any(ud_B)
+                        else last)
     if f.xpu:
         g.add(cpu, "barrier", fixed_s=CPU_BARRIER_S, deps=ends or pred)
     return g
 
 
-TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule caches (~1 kB each)
-_TIMED: dict[tuple, tuple[float, tuple[float, ...]]] = {}  # graph key -> (makespan, busy seconds per engine)
-_IO_CRITICAL: dict[tuple, float] = {}  # graph key -> flash I/O seconds on its critical path
+TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule cache (~1 kB each)
+# graph key -> (makespan, busy seconds per engine, flash I/O seconds on its critical path)
+_TIMED: dict[tuple, tuple[float, tuple[float, ...], float]] = {}
 
 
 def _remember(cache: dict, key: tuple, value: object) -> None:
@@ -278,37 +279,42 @@ def _interned(graph_args: tuple) -> tuple[_GraphArgs]:
     return token
 
 
-def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
-    """The schedules of the graphs of ``keys`` ((work, `_GraphArgs`)), in one kernel call."""
-    graphs = []
-    for work, args in keys:
-        f, _, _, *rest = args.values
-        graphs.append(_layer_graph(work, f, plat, *rest))
-    return simulate(graphs, plat)
+def _shape(w: _Layer) -> tuple:
+    """What decides a graph's tasks besides the graph arguments: which of the work's parts are zero."""
+    return (w.prefetch_dev_s > 0, w.pred_in_B > 0, w.npu_B > 0,
+            tuple((gate_reads != 0, ud_reads != 0, ud_B != 0) for gate_reads, _, ud_reads, ud_B in w.clusters))
 
 
-def _timed(keys: list[tuple], plat: Platform,
-           fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
-    """Makespan and per-engine busy seconds of each graph of ``keys``; the newly simulated schedules go
-    into ``fresh``. A graph is a pure function of its key, and its schedule does not depend on the others
-    of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and flash
-    tables are simulated once per process."""
+def _template(works: list[_Layer]) -> _Layer:
+    """The works of graphs of one shape as one `_Layer` of arrays (one value per graph)."""
+    column = lambda values: np.array(values, float)  # noqa: E731
+    n = len(works[0].clusters)
+    clusters = tuple(tuple(column([w.clusters[c][part] for w in works]) for part in range(4)) for c in range(n))
+    book = tuple(column([(w.bookkeeping_s or (0.0,) * n)[c] for w in works]) for c in range(n))
+    return _Layer(*(column([getattr(w, name) for w in works]) for name in _Layer._fields[:5]), clusters, book)
+
+
+def _timed(keys: list[tuple], plat: Platform) -> list[tuple[float, tuple[float, ...], float]]:
+    """Makespan, per-engine busy seconds and critical-path flash I/O seconds of each graph of ``keys``
+    ((work, `_GraphArgs`)). A graph is a pure function of its key, and its schedule does not depend on the
+    others of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and
+    flash tables are simulated once per process; the new ones are built as one template per shape and
+    arguments and simulated in one kernel call."""
     todo = list(dict.fromkeys(k for k in keys if k not in _TIMED))
-    for k, s in zip(todo, _schedules(todo, plat)):
-        _remember(_TIMED, k, (s.makespan, s.busy_per_engine(range(len(plat.engines)))))
-        fresh[k] = s
+    if todo:
+        groups: dict[tuple, list[tuple]] = {}
+        for k in todo:
+            groups.setdefault((k[1], _shape(k[0])), []).append(k)
+        graphs = []
+        for (args, _), members in groups.items():
+            f, _, _, *rest = args.values
+            graphs.append(_layer_graph(_template([w for w, _ in members]), f, plat, *rest, count=len(members)))
+        batch = simulate(graphs, plat, _CATEGORY)
+        engines = range(len(plat.engines))
+        rows = zip(batch.makespan.tolist(), map(tuple, batch.busy(engines).tolist()), batch.critical_s("io").tolist())
+        for k, row in zip((k for members in groups.values() for k in members), rows):
+            _remember(_TIMED, k, row)
     return [_TIMED[k] for k in keys]
-
-
-def _io_critical(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[float]:
-    """Flash I/O seconds on the critical path of each graph of ``keys`` (cached like `_timed`; the
-    schedules in ``fresh`` are not simulated again)."""
-    todo = list(dict.fromkeys(k for k in keys if k not in _IO_CRITICAL))
-    stale = [k for k in todo if k not in fresh]
-    fresh.update(zip(stale, _schedules(stale, plat)))
-    for k, s in ((k, fresh[k]) for k in todo):
-        _remember(_IO_CRITICAL, k, s.critical_split(_CATEGORY).get("io", 0.0))
-    return [_IO_CRITICAL[k] for k in keys]
 
 
 @by_identity(maxsize=96)
@@ -411,11 +417,10 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
 
 
 def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int,
-              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple], tuple]:
-    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`) and the inputs of `_tails`;
-    its io_s and tail percentiles (TAIL_KEYS, None here) are left for the caller to take for the chosen
-    fraction only."""
+              warm_order: np.ndarray, hot: float, context_len: int) -> tuple[TokenCost, list[float], tuple]:
+    """The cost at one hot fraction, with its (layer, token) graphs' critical-path flash I/O seconds and the
+    inputs of `_tails`; its io_s and tail percentiles (TAIL_KEYS, None here) are left for the caller to take
+    for the chosen fraction only."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -469,13 +474,13 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             misses.append(cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed)))
             accesses += n_cold + hot_pred
             rows.append(n_cold + n_hot * routed)
-    timed = _timed(keys, plat, fresh)
+    timed = _timed(keys, plat)
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
-    per_layer = np.array([makespan for makespan, _ in timed]).reshape(trace.layers, trace.tokens)
+    per_layer = np.array([makespan for makespan, _, _ in timed]).reshape(trace.layers, trace.tokens)
     per_token = per_layer.sum(axis=0) * scale + head_s
     latency = float(per_token.mean())
-    busy = {name: sum(b[i] for _, b in timed) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
+    busy = {name: sum(b[i] for _, b, _ in timed) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
     busy["compute"] += head_s
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
@@ -486,7 +491,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
                      {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
                       "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
                       **dict.fromkeys(TAIL_KEYS),  # filled by `_tails` for the chosen hot fraction only
-                      "busy_s": busy, "energy_parts_J": energy.parts}), keys, tails
+                      "busy_s": busy, "energy_parts_J": energy.parts}), [io for _, _, io in timed], tails
 
 
 TAIL_KEYS = ("latency_P50_s", "latency_P90_s", "latency_P99_s", "miss_rate_of_rows_P99")
