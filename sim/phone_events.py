@@ -60,9 +60,8 @@ class Platform:
         return servers, kind, dram
 
 
-def _least(x: float | np.ndarray) -> float:
-    """The value, or an array's least (NaN if it holds one)."""
-    return x if isinstance(x, float) else float(x.min())
+def _refuse(label: str, fixed_s: object, volume: object, cap: object) -> None:
+    raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 (got {fixed_s}, {volume}, {cap})")
 
 
 @dataclass
@@ -88,9 +87,10 @@ class TaskGraph:
         (with pool NONE, ``volume`` is more seconds); with ``hold`` it also holds a server of that
         engine class for its whole duration (a thread blocked in a synchronous call). Returns its index."""
         fixed_s, volume, cap = self._value(fixed_s), self._value(volume), self._value(cap)
-        if not (_least(fixed_s) >= 0 and _least(volume) >= 0 and _least(cap) > 0):
-            raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
-                              f"(got {fixed_s}, {volume}, {cap})")
+        # a float is checked here, an array of a template's values at once by `numbers`
+        if not ((fixed_s >= 0 if isinstance(fixed_s, float) else True) and
+                (volume >= 0 if isinstance(volume, float) else True) and (cap > 0 if isinstance(cap, float) else True)):
+            _refuse(label, fixed_s, volume, cap)
         if hold == engine:
             raise EinsimError(f"task {label!r}: the held engine class must differ from the task's own")
         deps = tuple(deps)
@@ -127,13 +127,20 @@ class TaskGraph:
             column.extend([column[-1]] * (count - 1))
         return list(range(first, first + count))
 
-    def column(self, name: str) -> np.ndarray:
-        """(count, tasks) values of the numeric column ``name`` (fixed_s, volume or cap)."""
-        values = getattr(self, name)
-        out = np.empty((len(values), self.count))
-        for i, v in enumerate(values):
-            out[i] = v
-        return out.T
+    def numbers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count, tasks) arrays of ``fixed_s``, ``volume`` and ``cap`` (graph-major); refuses a bad value."""
+        out = []
+        for values in (self.fixed_s, self.volume, self.cap):
+            column = np.empty((len(values), self.count))
+            for i, v in enumerate(values):
+                column[i] = v
+            out.append(column.T)
+        fixed_s, volume, cap = out
+        ok = (fixed_s >= 0) & (volume >= 0) & (cap > 0)
+        if not ok.all():
+            g, i = np.argwhere(~ok)[0]
+            _refuse(self.label[i], fixed_s[g, i], volume[g, i], cap[g, i])
+        return fixed_s, volume, cap
 
     def pool_volume(self, pool: int) -> np.ndarray:
         """Per graph, the volume of its tasks on ``pool``, summed in task order."""
@@ -263,8 +270,8 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform,
         tasks = len(g)
         for name in ("engine", "hold", "pool"):
             parts[name].append(np.tile(np.asarray(g.__dict__[name], np.int64), g.count))
-        for name in ("fixed_s", "volume", "cap"):
-            parts[name].append(g.column(name).ravel())
+        for name, values in zip(("fixed_s", "volume", "cap"), g.numbers()):
+            parts[name].append(values.ravel())
         codes = [names.index(category.get(label.split(":", 1)[0], "other")) for label in g.label]
         parts["category"].append(np.tile(np.asarray(codes, np.int64), g.count))
         n_deps = np.fromiter(map(len, g.deps), np.int64, tasks)

@@ -178,8 +178,10 @@ def test_a_held_server_is_taken_for_the_whole_task():
 def test_bad_template_values_are_an_error():
     with pytest.raises(EinsimError, match="3 values per task"):
         TaskGraph(3).add(0, "x", fixed_s=np.ones(2))
-    with pytest.raises(EinsimError, match="cap > 0"):
-        TaskGraph(2).add(0, "x", pool=DRAM, volume=1.0, cap=np.array([1.0, 0.0]))
+    g = TaskGraph(2)
+    g.add(0, "x", pool=DRAM, volume=1.0, cap=np.array([1.0, 0.0]))  # an array is checked when simulated
+    with pytest.raises(EinsimError, match="task 'x'.*cap > 0"):
+        simulate([g], PLAT)
 
 
 def test_bad_task_is_an_error():
