@@ -2,9 +2,12 @@
 
 A policy builds one `TaskGraph` per (layer, token) or per prefill, with tasks on named engine
 classes (compute threads, the I/O thread, the NPU ...), each a fixed part (launch, invocation,
-barrier) and a stream on the shared DRAM or the UFS device; `simulate` runs a batch of them in one
-kernel call and returns each graph's `Schedule`: start/end per task, makespan, busy time per
-engine class and the critical path.
+barrier) and a stream on the shared DRAM or the UFS device. A `TaskGraph` of ``count`` > 1 stands for
+that many graphs of one structure whose fixed parts, volumes and caps are arrays (one value per
+graph): a policy builds a template once and fills its parameters in vectorised. `simulate` runs a
+batch of them in one kernel call and returns `Schedules`: per graph its `EventSchedule` (start/end per
+task, the critical path), makespan, busy time per engine class and the critical path's seconds by
+task category.
 """
 
 from __future__ import annotations
@@ -57,44 +60,64 @@ class Platform:
         return servers, kind, dram
 
 
+def _refuse(label: str, fixed_s: object, volume: object, cap: object) -> None:
+    raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 (got {fixed_s}, {volume}, {cap})")
+
+
 @dataclass
 class TaskGraph:
-    """Tasks in insertion order (their index is their dispatch priority)."""
+    """Tasks in insertion order (their index is their dispatch priority). With ``count`` > 1, ``count``
+    graphs of this structure: a task's ``fixed_s``, ``volume`` and ``cap`` are each a float (every graph)
+    or an array of ``count`` values (one per graph)."""
 
+    count: int = 1
     engine: list[int] = field(default_factory=list)
-    fixed_s: list[float] = field(default_factory=list)
+    fixed_s: list[float | np.ndarray] = field(default_factory=list)
     pool: list[int] = field(default_factory=list)
-    volume: list[float] = field(default_factory=list)
-    cap: list[float] = field(default_factory=list)
+    volume: list[float | np.ndarray] = field(default_factory=list)
+    cap: list[float | np.ndarray] = field(default_factory=list)
     deps: list[tuple[int, ...]] = field(default_factory=list)
     label: list[str] = field(default_factory=list)
     hold: list[int] = field(default_factory=list)
 
-    def add(self, engine: int, label: str, *, fixed_s: float = 0.0, pool: int = NONE, volume: float = 0.0,
-            cap: float = np.inf, deps: Sequence[int] = (), hold: int = NONE) -> int:
+    def add(self, engine: int, label: str, *, fixed_s: float | np.ndarray = 0.0, pool: int = NONE,
+            volume: float | np.ndarray = 0.0, cap: float | np.ndarray = np.inf, deps: Sequence[int] = (),
+            hold: int = NONE) -> int:
         """A task: ``fixed_s`` seconds on its server, then ``volume`` units of ``pool`` at <= ``cap``/s
         (with pool NONE, ``volume`` is more seconds); with ``hold`` it also holds a server of that
         engine class for its whole duration (a thread blocked in a synchronous call). Returns its index."""
-        if not (fixed_s >= 0 and volume >= 0 and cap > 0):
-            raise EinsimError(f"task {label!r}: fixed_s and volume must be >= 0 and cap > 0 "
-                              f"(got {fixed_s}, {volume}, {cap})")
+        fixed_s, volume, cap = self._value(fixed_s), self._value(volume), self._value(cap)
+        # a float is checked here, an array of a template's values at once by `numbers`
+        if not ((fixed_s >= 0 if isinstance(fixed_s, float) else True) and
+                (volume >= 0 if isinstance(volume, float) else True) and (cap > 0 if isinstance(cap, float) else True)):
+            _refuse(label, fixed_s, volume, cap)
         if hold == engine:
             raise EinsimError(f"task {label!r}: the held engine class must differ from the task's own")
         deps = tuple(deps)
         if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
         self.engine.append(engine)
-        self.fixed_s.append(float(fixed_s))
+        self.fixed_s.append(fixed_s)
         self.pool.append(pool)
-        self.volume.append(float(volume))
-        self.cap.append(float(cap))
+        self.volume.append(volume)
+        self.cap.append(cap)
         self.deps.append(deps)
         self.label.append(label)
         self.hold.append(hold)
         return len(self.engine) - 1
 
-    def add_copies(self, count: int, engine: int, label: str, *, fixed_s: float = 0.0, pool: int = NONE,
-                   volume: float = 0.0, cap: float = np.inf, deps: Sequence[int] = (), hold: int = NONE) -> list[int]:
+    def _value(self, x: float | np.ndarray) -> float | np.ndarray:
+        """A float, or an array of one value per graph of this template."""
+        if isinstance(x, (float, int)):
+            return float(x)
+        x = np.asarray(x, float)
+        if x.shape != (self.count,):
+            raise EinsimError(f"a template of {self.count} graphs takes {self.count} values per task, got {x.shape}")
+        return x
+
+    def add_copies(self, count: int, engine: int, label: str, *, fixed_s: float | np.ndarray = 0.0, pool: int = NONE,
+                   volume: float | np.ndarray = 0.0, cap: float | np.ndarray = np.inf, deps: Sequence[int] = (),
+                   hold: int = NONE) -> list[int]:
         """``count`` identical tasks (as ``count`` calls of `add`, checked once): one block split over
         servers. Returns their indices."""
         if count <= 0:
@@ -104,12 +127,43 @@ class TaskGraph:
             column.extend([column[-1]] * (count - 1))
         return list(range(first, first + count))
 
+    def numbers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count, tasks) arrays of ``fixed_s``, ``volume`` and ``cap`` (graph-major); refuses a bad value."""
+        out = []
+        for values in (self.fixed_s, self.volume, self.cap):
+            column = np.empty((len(values), self.count))
+            for i, v in enumerate(values):
+                column[i] = v
+            out.append(column.T)
+        fixed_s, volume, cap = out
+        ok = (fixed_s >= 0) & (volume >= 0) & (cap > 0)
+        if not ok.all():
+            g, i = np.argwhere(~ok)[0]
+            _refuse(self.label[i], fixed_s[g, i], volume[g, i], cap[g, i])
+        return fixed_s, volume, cap
+
+    def pool_volume(self, pool: int) -> np.ndarray:
+        """Per graph, the volume of its tasks on ``pool``, summed in task order."""
+        total = np.zeros(self.count)
+        for v, p in zip(self.volume, self.pool):
+            if p == pool:
+                total = total + v
+        return total
+
+    def graph(self, i: int) -> TaskGraph:
+        """Graph ``i`` of this template on its own (``count`` 1)."""
+        one = lambda column: [v if isinstance(v, float) else float(v[i]) for v in column]  # noqa: E731
+        return TaskGraph(1, list(self.engine), one(self.fixed_s), list(self.pool), one(self.volume), one(self.cap),
+                         list(self.deps), list(self.label), list(self.hold))
+
     def __len__(self) -> int:
         return len(self.engine)
 
 
 @dataclass(frozen=True)
 class EventSchedule:
+    """One graph's schedule (``graph`` its template when it is one of several)."""
+
     graph: TaskGraph
     start: np.ndarray
     end: np.ndarray
@@ -120,72 +174,124 @@ class EventSchedule:
 
     def busy(self, engine: int) -> float:
         """Seconds the servers of ``engine`` hold tasks (summed over servers)."""
-        return self.busy_per_engine((engine,))[0]
-
-    def busy_per_engine(self, engines: Sequence[int]) -> tuple[float, ...]:
-        """`busy` of each of ``engines``, converting the task list once."""
         e, held = np.asarray(self.graph.engine), self.end - self.start
-        return tuple(float(held[e == engine].sum()) for engine in engines)
+        return float(held[e == engine].sum())
 
     def critical_path(self) -> list[int]:
         """Tasks from the last to finish back to the start, each the one whose end let its successor
         start: the latest-ending dependency, else the task that freed a server (of its engine class or
-        of the class it holds)."""
+        of the class it holds). The walk the kernel does for `Schedules.critical`, listing the tasks."""
         if not len(self.graph):
             return []
         tol = EPS * max(self.makespan, 1e-12) * 10
-        uses: list[set[int]] = []  # per task, the engine classes it runs on or holds (built on first wait)
-        start, end = self.start.tolist(), self.end.tolist()  # Python floats: the walk indexes them one by one
-        by_engine: dict[int, set[int]] = {}  # engine class -> the tasks that run on it or hold it
+        start, end = self.start.tolist(), self.end.tolist()
+        uses = [{e, h} - {NONE} for e, h in zip(self.graph.engine, self.graph.hold)]
         i = int(np.argmax(self.end))
         path = [i]
         while start[i] > tol:
-            deps = self.graph.deps[i]
-            cand = [d for d in deps if end[d] >= start[i] - tol]
+            cand = [d for d in self.graph.deps[i] if end[d] >= start[i] - tol]
             if not cand:  # waited for a server of its engine class
-                if not uses:
-                    uses = [{e, h} - {NONE} for e, h in zip(self.graph.engine, self.graph.hold)]
-                    for j, used in enumerate(uses):
-                        for e in used:
-                            by_engine.setdefault(e, set()).add(j)
-                near = set().union(*(by_engine.get(e, ()) for e in uses[i]))
-                cand = [j for j in near if j != i and abs(end[j] - start[i]) <= tol]
+                cand = [j for j, used in enumerate(uses) if j != i and used & uses[i] and abs(end[j] - start[i]) <= tol]
             if not cand:
                 break
             i = max(cand, key=lambda j: (end[j], -j))
             path.append(i)
         return path
 
-    def critical_split(self, category: dict[str, str]) -> dict[str, float]:
-        """Seconds of the critical path by category of the tasks' label prefixes (``label`` up to ':')."""
-        out: dict[str, float] = {}
-        for i in self.critical_path():
-            key = category.get(self.graph.label[i].split(":", 1)[0], "other")
-            out[key] = out.get(key, 0.0) + float(self.end[i] - self.start[i])
+
+@dataclass(frozen=True)
+class Schedules(Sequence[EventSchedule]):
+    """The schedules of a batch of graphs, in order (a template counts ``count`` graphs)."""
+
+    templates: tuple[TaskGraph, ...]
+    graph_ptr: np.ndarray  # graph g's tasks are start[graph_ptr[g]:graph_ptr[g + 1]]
+    start: np.ndarray
+    end: np.ndarray
+    categories: tuple[str, ...]  # the columns of `critical`: the category names given, then "other"
+    critical: np.ndarray  # (graphs, categories) seconds of each graph's critical path by category
+
+    def __len__(self) -> int:
+        return len(self.graph_ptr) - 1
+
+    def __getitem__(self, g: int) -> EventSchedule:  # type: ignore[override]
+        if not -len(self) <= g < len(self):
+            raise IndexError(g)
+        g %= len(self)
+        a, b = self.graph_ptr[g], self.graph_ptr[g + 1]
+        return EventSchedule(self._template(g), self.start[a:b], self.end[a:b])
+
+    def _template(self, g: int) -> TaskGraph:
+        for t in self.templates:
+            if g < t.count:
+                return t
+            g -= t.count
+        raise IndexError(g)
+
+    @property
+    def makespan(self) -> np.ndarray:
+        """Per graph, its last task's end (0 for an empty graph)."""
+        out = np.zeros(len(self))
+        full = np.diff(self.graph_ptr) > 0
+        if full.any():
+            out[full] = np.maximum.reduceat(self.end, self.graph_ptr[:-1][full])
         return out
 
+    def busy(self, engines: Sequence[int]) -> np.ndarray:
+        """(graphs, len(engines)) seconds the servers of each of ``engines`` hold tasks (summed over servers)."""
+        out, g = [], 0
+        for t in self.templates:
+            a, b = self.graph_ptr[g], self.graph_ptr[g + t.count]
+            held = (self.end[a:b] - self.start[a:b]).reshape(t.count, len(t))
+            e = np.asarray(t.engine)
+            # a contiguous copy: its row sums are each row's own sum (a strided view reduces in another order)
+            out.append(np.stack([np.ascontiguousarray(held[:, e == engine]).sum(axis=1) for engine in engines], axis=1))
+            g += t.count
+        return np.concatenate(out) if out else np.zeros((0, len(engines)))
 
-def simulate(graphs: Sequence[TaskGraph], platform: Platform) -> list[EventSchedule]:
-    """The schedules of ``graphs`` (independent, each from time 0) in one kernel call."""
+    def critical_s(self, category: str) -> np.ndarray:
+        """Per graph, the seconds of its critical path in tasks of ``category``."""
+        return self.critical[:, self.categories.index(category)]
+
+
+def simulate(graphs: Sequence[TaskGraph], platform: Platform,
+             category: dict[str, str] | None = None) -> Schedules:
+    """The schedules of ``graphs`` (independent, each from time 0) in one kernel call; their critical paths
+    split by ``category`` (a task's label up to ':' -> its category name; other labels: "other")."""
+    category = category or {}
+    names = tuple(dict.fromkeys(category.values())) + ("other",)
     servers, kind, dram = platform.arrays()
-    sizes = [len(g) for g in graphs]
+    graphs = tuple(graphs)
+    sizes = np.array([len(g) for g in graphs for _ in range(g.count)], np.int64)
     graph_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = int(graph_ptr[-1])
-    cat = lambda attr, dtype: np.fromiter(chain.from_iterable(getattr(g, attr) for g in graphs), dtype, n)  # noqa: E731
-    engine = cat("engine", np.int64)
-    hold = cat("hold", np.int64)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("engine", "hold", "pool", "fixed_s", "volume", "cap",
+                                                          "n_deps", "local", "category")}
+    for g in graphs:
+        tasks = len(g)
+        for name in ("engine", "hold", "pool"):
+            parts[name].append(np.tile(np.asarray(g.__dict__[name], np.int64), g.count))
+        for name, values in zip(("fixed_s", "volume", "cap"), g.numbers()):
+            parts[name].append(values.ravel())
+        codes = [names.index(category.get(label.split(":", 1)[0], "other")) for label in g.label]
+        parts["category"].append(np.tile(np.asarray(codes, np.int64), g.count))
+        n_deps = np.fromiter(map(len, g.deps), np.int64, tasks)
+        flat = np.fromiter(chain.from_iterable(g.deps), np.int64, int(n_deps.sum()))
+        parts["n_deps"].append(np.tile(n_deps, g.count))
+        parts["local"].append(np.tile(flat, g.count))
+    col = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in parts.items()}
+    engine, hold, pool = col["engine"], col["hold"], col["pool"]
     if engine.size and (engine.min() < 0 or engine.max() >= len(servers) or hold.max() >= len(servers)):
         raise EinsimError("a task names an engine class the platform does not have")
-    pool = cat("pool", np.int64)
     used = np.unique(kind[engine[pool == DRAM]]) if engine.size else []
     if any(np.isnan(dram[k]) for k in used):
         raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
-    deps = [g.deps for g in graphs]
-    n_deps = np.fromiter(map(len, chain.from_iterable(deps)), np.int64, n)
-    dep_ptr = np.concatenate([[0], np.cumsum(n_deps)]).astype(np.int64)
-    local = np.fromiter(chain.from_iterable(chain.from_iterable(deps)), np.int64, int(dep_ptr[-1]))
-    dep_idx = local + np.repeat(np.repeat(graph_ptr[:-1], sizes), n_deps)  # global task indices
-    start, end = _simulate(graph_ptr, engine, servers, kind, cat("fixed_s", float), pool, cat("volume", float),
-                           cat("cap", float), dep_ptr, dep_idx, np.nan_to_num(dram, nan=1.0),
-                           int(platform.ufs_queues), float(platform.ufs_degradation), hold)
-    return [EventSchedule(g, start[a:b], end[a:b]) for g, a, b in zip(graphs, graph_ptr[:-1], graph_ptr[1:])]
+    dep_ptr = np.concatenate([[0], np.cumsum(col["n_deps"])]).astype(np.int64)
+    # global task indices: each template copy's first task, plus the local index
+    firsts = np.repeat(graph_ptr[:-1], np.diff(graph_ptr))  # per task, its graph's first task
+    owner = np.repeat(np.arange(n, dtype=np.int64), col["n_deps"])  # per dependency, the task that has it
+    dep_idx = col["local"].astype(np.int64) + firsts[owner] if owner.size else np.zeros(0, np.int64)
+    start, end, critical = _simulate(graph_ptr, engine, servers, kind, col["fixed_s"].astype(float), pool,
+                                     col["volume"].astype(float), col["cap"].astype(float), dep_ptr, dep_idx,
+                                     np.nan_to_num(dram, nan=1.0), int(platform.ufs_queues),
+                                     float(platform.ufs_degradation), hold, col["category"], len(names))
+    return Schedules(graphs, graph_ptr, start, end, names, critical)

@@ -37,7 +37,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.mappers.phone.footprint import Footprint
-from einsim.sim.kernels.traces import add_sequence, markov_chains
+from einsim.sim.kernels.traces import add_sequence, markov_chains, shift_tokens
 
 # Shape of the per-token shift's gamma distribution (its mean is the facts' ``token_shift``). Only a mean
 # and a P99 of the per-token miss rate are published (Mixtral: 3.5% and 18.9%, fpga_phone.md 2(c)), which
@@ -168,18 +168,18 @@ def token_shifts(mean: float, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def _shift(a: np.ndarray, fp: Footprint, p: np.ndarray,
            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    """``a`` (tokens, layers, neurons) with each token's share s_t (`token_shifts`) of neurons redrawn at
-    their expert's mean frequency, and s_t. One uniform per neuron decides both (u < s_t: redrawn;
-    u < s_t x mean: on). Without ``token_shift`` ``a`` itself and None, and no draws."""
+    """``a`` (tokens, layers, neurons; changed in place where contiguous) with each token's share s_t
+    (`token_shifts`) of neurons redrawn at their expert's mean frequency, and s_t. One uniform per neuron
+    decides both (u < s_t: redrawn; u < s_t x mean: on). Without ``token_shift`` ``a`` itself and None, and no draws."""
     shift = fp.facts.activation.token_shift
     if shift is None:
         return a, None
     tokens = a.shape[0]
     s_t = token_shifts(shift.value, tokens, rng)
     flat = np.repeat(p.reshape(p.shape[0], fp.experts, fp.ffn_dim).mean(axis=2), fp.ffn_dim, axis=1).ravel()
-    u = rng.random((tokens, p.size))
-    out = np.where(u < s_t[:, None], u < s_t[:, None] * flat[None, :], a.reshape(tokens, -1))
-    return out.reshape(a.shape), s_t
+    states = a.reshape(tokens, -1)
+    shift_tokens(states, rng.random((tokens, p.size)), s_t, flat)
+    return states.reshape(a.shape), s_t
 
 
 @lru_cache(maxsize=32)

@@ -39,7 +39,9 @@ from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.mappers.phone.window import window_counts, window_series
-from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
+from einsim.sim.phone_events import DRAM, UFS, Platform, TaskGraph, simulate
+
+Values = float | np.ndarray  # one value, or one per graph of a template
 
 CONFIGS = ("naive", "hybrid", "predictor", "windowing", "bundling")
 WINDOW = 5  # source: fpga_phone.md 3(a): k = 5 in the main experiments [S×2]
@@ -99,11 +101,17 @@ class TokenGraphs:
     the flash bytes, DRAM held and window length they stand for."""
 
     platform: Platform
-    layers: list[TaskGraph]
+    layers: list[TaskGraph]  # templates: the (layer, token) graphs grouped by structure
+    position: np.ndarray  # per (token, layer) graph in order, its index among the templates' graphs
     head: TaskGraph
     flash_B: float
     resident_B: float
     window: int | None
+
+    def layer_graphs(self) -> list[TaskGraph]:
+        """The (layer, token) graphs one by one, tokens in order, each token's layers in order."""
+        flat = [t.graph(i) for t in self.layers for i in range(t.count)]
+        return [flat[i] for i in self.position.tolist()]
 
 
 def llm_in_a_flash(device: Device, fp: Footprint, config: str = "bundling", run: Run = Run(),
@@ -111,10 +119,13 @@ def llm_in_a_flash(device: Device, fp: Footprint, config: str = "bundling", run:
                    memory_B: float | None = None) -> TokenCost:
     """Mean per-token cost of one ablation step (``config`` in CONFIGS)."""
     w = token_graphs(device, fp, config, run, trace, tokens, sample_layers, seed, memory_B)
-    schedules = simulate(w.layers + [w.head], w.platform)
-    parts = np.array([_split(s) for s in schedules[:-1]]).mean(axis=0) * fp.layers + _split(schedules[-1])
+    batch = simulate(w.layers + [w.head], w.platform, _CATEGORY)
+    # makespan, and the flash I/O, memory-management and predictor seconds on the critical path
+    split = np.column_stack([batch.makespan] + [batch.critical_s(c) for c in ("io", "memory", "predictor")])
+    parts = split[:-1][w.position].mean(axis=0) * fp.layers + split[-1]
     total, io_s, mem_s, pred_s = (float(x) for x in parts)
-    dram_B = float(np.mean([_dram_B(g) for g in w.layers])) * fp.layers + _dram_B(w.head)
+    layer_dram_B = np.concatenate([g.pool_volume(DRAM) for g in w.layers])[w.position]
+    dram_B = float(np.mean(layer_dram_B)) * fp.layers + float(w.head.pool_volume(DRAM)[0])
     return TokenCost("llm-in-a-flash", fp.model_id, device.name, total, total - io_s - mem_s, io_s, mem_s, w.flash_B,
                      dram_B, device_energy(device.power_W, total),
                      {"config": config, "engine": run.engine, "memory_B": memory_B, "window": w.window,
@@ -138,7 +149,7 @@ def token_graphs(device: Device, fp: Footprint, config: str = "bundling", run: R
         read_dev_s = device.stream_time(Stream(streamed / layer_B, layer_B, "sequential")) / fp.layers
         routed_ffn = fp.ffn_params / fp.experts * fp.top_k / fp.layers  # FFN weights a token multiplies per layer
         graph = _layer_graph(plat, eng, fp, run, sequential_dev_s=read_dev_s, ffn_weights=routed_ffn)
-        return TokenGraphs(plat, [graph], head, streamed, model_B - streamed, None)
+        return TokenGraphs(plat, [graph], np.zeros(1, np.int64), head, streamed, model_B - streamed, None)
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     per_layer = fp.neurons_per_layer / trace.neurons  # a sampled layer's counts -> one model layer's
     k = run.window if step >= 3 else 0
@@ -157,26 +168,29 @@ def token_graphs(device: Device, fp: Footprint, config: str = "bundling", run: R
     pred_weights = fp.facts.predictor_B.value / run.weight_B / fp.layers * fp.top_k / fp.experts
     keep = (1.0 - static) * per_layer  # statically resident neurons are neither read nor evicted
     ffn_rows = series.resident if run.ffn_rows == "window" and k else series.predicted
-    graphs = [_layer_graph(plat, eng, fp, run, random_reads=float(loaded) * keep * per_req, t_read_dev=t_read_dev,
-                           pred_weights=pred_weights, evicted_B=float(evicted) * keep * bundle_B if k else 0.0,
-                           inserted_B=float(loaded) * keep * bundle_B if k else 0.0,
-                           ffn_weights=float(rows) * per_layer * bundle_B / run.weight_B)
-              for loaded, evicted, rows in zip(series.loaded.ravel(), series.evicted.ravel(), ffn_rows.ravel())]
+    loaded = series.loaded.ravel().astype(float)
+    random_reads = loaded * keep * per_req
+    evicted_B = series.evicted.ravel().astype(float) * keep * bundle_B if k else np.zeros_like(loaded)
+    inserted_B = loaded * keep * bundle_B if k else np.zeros_like(loaded)
+    ffn_weights = ffn_rows.ravel().astype(float) * per_layer * bundle_B / run.weight_B
+    # a template per structure: the reader threads a graph uses, whether it deletes and inserts rows
+    threads = np.where(random_reads != 0, np.minimum(READ_THREADS, np.maximum(1, np.ceil(random_reads))), 0)
+    shapes: dict[tuple, list[int]] = {}
+    for i, shape in enumerate(zip(threads.astype(int).tolist(), (evicted_B != 0).tolist(), (inserted_B != 0).tolist())):
+        shapes.setdefault(shape, []).append(i)
+    graphs = []
+    for (n_threads, evicts, inserts), members in shapes.items():
+        at = np.array(members)
+        graphs.append(_layer_graph(plat, eng, fp, run, count=len(members), random_reads=random_reads[at],
+                                   read_threads=n_threads, t_read_dev=t_read_dev, pred_weights=pred_weights,
+                                   evicted_B=evicted_B[at] if evicts else 0.0,
+                                   inserted_B=inserted_B[at] if inserts else 0.0, ffn_weights=ffn_weights[at]))
+    position = np.argsort(np.concatenate([np.array(m) for m in shapes.values()]), kind="stable")
     flash_B = float(series.loaded.mean()) * keep * fp.layers * bundle_B
-    return TokenGraphs(plat, graphs, head, flash_B, resident_B, k)
-
-
-def _dram_B(g: TaskGraph) -> float:
-    return float(sum(v for v, p in zip(g.volume, g.pool) if p == DRAM))
+    return TokenGraphs(plat, graphs, position, head, flash_B, resident_B, k)
 
 
 _CATEGORY = {"io": "io", "delete": "memory", "insert": "memory", "pred": "predictor", "sync": "predictor"}
-
-
-def _split(s: EventSchedule) -> tuple[float, float, float, float]:
-    """Makespan, and the flash I/O, memory-management and predictor seconds on the critical path."""
-    parts = s.critical_split(_CATEGORY)
-    return s.makespan, parts.get("io", 0.0), parts.get("memory", 0.0), parts.get("predictor", 0.0)
 
 
 def _platform(device: Device, run: Run) -> tuple[Platform, _Engine]:
@@ -215,7 +229,7 @@ def _copies(run: Run) -> tuple[float, float]:
     return (4.0, 2.0) if run.framework == "pytorch" else (2.0, 0.0)
 
 
-def _stage(g: TaskGraph, plat: Platform, eng: _Engine, label: str, volume_B: float, ops: int, cap: float,
+def _stage(g: TaskGraph, plat: Platform, eng: _Engine, label: str, volume_B: Values, ops: int, cap: float,
            deps: list[int]) -> list[int]:
     """One block of operators on the compute engine: its dispatch cost, then its DRAM bytes split over the
     engine's servers."""
@@ -224,13 +238,15 @@ def _stage(g: TaskGraph, plat: Platform, eng: _Engine, label: str, volume_B: flo
                         cap=cap, deps=deps)
 
 
-def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, sequential_dev_s: float = 0.0,
-                 random_reads: float = 0.0, t_read_dev: float = 0.0, pred_weights: float = 0.0,
-                 evicted_B: float = 0.0, inserted_B: float = 0.0, ffn_weights: float) -> TaskGraph:
+def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, count: int = 1,
+                 sequential_dev_s: float = 0.0, random_reads: Values = 0.0, read_threads: int = 0,
+                 t_read_dev: float = 0.0, pred_weights: float = 0.0, evicted_B: Values = 0.0,
+                 inserted_B: Values = 0.0, ffn_weights: Values) -> TaskGraph:
     """One layer and token: attention, the predictor, the flash reads (one sequential stream, or random
-    requests spread over the reader threads), the matrix's deletes and inserts, the FFN; each step after
-    the previous one."""
-    g = TaskGraph()
+    requests spread over ``read_threads`` reader threads), the matrix's deletes and inserts, the FFN; each
+    step after the previous one. With ``count`` > 1, a template of that many graphs: the arguments typed
+    `Values` are then arrays (one value per graph), and a zero argument a step none of them has."""
+    g = TaskGraph(count)
     operand_B = _operand_B(run)
     attn_B = (fp.attn_params / fp.layers) * operand_B + fp.kv_B(run.context_len) / fp.layers
     last = _stage(g, plat, eng, "attn", attn_B, _ops(run, "attention", ATTENTION_OPS), eng.gemv_cap_Bps, [])
@@ -242,13 +258,13 @@ def _layer_graph(plat: Platform, eng: _Engine, fp: Footprint, run: Run, *, seque
     io = plat.index("io")
     if sequential_dev_s:
         last = [g.add(io, "io", pool=UFS, volume=sequential_dev_s, deps=last)]
-    elif random_reads:
-        threads = int(min(READ_THREADS, max(1, np.ceil(random_reads))))
-        last = g.add_copies(threads, io, "io", pool=UFS, volume=random_reads * t_read_dev / threads, deps=last)
+    elif read_threads:
+        last = g.add_copies(read_threads, io, "io", pool=UFS, volume=random_reads * t_read_dev / read_threads,
+                            deps=last)
     delete_x, insert_x = _copies(run)
-    if evicted_B:
+    if np.ndim(evicted_B) or evicted_B:
         last = _stage(g, plat, eng, "delete", evicted_B * delete_x, DELETE_OPS, np.inf, last)
-    if inserted_B and insert_x:
+    if (np.ndim(inserted_B) or inserted_B) and insert_x:
         last = _stage(g, plat, eng, "insert", inserted_B * insert_x, INSERT_OPS, np.inf, last)
     _stage(g, plat, eng, "ffn", ffn_weights * operand_B, _ops(run, "ffn", FFN_OPS), eng.gemv_cap_Bps, last)
     return g

@@ -25,7 +25,7 @@ from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, READAHEAD_B, RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
 from einsim.sim.phone import hits_at, stack_distances
-from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
+from einsim.sim.phone_events import DRAM, UFS, Platform, TaskGraph, simulate
 
 THREADS = 8  # llama.cpp's default thread count on an 8-core phone SoC; source: estimate
 
@@ -85,17 +85,14 @@ def _timed(graph_args: list[tuple[float, float]], plat: Platform) -> list[tuple[
     pkey = plat.key()
     out = {a: _TIMED[(pkey, *a)] for a in graph_args if (pkey, *a) in _TIMED}
     todo = [a for a in dict.fromkeys(graph_args) if a not in out]
-    for a, s in zip(todo, simulate([_graph(*a) for a in todo], plat) if todo else []):
-        out[a] = (_io_s(s), s.makespan)
-        if len(_TIMED) >= TIMED_GRAPHS:
-            del _TIMED[next(iter(_TIMED))]  # the oldest entry
-        _TIMED[(pkey, *a)] = out[a]
+    if todo:
+        batch = simulate([_graph(*a) for a in todo], plat, {"io": "io"})
+        for a, io_s, makespan in zip(todo, batch.critical_s("io").tolist(), batch.makespan.tolist()):
+            out[a] = (io_s, makespan)
+            if len(_TIMED) >= TIMED_GRAPHS:
+                del _TIMED[next(iter(_TIMED))]  # the oldest entry
+            _TIMED[(pkey, *a)] = out[a]
     return [out[a] for a in graph_args]
-
-
-def _io_s(s: EventSchedule) -> float:
-    """Flash I/O seconds on the critical path."""
-    return s.critical_split({"io": "io"}).get("io", 0.0)
 
 
 def _layer_pages(fp: Footprint) -> int:

@@ -50,7 +50,7 @@ from einsim.mappers.phone.overheads import (ACTIVATION_B, CACHE_FIXED_TOUCHES, C
                                             NPU_INVOCATION_S, SPARSE_GEMV_EFFICIENCY)
 from einsim.mappers.phone.power import decode_energy
 from einsim.sim.phone import stack_distances
-from einsim.sim.phone_events import DRAM, UFS, EventSchedule, Platform, TaskGraph, simulate
+from einsim.sim.phone_events import DRAM, UFS, Platform, TaskGraph, simulate
 
 READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB reads [P]
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
@@ -125,12 +125,13 @@ def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Featur
     trace = trace or generate(fp, sample_layers, tokens, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
-    fresh: dict[tuple, EventSchedule] = {}  # this call's newly simulated schedules, for the critical paths
-    runs = [_evaluate(device, fp, mem, features, trace, rank, warm, h, context_len, fresh) for h in grid]
-    best, keys, tails = min(runs, key=lambda r: r[0].latency_s)
-    # flash I/O on the critical path, of the chosen hot fraction only (the walk is the slow part)
-    io_s = sum(_io_critical(keys, _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores), fresh)) \
-        * fp.layers / len(keys)
+    plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
+    works = [_hot_work(device, fp, mem, features, trace, rank, warm, h, context_len, plat) for h in grid]
+    timed = _timed([k for w in works for k in w.keys], plat)  # every hot fraction's new graphs in one batch
+    n = len(works[0].keys)
+    runs = [_priced(device, fp, mem, features, trace, plat, w, timed[i * n:(i + 1) * n]) for i, w in enumerate(works)]
+    best, io_critical, tails = min(runs, key=lambda r: r[0].latency_s)
+    io_s = sum(io_critical) * fp.layers / len(io_critical)  # flash I/O on the critical path
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
                      best.flash_B, best.dram_B, best.energy_J,
                      {**best.extra, **_tails(fp, trace, *tails), "memory_B": memory_B})
@@ -192,14 +193,19 @@ class _Layer(NamedTuple):
 
 
 def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_dev: float, per_thread_bw: float,
-                 row_cap: float, bw_npu: float, act_copy_B: float) -> TaskGraph:
+                 row_cap: float, bw_npu: float, act_copy_B: float, count: int = 1,
+                 shape: _Shape | None = None) -> TaskGraph:
     """The task graph of one layer and token (fpga_phone.md 2(a)-(b)): attention heads split between NPU and
     CPU threads; hot prefetch on the I/O thread under attention; the predictors' input factors on every
     compute thread; each cold cluster's 5 stages (predict with the cache's lookups, gate I/O, gate, up/down
     I/O, up/down) with I/O on the one I/O thread, or, without the pipeline, every read issued by the compute
     threads before any compute; the NPU's hot rows; the threads' barrier. A synchronous NPU call holds the
-    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others."""
-    g = TaskGraph()
+    compute thread that made it (`NPU_CALL_HOLDS_THREAD`), so the CPU's attention heads go to the others.
+
+    With ``count`` > 1, a template of that many graphs of one ``shape``: the fields of ``w`` are arrays (one
+    value per graph)."""
+    shape = shape or _shape(w)
+    g = TaskGraph(count)
     cpu, io = plat.index("compute"), plat.index("io")
     npu_share = NPU_ATTENTION_SHARE if f.xpu else 0.0
     caller = cpu if f.xpu and NPU_CALL_HOLDS_THREAD else -1
@@ -210,11 +216,11 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
         npu = plat.index("npu")
         attn.append(g.add(npu, "attn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM,
                           volume=w.attn_B * npu_share + act_copy_B, cap=bw_npu, hold=caller))
-    pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if w.prefetch_dev_s > 0 else []
+    pref = [g.add(io, "prefetch", pool=UFS, volume=w.prefetch_dev_s)] if shape.prefetch else []
     pred = g.add_copies(n_compute, cpu, "predict", pool=DRAM, volume=w.pred_in_B / n_compute, cap=per_thread_bw,
-                        deps=attn) if w.pred_in_B > 0 else list(attn)
+                        deps=attn) if shape.predictor_input else list(attn)
     ends = []
-    if f.xpu and w.npu_B > 0:
+    if f.xpu and shape.npu_rows:
         ends.append(g.add(npu, "ffn-npu", fixed_s=NPU_INVOCATION_S, pool=DRAM, volume=w.npu_B + act_copy_B,
                           cap=bw_npu, deps=attn + pref, hold=caller))
     n = len(w.clusters)
@@ -222,31 +228,33 @@ def _layer_graph(w: _Layer, f: Features, plat: Platform, n_compute: int, t_read_
     stage_pred = [g.add(cpu, "predict", fixed_s=book[c], pool=DRAM, volume=w.pred_cols_B / max(n, 1),
                         cap=per_thread_bw, deps=pred) for c in range(n)]
     if f.pipeline:
-        for c, (gate_reads, gate_B, ud_reads, ud_B) in enumerate(w.clusters):
+        for c, ((gate_reads, gate_B, ud_reads, ud_B), (has_gate_reads, has_ud_reads, has_ud)) in \
+                enumerate(zip(w.clusters, shape.clusters)):
             last = stage_pred[c]
-            if gate_reads:
+            if has_gate_reads:
                 last = g.add(io, "io", pool=UFS, volume=gate_reads * t_read_dev, deps=[last])
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=[last])
-            if ud_reads:
+            if has_ud_reads:
                 last = g.add(io, "io", pool=UFS, volume=ud_reads * t_read_dev, deps=[last])
-            if ud_B:
+            if has_ud:
                 last = g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last])
             ends.append(last)
     else:  # the compute threads issue the layer's reads themselves, then compute
         reads = sum(c[0] + c[2] for c in w.clusters)
         fetched = g.add_copies(n_compute, cpu, "io", pool=UFS, volume=reads * t_read_dev / n_compute,
-                               deps=stage_pred or pred) if reads else (stage_pred or pred)
-        for _, gate_B, _, ud_B in w.clusters:
+                               deps=stage_pred or pred) if any(r or u for r, u, _ in shape.clusters) \
+            else (stage_pred or pred)
+        for (_, gate_B, _, ud_B), (_, _, has_ud) in zip(w.clusters, shape.clusters):
             last = g.add(cpu, "gate", pool=DRAM, volume=gate_B, cap=row_cap, deps=fetched)
-            ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if ud_B else last)
+            ends.append(g.add(cpu, "updown", pool=DRAM, volume=ud_B, cap=row_cap, deps=[last]) if has_ud else last)
     if f.xpu:
         g.add(cpu, "barrier", fixed_s=CPU_BARRIER_S, deps=ends or pred)
     return g
 
 
-TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule caches (~1 kB each)
-_TIMED: dict[tuple, tuple[float, tuple[float, ...]]] = {}  # graph key -> (makespan, busy seconds per engine)
-_IO_CRITICAL: dict[tuple, float] = {}  # graph key -> flash I/O seconds on its critical path
+TIMED_GRAPHS = 200_000  # per-process entries of the content-keyed schedule cache (~1 kB each)
+# graph key -> (makespan, busy seconds per engine, flash I/O seconds on its critical path)
+_TIMED: dict[tuple, tuple[float, tuple[float, ...], float]] = {}
 
 
 def _remember(cache: dict, key: tuple, value: object) -> None:
@@ -278,37 +286,54 @@ def _interned(graph_args: tuple) -> tuple[_GraphArgs]:
     return token
 
 
-def _schedules(keys: list[tuple], plat: Platform) -> list[EventSchedule]:
-    """The schedules of the graphs of ``keys`` ((work, `_GraphArgs`)), in one kernel call."""
+class _Shape(NamedTuple):
+    """What decides a layer graph's tasks besides the graph arguments: which parts of its work are not zero."""
+
+    prefetch: bool
+    predictor_input: bool
+    npu_rows: bool
+    clusters: tuple[tuple[bool, bool, bool], ...]  # per cold cluster: gate reads, up/down reads, up/down bytes
+
+
+def _shape(w: _Layer) -> _Shape:
+    return _Shape(w.prefetch_dev_s > 0, w.pred_in_B > 0, w.npu_B > 0,
+                  tuple((gate_reads != 0, ud_reads != 0, ud_B != 0) for gate_reads, _, ud_reads, ud_B in w.clusters))
+
+
+def _template(works: list[_Layer]) -> _Layer:
+    """The works of graphs of one shape as one `_Layer` of arrays (one value per graph)."""
+    column = lambda values: np.array(values, float)  # noqa: E731
+    n = len(works[0].clusters)
+    clusters = tuple(tuple(column([w.clusters[c][part] for w in works]) for part in range(4)) for c in range(n))
+    book = tuple(column([(w.bookkeeping_s or (0.0,) * n)[c] for w in works]) for c in range(n))
+    return _Layer(*(column([getattr(w, name) for w in works]) for name in _Layer._fields[:5]), clusters, book)
+
+
+def _timed(keys: list[tuple], plat: Platform) -> list[tuple[float, tuple[float, ...], float]]:
+    """Makespan, per-engine busy seconds and critical-path flash I/O seconds of each graph of ``keys``
+    ((work, `_GraphArgs`)). A graph is a pure function of its key, and its schedule does not depend on the
+    others of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and
+    flash tables are simulated once per process; the new ones are built as one template per shape and
+    arguments and simulated in one kernel call."""
+    found = [_TIMED.get(k) for k in keys]
+    todo = list(dict.fromkeys(k for k, v in zip(keys, found) if v is None))
+    if not todo:
+        return found
+    groups: dict[tuple, list[tuple]] = {}
+    for k in todo:
+        groups.setdefault((k[1], _shape(k[0])), []).append(k)
     graphs = []
-    for work, args in keys:
+    for (args, shape), members in groups.items():
         f, _, _, *rest = args.values
-        graphs.append(_layer_graph(work, f, plat, *rest))
-    return simulate(graphs, plat)
-
-
-def _timed(keys: list[tuple], plat: Platform,
-           fresh: dict[tuple, EventSchedule]) -> list[tuple[float, tuple[float, ...]]]:
-    """Makespan and per-engine busy seconds of each graph of ``keys``; the newly simulated schedules go
-    into ``fresh``. A graph is a pure function of its key, and its schedule does not depend on the others
-    of a batch, so the (layer, token) graphs that recur across budgets, hot fractions, phones and flash
-    tables are simulated once per process."""
-    todo = list(dict.fromkeys(k for k in keys if k not in _TIMED))
-    for k, s in zip(todo, _schedules(todo, plat)):
-        _remember(_TIMED, k, (s.makespan, s.busy_per_engine(range(len(plat.engines)))))
-        fresh[k] = s
-    return [_TIMED[k] for k in keys]
-
-
-def _io_critical(keys: list[tuple], plat: Platform, fresh: dict[tuple, EventSchedule]) -> list[float]:
-    """Flash I/O seconds on the critical path of each graph of ``keys`` (cached like `_timed`; the
-    schedules in ``fresh`` are not simulated again)."""
-    todo = list(dict.fromkeys(k for k in keys if k not in _IO_CRITICAL))
-    stale = [k for k in todo if k not in fresh]
-    fresh.update(zip(stale, _schedules(stale, plat)))
-    for k, s in ((k, fresh[k]) for k in todo):
-        _remember(_IO_CRITICAL, k, s.critical_split(_CATEGORY).get("io", 0.0))
-    return [_IO_CRITICAL[k] for k in keys]
+        graphs.append(_layer_graph(_template([w for w, _ in members]), f, plat, *rest, count=len(members),
+                                   shape=shape))
+    batch = simulate(graphs, plat, _CATEGORY)
+    engines = range(len(plat.engines))
+    rows = zip(batch.makespan.tolist(), map(tuple, batch.busy(engines).tolist()), batch.critical_s("io").tolist())
+    new = dict(zip((k for members in groups.values() for k in members), rows))
+    for k, row in new.items():
+        _remember(_TIMED, k, row)
+    return [v if v is not None else new[k] for k, v in zip(keys, found)]
 
 
 @by_identity(maxsize=96)
@@ -368,20 +393,33 @@ def _cold_clusters(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.
     return out
 
 
-def _bookkeeping_s(clusters: tuple[tuple[float, float, float, float], ...], row_B: float,
-                   f: Features) -> tuple[float, ...]:
-    """Per cold cluster, the cold region's bookkeeping on the compute thread that predicts it: a lookup
-    per predicted neuron (its gate bytes / a row), a hit moved to the front of the LRU, a miss given the
-    tail's slot before its read is queued; without the neuron cache, a lookup of the fixed resident set."""
-    out = []
-    for gate_reads, gate_B, _, _ in clusters:
-        lookups = gate_B / row_B
-        if not f.cache:
-            out.append(lookups * CACHE_FIXED_TOUCHES * CACHE_TOUCH_S)
-            continue
-        misses = gate_reads if f.bundle else gate_reads / 3
-        out.append(((lookups - misses) * CACHE_HIT_TOUCHES + misses * CACHE_MISS_TOUCHES) * CACHE_TOUCH_S)
-    return tuple(out)
+def _cold_bookkeeping(per_token: list[tuple], row_B: float, cache: bool, bundle: bool) -> list[tuple[float, ...]]:
+    """Per token of `_cold_clusters`, per cold cluster the cold region's bookkeeping on the compute thread that
+    predicts it: a lookup per predicted neuron (its gate bytes / a row), a hit moved to the front of the LRU, a
+    miss given the tail's slot before its read is queued; without the neuron cache, a lookup of the fixed
+    resident set."""
+    return _bookkeeping(per_token, row_B, cache, bundle, CACHE_TOUCH_S, CACHE_HIT_TOUCHES, CACHE_MISS_TOUCHES,
+                        CACHE_FIXED_TOUCHES)
+
+
+@by_identity(maxsize=1024)
+def _bookkeeping(per_token: list[tuple], row_B: float, cache: bool, bundle: bool, touch_s: float, hit_touches: float,
+                 miss_touches: float, fixed_touches: float) -> list[tuple[float, ...]]:
+    """`_cold_bookkeeping` at the given cost constants (keys of its cache, shared by the phones and flash tables
+    of a sweep)."""
+    clusters = [c for token in per_token for c in token[0]]
+    gate_reads = np.array([c[0] for c in clusters], float)
+    lookups = np.array([c[1] for c in clusters], float) / row_B
+    if not cache:
+        seconds = lookups * fixed_touches * touch_s
+    else:
+        misses = gate_reads if bundle else gate_reads / 3
+        seconds = ((lookups - misses) * hit_touches + misses * miss_touches) * touch_s
+    flat, out, c = seconds.tolist(), [], 0
+    for token in per_token:
+        out.append(tuple(flat[c:c + len(token[0])]))
+        c += len(token[0])
+    return out
 
 
 def _cluster_misses(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.ndarray, n_hot: int, layer: int,
@@ -410,12 +448,21 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
     return np.sort(key), np.sort(key[act]), size
 
 
-def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int,
-              fresh: dict[tuple, EventSchedule]) -> tuple[TokenCost, list[tuple], tuple]:
-    """The cost at one hot fraction, with its (layer, token) graph keys (`_timed`) and the inputs of `_tails`;
-    its io_s and tail percentiles (TAIL_KEYS, None here) are left for the caller to take for the chosen
-    fraction only."""
+class _HotWork(NamedTuple):
+    """One hot fraction's (layer, token) graph keys (`_timed`) and its counts per token summed or listed."""
+
+    hot: float
+    keys: list[tuple]
+    flash_B: float
+    dram_B: float
+    misses: list[int]  # per (layer, token): missed neuron rows
+    rows: list[int]  # per (layer, token): computed neuron rows
+    accesses: int
+
+
+def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
+              warm_order: np.ndarray, hot: float, context_len: int, plat: Platform) -> _HotWork:
+    """The work of every (layer, token) at one hot fraction, as graph keys, and its flash and DRAM bytes."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
@@ -424,7 +471,6 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
-    plat = _platform(device, n_compute)
     bw_cpu = device.bandwidth(["CPU"])
     bw_npu = device.bandwidth(["NPU"])
     per_thread_bw = bw_cpu / n_compute
@@ -454,14 +500,14 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
         # with the neuron cache an LRU cold region, else a fixed resident set by position
         per_token = _cold_clusters(trace, fp.ffn_dim, rank, warm_order, n_hot, layer, f.cache,
                                    cold_capacity if f.cache else per_layer_cache, f.bundle, row_B)
+        bookkeeping = _cold_bookkeeping(per_token, row_B, f.cache, f.bundle)
         for t, (clusters, reads, cpu_B, cold_misses) in enumerate(per_token):
             n_cold = len(cold_per_token[t])
             routed = int(routed_experts[layer][t])
             hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
-                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters,
-                          _bookkeeping_s(clusters, row_B, f))
+                          routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters, bookkeeping[t])
             keys.append((work,) + graph_args)
             flash_B += reads * READ_B + hot_missing * neuron_B
             dram_B += attn_B + npu_B + work.pred_in_B + work.pred_cols_B + cpu_B
@@ -469,13 +515,21 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
             misses.append(cold_misses + (hot_pred * hot_missing // max(1, n_hot * routed)))
             accesses += n_cold + hot_pred
             rows.append(n_cold + n_hot * routed)
-    timed = _timed(keys, plat, fresh)
+    return _HotWork(hot, keys, flash_B, dram_B, misses, rows, accesses)
+
+
+def _priced(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, plat: Platform, w: _HotWork,
+            timed: list[tuple[float, tuple[float, ...], float]]) -> tuple[TokenCost, list[float], tuple]:
+    """The cost at one hot fraction from its graphs' schedules (`_timed`), with the graphs' critical-path flash
+    I/O seconds and the inputs of `_tails`; its io_s and tail percentiles (TAIL_KEYS, None here) are left for
+    the caller to take for the chosen fraction only."""
+    hot, flash_B, dram_B, misses, rows, accesses = w.hot, w.flash_B, w.dram_B, w.misses, w.rows, w.accesses
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
-    per_layer = np.array([makespan for makespan, _ in timed]).reshape(trace.layers, trace.tokens)
+    per_layer = np.array([makespan for makespan, _, _ in timed]).reshape(trace.layers, trace.tokens)
     per_token = per_layer.sum(axis=0) * scale + head_s
     latency = float(per_token.mean())
-    busy = {name: sum(b[i] for _, b in timed) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
+    busy = {name: sum(b[i] for _, b, _ in timed) * scale / trace.tokens for i, (name, _, _) in enumerate(plat.engines)}
     busy["compute"] += head_s
     dram_B = dram_B * scale / trace.tokens + fp.head_params * INT4_B
     flash_B = flash_B * scale / trace.tokens
@@ -486,7 +540,7 @@ def _evaluate(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
                      {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
                       "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
                       **dict.fromkeys(TAIL_KEYS),  # filled by `_tails` for the chosen hot fraction only
-                      "busy_s": busy, "energy_parts_J": energy.parts}), keys, tails
+                      "busy_s": busy, "energy_parts_J": energy.parts}), [io for _, _, io in timed], tails
 
 
 TAIL_KEYS = ("latency_P50_s", "latency_P90_s", "latency_P99_s", "miss_rate_of_rows_P99")

@@ -24,6 +24,11 @@ queue's multi-issuer loss).
 Scheduling (a list schedule): at every event time, after all phase ends and completions within
 ``EPS`` of it, the ready tasks (all dependencies done) start in ascending task index while their
 engine class has a free server.
+
+Critical path (per graph, after its schedule): from the last task to end back to the start, each step to
+the task whose end let it start: the latest-ending dependency that ended by its start, else a task of an
+engine class it runs on or holds that ended at its start (ties: the lower index); each path task's
+duration is added to its ``category``'s column of the graph's row in ``critical``.
 """
 
 from __future__ import annotations
@@ -157,14 +162,56 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
 
 
 @njit
+def _later(j: int, best: int, end: np.ndarray) -> bool:
+    """Whether task ``j`` beats ``best`` (-1: none yet) as a path step: a later end, else a lower index."""
+    return best < 0 or end[j] > end[best] or (end[j] == end[best] and j < best)
+
+
+@njit
+def _critical(lo: int, hi: int, engine, hold, dep_ptr, dep_idx, category, start, end, out) -> None:
+    """Add the durations of graph [lo, hi)'s critical path tasks to ``out`` (one row, by category)."""
+    if hi == lo:
+        return
+    i = lo
+    for j in range(lo, hi):
+        if end[j] > end[i]:
+            i = j
+    tol = EPS * max(end[i], 1e-12) * 10
+    out[category[i]] += end[i] - start[i]
+    while start[i] > tol:
+        best = -1
+        for p in range(dep_ptr[i], dep_ptr[i + 1]):
+            d = dep_idx[p]
+            if end[d] >= start[i] - tol and _later(d, best, end):
+                best = d
+        if best < 0:  # it waited for a server of a class it runs on or holds
+            for j in range(lo, hi):
+                if j == i or abs(end[j] - start[i]) > tol:
+                    continue
+                shares = engine[j] == engine[i] or (hold[i] >= 0 and engine[j] == hold[i])
+                if hold[j] >= 0:
+                    shares = shares or hold[j] == engine[i] or hold[j] == hold[i]
+                if shares and _later(j, best, end):
+                    best = j
+        if best < 0:
+            break
+        i = best
+        out[category[i]] += end[i] - start[i]
+
+
+@njit
 def simulate(graph_ptr: np.ndarray, engine: np.ndarray, servers: np.ndarray, kind: np.ndarray, fixed_s: np.ndarray,
              pool: np.ndarray, volume: np.ndarray, cap: np.ndarray, dep_ptr: np.ndarray, dep_idx: np.ndarray,
-             dram_Bps: np.ndarray, ufs_queues: int, ufs_degradation: float, hold: np.ndarray) -> tuple:
-    """Start and end time of every task of every graph (each graph starts at 0); ``hold`` -1 where a
+             dram_Bps: np.ndarray, ufs_queues: int, ufs_degradation: float, hold: np.ndarray, category: np.ndarray,
+             categories: int) -> tuple:
+    """Start and end time of every task of every graph (each graph starts at 0), and per graph the seconds
+    of its critical path by task category (``category`` in 0 .. ``categories`` - 1); ``hold`` -1 where a
     task holds no second server."""
     start = np.zeros(engine.shape[0])
     end = np.zeros(engine.shape[0])
+    critical = np.zeros((graph_ptr.shape[0] - 1, categories))
     for g in range(graph_ptr.shape[0] - 1):
         _graph(graph_ptr[g], graph_ptr[g + 1], engine, servers, kind, fixed_s, pool, volume, cap, dep_ptr, dep_idx,
                dram_Bps, ufs_queues, ufs_degradation, hold, start, end)
-    return start, end
+        _critical(graph_ptr[g], graph_ptr[g + 1], engine, hold, dep_ptr, dep_idx, category, start, end, critical[g])
+    return start, end, critical

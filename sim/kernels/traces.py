@@ -29,6 +29,18 @@ def markov_chains(u: np.ndarray, p: np.ndarray, stay: np.ndarray, enter: np.ndar
 
 
 @njit
+def shift_tokens(a: np.ndarray, u: np.ndarray, share: np.ndarray, flat: np.ndarray) -> None:
+    """Redraw in place each token's ``share[t]`` of the (tokens, n) states ``a`` at the frequencies ``flat``:
+    where ``u[t, i] < share[t]`` the state becomes ``u[t, i] < share[t] * flat[i]``."""
+    tokens, n = a.shape
+    for t in range(tokens):
+        s = share[t]
+        for i in range(n):
+            if u[t, i] < s:
+                a[t, i] = u[t, i] < s * flat[i]
+
+
+@njit
 def add_sequence(active: np.ndarray, predicted: np.ndarray, a: np.ndarray, s: np.ndarray, u_fn: np.ndarray,
                  fn_rate: float, routed: np.ndarray, per_expert: int) -> None:
     """OR one sequence into the batch's (tokens, layers, neurons) ``active`` and ``predicted``: a

@@ -31,3 +31,8 @@ def sequence(p: np.ndarray, q: np.ndarray, rho: float, fn_rate: float, tokens: i
         mask = np.repeat(routed, p.shape[1] // experts, axis=2)
         a, pred = a & mask, pred & mask
     return a, pred
+
+
+def shift(a: np.ndarray, u: np.ndarray, share: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """(tokens, n) states with each token's ``share`` of them (``u < share``) redrawn at ``flat``."""
+    return np.where(u < share[:, None], u < share[:, None] * flat[None, :], a)

@@ -65,6 +65,30 @@ def test_kernel_equals_simpy_twin(case, copies):
         assert sum(s.end[i] - s.start[i] for i in path) == pytest.approx(s.makespan, rel=1e-6, abs=1e-9)
 
 
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.integers(1, 3), st.lists(st.sampled_from(["a", "b", "c"]), min_size=9, max_size=9))
+def test_kernel_critical_split_equals_the_listed_critical_path(case, copies, labels):
+    # the kernel's walk (summed by category) against EventSchedule.critical_path, on templates of copies
+    servers, tasks, dram, queues, degradation = case
+    plat = _platform(servers, dram, queues, degradation)
+    g = TaskGraph(copies)
+    scale = np.arange(1, copies + 1, dtype=float)
+    for t, label in zip(tasks, labels):
+        g.add(t["engine"], f"{label}:x", fixed_s=t["fixed_s"] * scale, pool=t["pool"], volume=t["volume"],
+              cap=t["cap"], deps=t["deps"], hold=t.get("hold", NONE))
+    batch = simulate([g], plat, {"a": "first", "b": "second"})
+    assert len(batch) == copies and batch.categories == ("first", "second", "other")
+    for k, s in enumerate(batch):
+        want = dict.fromkeys(batch.categories, 0.0)
+        for i in s.critical_path():
+            want[{"a": "first", "b": "second"}.get(labels[i], "other")] += s.end[i] - s.start[i]
+        assert batch.critical[k].tolist() == list(want.values())  # the same walk, summed in the same order
+        assert batch.makespan[k] == s.makespan
+        assert batch.busy(range(len(servers)))[k].tolist() == [s.busy(e) for e in range(len(servers))]
+        one = simulate([g.graph(k)], plat)[0]  # graph k of the template on its own
+        assert one.start.tolist() == s.start.tolist() and one.end.tolist() == s.end.tolist()
+
+
 PLAT = Platform((("cpu", 5, "CPU"), ("io", 1, "CPU"), ("npu", 1, "NPU")),
                 {frozenset({"CPU"}): 43.9e9, frozenset({"NPU"}): 56e9, frozenset({"CPU", "NPU"}): 59.6e9}, 1, 0.4)
 
@@ -112,11 +136,12 @@ def test_dispatch_order_dependencies_and_critical_path():
     b = g.add(0, "compute:gate", fixed_s=1.0)
     c = g.add(0, "compute:up", fixed_s=1.0, deps=[a])
     d = g.add(2, "sync:barrier", fixed_s=0.5, deps=[b, c])
-    (s,) = simulate([g], PLAT)
+    batch = simulate([g], PLAT, {"io": "io", "compute": "compute"})
+    (s,) = batch
     assert list(s.start) == pytest.approx([0, 0, 2, 3]) and s.makespan == pytest.approx(3.5)
     assert s.critical_path() == [d, c, a]
-    assert s.critical_split({"io": "io", "compute": "compute"}) == pytest.approx(
-        {"io": 2.0, "compute": 1.0, "other": 0.5})
+    assert batch.categories == ("io", "compute", "other")
+    assert batch.critical[0].tolist() == pytest.approx([2.0, 1.0, 0.5])
     assert s.busy(0) == pytest.approx(2.0)
 
 
@@ -148,6 +173,15 @@ def test_a_held_server_is_taken_for_the_whole_task():
     a = g.add(0, "a", fixed_s=1.0)
     (s,) = simulate([g], one)
     assert s.start[a] == pytest.approx(2.0) and s.critical_path() == [a, call]
+
+
+def test_bad_template_values_are_an_error():
+    with pytest.raises(EinsimError, match="3 values per task"):
+        TaskGraph(3).add(0, "x", fixed_s=np.ones(2))
+    g = TaskGraph(2)
+    g.add(0, "x", pool=DRAM, volume=1.0, cap=np.array([1.0, 0.0]))  # an array is checked when simulated
+    with pytest.raises(EinsimError, match="task 'x'.*cap > 0"):
+        simulate([g], PLAT)
 
 
 def test_bad_task_is_an_error():

@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from einsim.sim.kernels.traces import add_sequence, markov_chains, window_counts
-from einsim.sim.reference.traces import sequence
+from einsim.sim.kernels.traces import add_sequence, markov_chains, shift_tokens, window_counts
+from einsim.sim.reference.traces import sequence, shift
 from einsim.sim.reference.window import window_counts as window_twin
 
 
@@ -36,6 +36,16 @@ def test_kernels_equal_twin(seed, layers, experts, per, tokens, rho, fn_rate):
     add_sequence(active, predicted, chains[0], chains[1], u_fn, fn_rate, routed, per)
     assert np.array_equal(active, want_a)
     assert np.array_equal(predicted, want_pred)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 9))
+def test_shift_kernel_equals_twin(seed, tokens, n):
+    rng = np.random.default_rng(seed)
+    a, u, share, flat = rng.random((tokens, n)) < 0.3, rng.random((tokens, n)), rng.random(tokens), rng.random(n)
+    want = shift(a, u, share, flat)
+    shift_tokens(a, u, share, flat)
+    assert np.array_equal(a, want)
 
 
 def test_a_persistent_chain_keeps_its_first_state():

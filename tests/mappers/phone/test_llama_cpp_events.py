@@ -22,11 +22,12 @@ def test_faulting_threads_lose_the_single_queue_share_then_stream_dram(op12_plat
     dev, plat = op12_platform
     t_page = dev.stream_time(Stream(1, READAHEAD_B, "sequential"))
     misses, layer_B = 40, 30e6
-    (s,) = simulate([_graph(misses * t_page, layer_B)], plat)
+    batch = simulate([_graph(misses * t_page, layer_B)], plat, {"io": "io"})
+    (s,) = batch
     # 8 issuers > 1 command queue: the device delivers 1 - 0.4 of its rate; faults block compute
     expected = misses * t_page / (1 - dev.flash.multi_issuer_degradation) + layer_B / dev.bandwidth(["CPU"])
     assert s.makespan == pytest.approx(expected)
-    assert s.critical_split({"io": "io"})["io"] == pytest.approx(misses * t_page / 0.6)
+    assert batch.critical_s("io")[0] == pytest.approx(misses * t_page / 0.6)
 
 
 def test_kernel_equals_simpy_twin_on_llama_cpp_graphs(op12_platform):

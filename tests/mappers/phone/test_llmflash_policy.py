@@ -28,7 +28,7 @@ def test_only_the_routed_experts_predictors_run(model):
     run = Run(weight_B=INT4_B)
     w = token_graphs(dev, fp, "predictor", run, tokens=8)
     per_layer = fp.facts.predictor_B.value / fp.layers * fp.top_k / fp.experts
-    for g in w.layers:
+    for g in w.layer_graphs():
         assert _volume(g, "pred") == pytest.approx(per_layer)
 
 
@@ -39,8 +39,8 @@ def test_reads_and_evictions_come_from_the_window_statistics():
     s = window_series(trace, 5)
     bundle_B = 2 * fp.d_model * 2.0
     t_read = dev.stream_time(Stream(1, bundle_B, "random", range_B=fp.ffn_dim * bundle_B, threads=READ_THREADS))
-    assert len(w.layers) == s.loaded.size
-    for g, loaded, evicted in zip(w.layers, s.loaded.ravel(), s.evicted.ravel()):
+    assert len(w.layer_graphs()) == s.loaded.size
+    for g, loaded, evicted in zip(w.layer_graphs(), s.loaded.ravel(), s.evicted.ravel()):
         assert _volume(g, "io", UFS) == pytest.approx(loaded * t_read)
         assert _volume(g, "delete") == pytest.approx(4 * evicted * bundle_B)  # gather to a temporary, scatter
         assert _volume(g, "insert") == pytest.approx(2 * loaded * bundle_B)  # staging tensor -> matrix
@@ -52,7 +52,7 @@ def test_native_runtime_reads_into_the_matrix_and_swaps_rows():
     trace = generate(fp, 2, 12)
     w = token_graphs(dev, fp, "bundling", Run(), trace=trace)
     s = window_series(trace, 5)
-    for g, evicted in zip(w.layers, s.evicted.ravel()):
+    for g, evicted in zip(w.layer_graphs(), s.evicted.ravel()):
         assert _volume(g, "insert") == 0.0
         assert _volume(g, "delete") == pytest.approx(2 * evicted * 2 * fp.d_model * 2.0)
 
@@ -61,7 +61,7 @@ def test_the_paper_reports_the_steps_additively():
     # each layer's steps run one after another: the makespan is the sum of the stages' times
     fp, dev = footprint("opt_6p7b"), load_device("m1max")
     w = token_graphs(dev, fp, "bundling", PYTORCH_CPU, tokens=8)
-    for sched in simulate(w.layers[:4], w.platform):
+    for sched in simulate(w.layer_graphs()[:4], w.platform):
         stages = {}
         for label, a, b in zip(sched.graph.label, sched.start, sched.end):
             lo, hi = stages.get(label, (np.inf, 0.0))
@@ -86,7 +86,7 @@ def test_many_readers_into_one_command_queue_lose_the_device_share():
     fp, op12 = footprint("opt_6p7b"), load_device("oneplus12")
     run = Run(weight_B=INT4_B)
     w = token_graphs(op12, fp, "bundling", run, tokens=8)
-    (sched,) = simulate(w.layers[:1], w.platform)
+    (sched,) = simulate(w.layer_graphs()[:1], w.platform)
     io = [i for i, name in enumerate(sched.graph.label) if name == "io"]
     elapsed = max(sched.end[i] for i in io) - min(sched.start[i] for i in io)
     assert elapsed == pytest.approx(_volume(sched.graph, "io", UFS) / (1 - op12.flash.multi_issuer_degradation))
@@ -99,7 +99,7 @@ def test_many_readers_into_one_command_queue_lose_the_device_share():
 def test_kernel_equals_simpy_twin_on_llm_in_a_flash_graphs(device, run, config):
     w = token_graphs(load_device(device), footprint("opt_6p7b"), config, run, tokens=7)
     servers, kind, dram = w.platform.arrays()
-    graphs = w.layers[:3] + [w.head]
+    graphs = w.layer_graphs()[:3] + [w.head]
     for sched, g in zip(simulate(graphs, w.platform), graphs):
         tasks = [{"engine": e, "fixed_s": f, "pool": p, "volume": v, "cap": c, "deps": d}
                  for e, f, p, v, c, d in zip(g.engine, g.fixed_s, g.pool, g.volume, g.cap, g.deps)]

@@ -60,6 +60,5 @@ def test_regression_schedule_cache_equals_simulating_every_graph(monkeypatch):
     pi.powerinfer2(dev, fp, budget * 1.01)  # fills the caches with neighbouring budgets' graphs
     warm = pi.powerinfer2(dev, fp, budget)
     monkeypatch.setattr(pi, "_TIMED", {})
-    monkeypatch.setattr(pi, "_IO_CRITICAL", {})
     cold = pi.powerinfer2(dev, fp, budget)
     assert cold == warm and len(pi._TIMED) > 0

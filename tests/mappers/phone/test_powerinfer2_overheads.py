@@ -89,12 +89,13 @@ def test_cache_bookkeeping_by_hand():
     # 512 lookups of which 40 miss: 472 hits x 3 touches + 40 misses x 4 touches, 25 ns a touch
     row_B = 2048.0
     cluster = (40.0, 512 * row_B, 30.0, 60 * row_B)
-    (t,) = pi._bookkeeping_s((cluster,), row_B, pi.Features())
+    empty = ((), 0, 0.0, 0)  # a token without cold clusters
+    ((t,), ()) = pi._cold_bookkeeping([((cluster,), 40, 0.0, 40), empty], row_B, True, True)
     assert t == pytest.approx((472 * 3 + 40 * 4) * 25e-9)
     # unbundled, the 40 misses are 120 reads; a fixed resident set is a bitmap lookup per neuron
-    (t3,) = pi._bookkeeping_s(((120.0, 512 * row_B, 0.0, 60 * row_B),), row_B, pi.Features(bundle=False))
+    ((t3,),) = pi._cold_bookkeeping([(((120.0, 512 * row_B, 0.0, 60 * row_B),), 120, 0.0, 40)], row_B, True, False)
     assert t3 == pytest.approx(t)
-    (t0,) = pi._bookkeeping_s((cluster,), row_B, pi.Features(cache=False))
+    ((t0,),) = pi._cold_bookkeeping([((cluster,), 40, 0.0, 40)], row_B, False, True)
     assert t0 == pytest.approx(512 * 25e-9)
 
 
