@@ -124,8 +124,9 @@ def run(name: str = "llmcad") -> list[dict[str, Any]]:
 def shape_note(key: str) -> str:
     """Why a row depends on the draft's confidence shape: the row's value at both ends of its range."""
     lo, hi = CONCENTRATION_RANGE
-    return (f"the draft's confidence shape is an estimate (Beta concentration {CONCENTRATION:g} in {lo:g}-{hi:g}, "
-            f"docs/phone.md): {ablation(lo)[key]:.3g} at {lo:g}, {ablation(hi)[key]:.3g} at {hi:g}")
+    return (f"the draft's confidence shape is calibrated to the published drafted tokens per verification (Beta "
+            f"concentration {CONCENTRATION:g} in {lo:g}-{hi:g}, docs/phone.md): {ablation(lo)[key]:.3g} at {lo:g}, "
+            f"{ablation(hi)[key]:.3g} at {hi:g}")
 
 
 def draft_note(key: str) -> str:
