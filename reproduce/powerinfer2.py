@@ -112,7 +112,8 @@ NO_SILU_FACTS = "no activation facts for dense-SiLU Mistral-7B (designs/models/p
 NO_BASELINE = "no policy for this baseline (QNN, MLC-LLM, CPU-only PowerInfer-2)"
 NO_BATCH = "decode at batch > 1 (best-of-N) is not modelled by the phone policies"
 NO_POWERINFER1 = "no PowerInfer (v1, CPU-only) policy and no CPU-utilization output"
-NO_ENGINE_POWER = "llama.cpp's policy is not on the event simulation, so it has no per-engine busy time (only peak power)"
+NO_ENGINE_POWER = ("llama.cpp's decode runs on the event simulation, but its energy is still device power x time, "
+                   "not per-engine busy time x power (mappers/phone/power.py covers PowerInfer-2 only)")
 NO_PEAK_POWER = ("a baseline's peak power is not an output: the model has per-engine average powers, and "
                  "oneplus12.yaml's power_W is PowerInfer-2's measured peak")
 ENGINE_POWER = ("per-engine active powers are estimates (mappers/phone/power.py; docs/phone.md lists the effect "

@@ -7,9 +7,10 @@ A seeded Monte Carlo of drafting and verification:
   model would emit with probability c (a calibrated draft model); c ~ Beta with mean ``agreement``
   (the published per-token agreement) and concentration ``concentration`` (not published: an
   estimate with a range, docs/phone.md);
-- when the rest of the mass exceeds 30%, the runner-up gets p2 ~ U(30%, 1 - c) and, above 30%,
-  opens a branch: it is right with probability p2 when the top-1 is not, rescuing that position;
-  the branch is one more sequence (the prefix and its token) in the verification batch;
+- the runner-up takes a uniform share of the rest, p2 = u (1 - c) with u ~ U(0, 1) (an estimate: the
+  split of the remaining mass is not published), and above 30% opens a branch: it is right with
+  probability p2 when the top-1 is not, rescuing that position; the branch is one more sequence (the
+  prefix and its token) in the verification batch;
 - drafting stops when the tree-cumulative confidence falls below alpha (self-adaptive fallback);
   alpha follows Eq. 3 after each verification;
 - a verification accepts the verified prefix plus the large model's own next token.
@@ -42,11 +43,19 @@ BRANCH_P = 0.30  # source: fpga_phone.md 4(a): every candidate with confidence >
 ALPHA0 = 0.01  # source: fpga_phone.md 4(a): alpha defaults to 0.01 [P]
 LOAD_CONTENTION = 1.07  # source: fpga_phone.md 4(a): loading 1.05-1.09x longer while both run (midpoint) [P]
 AGREEMENT = 0.8  # source: fpga_phone.md 4(d): mT5-small matches mT5-large on about 80% of tokens [P]; reused for LLaMA
-# Concentration a + b of the draft's Beta(a, b) top-1 confidence (mean AGREEMENT). source: estimate, range 2-200:
-# 2 is a confidence piled near 0 and 1 (an informative draft), 200 a confidence near 0.8 on every token (no
-# position has a runner-up above 30%, so no tree). The effect of both ends is in docs/phone.md (LLMCad).
-CONCENTRATION = 20.0
-CONCENTRATION_RANGE = (2.0, 200.0)
+# Published acceptance statistics of LLaMA2-Chat 7B -> 13B (EdgeLLM, LLMCad's journal version, IV.G [P: code
+# index]): "52.8%-76.3% of verification processes identify errors", "a prolonged wait occurs every 1.31-1.89
+# verifications (corresponding to the generation of 7.0-10.5 tokens by the draft LLM)", i.e. 7.0 / 1.31 = 5.3 to
+# 10.5 / 1.89 = 5.6 drafted tokens per verification. Trace statistics, not latencies.
+DRAFTED_PER_VERIFICATION = (7.0 / 1.31, 10.5 / 1.89)
+VERIFICATIONS_WITH_ERRORS = (0.528, 0.763)
+# Concentration a + b of the draft's Beta(a, b) top-1 confidence (mean AGREEMENT). source: solved by
+# calibrate_concentration for the midpoint of DRAFTED_PER_VERIFICATION (5.45 tokens); the range is the
+# solution at its ends (5.6 and 5.3); the share of verifications that find an error there is checked against
+# VERIFICATIONS_WITH_ERRORS (tests/mappers/phone/test_llmcad_policy.py). The effect of both ends is in
+# docs/phone.md (LLMCad).
+CONCENTRATION = 1.35
+CONCENTRATION_RANGE = (1.25, 1.56)
 LOAD_BLOCK_B = 512 * 1024  # sequential parameter loading in large requests
 CPU_CORES = "all"  # llama.cpp runs a thread per core on the phones (LLMCad Table 2: llama.cpp on the CPU)
 
@@ -68,6 +77,7 @@ class Drafting:
     accepted: float  # tokens emitted (the verified prefix and the large model's own next token)
     verified: float  # tokens in the verification batch (every branch sequence's tokens)
     verifications: int
+    error_share: float  # share of verifications that find an error in the draft (the best branch not all right)
 
 
 def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
@@ -76,12 +86,14 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
     """Draft/verify cycles until ``tokens`` tokens are accepted."""
     rng = np.random.default_rng(seed)
     a, b = agreement * concentration, (1.0 - agreement) * concentration
-    alpha, done, drafted, verified, cycles = ALPHA0, 0, 0, 0, 0
+    alpha, done, drafted, verified, cycles, errors = ALPHA0, 0, 0, 0, 0, 0
     while done < tokens:
         cum, n, ok, branch_tokens, prefix_open = 1.0, 0, 0, 0, True
         while True:
             c = rng.beta(a, b)
-            p2 = rng.uniform(BRANCH_P, 1.0 - c) if tree and 1.0 - c > BRANCH_P else 0.0
+            p2 = rng.random() * (1.0 - c) if tree else 0.0
+            if p2 <= BRANCH_P:
+                p2 = 0.0
             right = rng.random() < c + p2  # top-1 right with probability c; the branch covers the next p2
             n += 1
             if p2 > 0.0:
@@ -96,10 +108,24 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
         if adaptive_fallback:
             alpha = alpha * 0.5 if ok == n else (n - ok) / n
         done += ok + 1
+        errors += ok < n
         drafted += n
         verified += n + branch_tokens
         cycles += 1
-    return Drafting(drafted / cycles, done / cycles, verified / cycles, cycles)
+    return Drafting(drafted / cycles, done / cycles, verified / cycles, cycles, errors / cycles)
+
+
+def calibrate_concentration(drafted: float, tokens: int = 20000, seed: int = 0, lo: float = 0.2,
+                            hi: float = 200.0, steps: int = 30) -> float:
+    """The concentration at which LLMCad (tree, adaptive fallback) drafts ``drafted`` tokens per verification
+    (bisection in log concentration; drafting gets shorter as the confidences concentrate near the mean)."""
+    for _ in range(steps):
+        mid = (lo * hi) ** 0.5
+        if simulate_drafting(tokens, seed=seed, concentration=mid).drafted > drafted:
+            lo = mid
+        else:
+            hi = mid
+    return (lo * hi) ** 0.5
 
 
 def _cpu_cores(device: Device) -> dict[str, int]:

@@ -65,8 +65,6 @@ def test_llmcad(capsys):
     assert row["memory_GB"] == pytest.approx(5.0)  # the Xiaomi 11's app memory (designs/arch/xiaomi11.yaml)
 
 
-@pytest.mark.xfail(strict=True, reason="3.37x at the confidence shape's central estimate (4.33x and 3.03x at its "
-                                       "ends): docs/phone.md, LLMCad")
 def test_llmcad_speedup_in_the_published_phone_range(capsys):
     (row,) = _run(capsys, "llmcad")
     lo, hi = SPEEDUP_PHONES

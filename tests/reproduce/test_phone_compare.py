@@ -64,6 +64,18 @@ def test_pass_rows_are_within_and_miss_rows_name_the_missing_mechanism(module, c
         assert math.isfinite(r.paper_value) and r.paper_value > 0 and r.source
 
 
+def test_llmcad_slow_draft_sensitivity_steps_the_7b_at_the_papers_measured_275_ms():
+    from einsim.mappers.phone.footprint import footprint
+    from einsim.mappers.phone.formats import INT4_B
+    from einsim.mappers.phone.llmcad import forward_time
+
+    nominal, slow = llmcad._device(), llmcad._device(slow_draft=True)
+    draft = footprint("llama2_7b")
+    assert forward_time(nominal, draft, 1) == pytest.approx(draft.params * INT4_B / 51.2e9)  # bandwidth-bound
+    assert forward_time(slow, draft, 1) == pytest.approx(0.275)
+    assert slow.available_B == nominal.available_B  # only the DRAM bandwidth differs
+
+
 def test_fig7_has_every_bar_on_both_phones(compared):
     rows = compared[powerinfer2.__name__]
     assert len([r for r in rows if r.figure == "Fig. 7" and r.unit == "tokens/s"]) == 12

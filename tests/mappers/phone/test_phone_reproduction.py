@@ -138,8 +138,6 @@ def test_ablation_endpoint_model_value(bamboo):
     assert powerinfer2(op12, fp, budget).tokens_per_s == pytest.approx(BAMBOO_XPU_MODEL, rel=0.02)
 
 
-@pytest.mark.xfail(strict=True, reason="3.37x at the confidence shape's central estimate (1.066 s/token passes): "
-                                       "docs/phone.md, LLMCad")
 def test_llmcad_speedup_in_the_phone_range():
     cad, std = llmcad(load_device("xiaomi11"), footprint("llama2_7b"), footprint("llama2_13b"))
     lo, hi = SPEEDUP_PHONES
