@@ -107,6 +107,8 @@ def evaluate_number(expr: sx.Expr, lookup, where: Location) -> Number:
             result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[expr.op]()
         except OverflowError:
             result = math.inf
+        except ZeroDivisionError:  # a float over an exact non-zero divisor that rounds to 0.0 as a float
+            result = Fraction(a) / b
         return _checked(result, _at(where, expr))
     if isinstance(expr, sx.Call) and expr.func in _FUNCS and len(expr.args) == 1:
         arg = evaluate_number(expr.args[0], lookup, where)

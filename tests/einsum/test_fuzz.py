@@ -123,6 +123,11 @@ def test_random_size_expressions_in_the_file(expr: str) -> None:
         assert cascade.ranks["K"] == 4 and cascade.ranks["N"] == 6
 
 
+def test_a_float_over_a_divisor_below_the_float_range_is_one_located_line() -> None:
+    # found by hypothesis: 1e-400 is exact and non-zero, but 0.0 as a float, so float / it raised ZeroDivisionError
+    assert load_or_error(SIZED.format(m='"-sqrt(2) / 1e-400"')) is None
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SIZE_EXPRESSIONS)
 def test_random_size_expressions_given_with_set(expr: str) -> None:
