@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from einsim.arch import load_arch
+from einsim.arch.load import bundled_dir
 from einsim.einsum import load_workload
 from einsim.errors import EinsimError
 from einsim.explore import evaluate
@@ -53,7 +54,10 @@ def test_a_unit_that_runs_only_a_relu_is_mostly_not_running(tmp_path: Path) -> N
     relu = r.unit_timing()["Array1D"]
     # it waits for the GEMM (stalled, in a fused group) or sits out its schedule (idle)
     assert relu["busy_s"] < 0.2 * r.latency_s and relu["stall_s"] + relu["idle_s"] > 0.8 * r.latency_s
-    assert r.utilization["Array1D"] < 0.2
+    arch = load_arch(bundled_dir() / "flat.yaml")
+    for unit in ("Array2D", "Array1D"):  # busy PE-seconds over every PE for the whole run
+        assert r.utilization[unit] == pytest.approx(r.busy_s[unit] / (arch.component(unit).pe_count * r.latency_s))
+    assert r.utilization["Array1D"] < 0.2  # was 0.89: counted only while the ReLU ran
     assert r.unit_timing()["Array2D"]["busy_s"] > 0.8 * r.latency_s  # the GEMM's unit sets the time
     _times_add_up(r)
 
