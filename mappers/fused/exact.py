@@ -174,6 +174,8 @@ def _cheapest(options: list[list[Option]], known_only: bool) -> tuple[float, tup
     options only)."""
     states: dict[tuple, tuple[float, tuple]] = {(None, ()): (0.0, ())}
     for opts in options:
+        if not opts:  # an Einsum with no fusable neighbour: searched on its own, its optimum adds
+            continue
         new: dict[tuple, tuple[float, tuple]] = {}
         for o in opts:
             value = o.energy if o.energy is not None else (None if known_only else o.bound)
@@ -201,7 +203,8 @@ def _cheapest(options: list[list[Option]], known_only: bool) -> tuple[float, tup
 def energy_plan(slots: list[Slot], n_positions: int, budget: int, workers: int = 1, seed: int = 0,
                 progress: Callable[[int], None] | None = None) -> EnergyPlan:
     """The options to join for the energy optimum of the cascade whose variants are ``slots``
-    (see the module docstring)."""
+    (see the module docstring); positions without slots (Einsums with no fusable neighbour) are
+    left to the caller: their optima add."""
     by_pos: list[list[Option]] = [[] for _ in range(n_positions)]
     proven = True
     rests: dict[int, Option] = {}

@@ -1,24 +1,27 @@
 """The fused variants of a per-Einsum space too large to enumerate, searched one compatibility key at a time.
 
 A fused variant's point joins its neighbours through its *key*: its loops above the fused tensor's
-home. Fixing the key leaves a subspace (``KeyedSpace``): every index's factors below the home, the
-loop orders and keep choices there, with exactly the key's loops above the home (each the only
-loop of its index there, in the key's order) and no other factor above it. That subspace is the
-problem with each key index's size divided by its key factors, mapped with nothing above the home,
-and the key's loops put back on top: a point of it is a point of the full variant whose key is the
-given one (and which has no spatial factor above the home), and every such point is one of it
+home. A ``FusedSpace`` is the variant's whole space, the homes written into its keep choices (so
+that the energy floor bounds its points). Fixing the key leaves a subspace (``KeyedSpace``): every
+index's factors below the home, the loop orders and keep choices there, with exactly the key's
+loops above the home (each the only loop of its index there, in the key's order) and no other
+factor above it. It is the FusedSpace with each index's factorizations filtered to those whose
+factors above the home are the key's (and no spatial factor there), and one loop order above the
+home, the key's: a point of it is a point of the full variant whose key is the given one (and which
+has no spatial factor above the home), and every such point is one of it
 (tests/mappers/fused/test_keyed_search.py compares the two point by point). So the fused loops,
 which are outermost, are chosen last and everything below them is searched per key (ffm.md §2.2).
 
-Which keys: a consumer takes the keys its producer's states carry; a producer that opens a group
-offers the key with no loop (the whole intermediate at its home) when the intermediate fits the
-home, else one loop at the outermost level over an index of the intermediate that the consumer
-also has, with the smallest factors that make its slice fit (``candidate_keys``). The home holds at
-least the fused tensor's slice under the key (the kernel's capacity test counts it), so a smaller
-factor is invalid in every point and leaving it out loses nothing valid; the larger factors not
-offered are a limit of this search, which then says ``optimal: false``.
+Which keys: for the energy objective every key is bounded by its least energy floor and searched
+best first (einsim.mappers.fused.exact). For latency and EDP a consumer takes the keys its
+producer's states carry; a producer that opens a group offers the key with no loop (the whole
+intermediate at its home) when the intermediate fits the home, else one loop at the outermost
+level over an index of the intermediate that the consumer also has, with the smallest factors
+that make its slice fit (``candidate_keys``). The home holds at least the fused tensor's slice
+under the key (the kernel's capacity test counts it), so a smaller factor is invalid in every
+point and leaving it out loses nothing valid; the larger factors not offered are a limit of this
+search, which then says ``optimal: false``.
 """
-
 from __future__ import annotations
 
 import dataclasses

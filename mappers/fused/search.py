@@ -30,8 +30,14 @@ no valid mapping is lost. A masked Einsum's points are ranked by their masked la
 and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_mapping charges:
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
-**Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-for energy, a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
+**Energy, large spaces.** For the energy objective with a per-Einsum space above ``budget``, the
+variants and keys to join are chosen best first over admissible per-key energy floors
+(einsim.mappers.fused.exact): only the options that can hold the optimum are searched, each
+exactly (method ``bound``), and the join of those is proven optimal. Then the front is that of
+the searched mappings and ``mapspace_size`` counts the mappings of the options joined.
+
+**Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``), or
+for energy as above; a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
 the best-first bound (einsim.mappers.search, method ``bound``: factorizations in increasing
 energy floor until the floor exceeds the best). Other larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
@@ -376,7 +382,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if h_in and not any(s[0] == h_in for s in states):
                         continue
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    if plan is not None:
+                    if plan is not None and (fused_in or fused_out):
                         fronts, sizes = _planned(plan.searched.get((i, v), []), space, e, hier, homes_for(e, homes),
                                                  storage_path(arch, unit)[0])
                         n, pruned = sum(o.result.evaluations for o in plan.searched.get((i, v), [])), 0
@@ -492,10 +498,15 @@ def _energy_plan(order: list[Einsum], fusable: list[str | None], arch: Architect
     for i, e in enumerate(order):
         fused_in = fusable[i - 1] if i > 0 else None
         fused_out = fusable[i]
+        if not (fused_in or fused_out):  # its optimum is the cascade's part: searched on its own
+            continue
         for unit in able_units(arch, e):
             hier = hierarchy_for(arch, unit, e)
             constraints = _constraints(e, hier.names(), bypass)
-            large = large or Mapspace(NestProblem.from_einsum(e), hier, constraints).size() > budget
+            space = Mapspace(NestProblem.from_einsum(e), hier, constraints)
+            if math.prod(space.n_factorizations) > PLAN_FACTORIZATIONS * budget:
+                return None  # scanning its floors would take longer than climbing (GPT-3's Einsums have 10^8-10^11)
+            large = large or space.size() > budget
             for h_in in [None] + (_homes(arch, unit) if fused_in else []):
                 for h_out in [None] + (_homes(arch, unit) if fused_out else []):
                     if h_in and h_out and h_in != h_out:
@@ -513,6 +524,9 @@ def _energy_plan(order: list[Einsum], fusable: list[str | None], arch: Architect
     if status is not None:
         status(f"energy floors of {len(slots)} variants, best first", budget)
     return energy_plan(slots, len(order), 4 * budget, workers, seed, progress)
+
+
+PLAN_FACTORIZATIONS = 16  # the plan scans a space of at most this x budget factorizations (as the bound search)
 
 
 def _planned(options: list[Option], space: Mapspace, e: Einsum, hier, homes: dict[str, str],

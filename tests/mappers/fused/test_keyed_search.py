@@ -98,6 +98,17 @@ def test_energy_bound_proves_the_fused_optimum_of_large_spaces(arch) -> None:
     assert cost.valid and cost.energy_J == pytest.approx(res.energy_J, rel=1e-12)
 
 
+@pytest.mark.parametrize("arch", [SMALL, TWO], ids=["small_buffer", "two_units"])
+def test_energy_bound_on_a_three_einsum_group_equals_enumeration(arch) -> None:
+    """Three chained Einsums (a middle member fused on both sides shares the group's key): with a
+    budget below every space the best-first join is proven and equals the join of every point."""
+    every = map_cascade(CHAIN3, arch, "energy", method="exhaustive", bypass=True)
+    res = map_cascade(CHAIN3, arch, "energy", budget=1000, bypass=True)  # spaces of 13,504-21,952 points
+    assert every.optimal and res.optimal
+    assert res.energy_J == pytest.approx(every.energy_J, rel=1e-12)
+    assert evaluate_mapping(res.best, CHAIN3, arch).energy_J == pytest.approx(res.energy_J, rel=1e-12)
+
+
 def test_an_inadmissible_key_bound_loses_the_optimum(monkeypatch) -> None:
     """The brute-force comparison above has teeth: with every key's bound doubled (inadmissible) the
     best-first join stops at a worse mapping on the small-buffer case."""
