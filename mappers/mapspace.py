@@ -258,7 +258,7 @@ class Mapspace:
             for lv, kept in enumerate(combo):
                 self._keeps[k, lv] = [t.rstrip("'") in kept for t in problem.tensors]
         self.n_keeps = len(combos)
-        self._neighbors = self._neighbor_table()
+        self._neighbors: np.ndarray | None = None  # built on the first mutate (the climbs use it, nothing else)
         self._floor_packed: tuple | None = None
 
     # ------------------------------------------------------------------ size
@@ -565,6 +565,8 @@ class Mapspace:
         kind = rng.random(n)
         rows = np.arange(n)
         d = rng.integers(0, self.D, n)
+        if self._neighbors is None:
+            self._neighbors = self._neighbor_table()
         near = self._neighbors[d, fidx[rows, d]]  # [n, M]
         count = (near >= 0).sum(axis=1)
         pick = (rng.random(n) * count).astype(np.int64)

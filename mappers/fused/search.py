@@ -30,8 +30,14 @@ no valid mapping is lost. A masked Einsum's points are ranked by their masked la
 and port seconds (einsim.mappers.masking.mask_fractions), the costs evaluate_mapping charges:
 ranking them unmasked loses the masked optimum (tests/mappers/fused/test_masked_search.py).
 
-**Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``);
-for energy, a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
+**Energy, large spaces.** For the energy objective with a per-Einsum space above ``budget``, the
+variants and keys to join are chosen best first over admissible per-key energy floors
+(einsim.mappers.fused.exact): only the options that can hold the optimum are searched, each
+exactly (method ``bound``), and the join of those is proven optimal. Then the front is that of
+the searched mappings and ``mapspace_size`` counts the mappings of the options joined.
+
+**Limits.** Optimal when every per-Einsum space is enumerated (its size at most ``budget``), or
+for energy as above; a larger unfused space (one Einsum, or no fusable neighbour) is searched exactly by
 the best-first bound (einsim.mappers.search, method ``bound``: factorizations in increasing
 energy floor until the floor exceeds the best). Other larger spaces are searched by hill climbing (einsim.mappers.search), unfused, then (latency, or
 energy for an Einsum with no fusable neighbour, or one Einsum) by branch and bound: the factorizations whose admissible bound (compute
@@ -59,6 +65,7 @@ from einsim.einsum.cascade import Cascade, Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.cascade_mapping import CascadeMapping, FusionGroup, SharedLoop
 from einsim.mappers.fused.evaluate import homes_for
+from einsim.mappers.fused.exact import EnergyPlan, Option, Slot, energy_plan
 from einsim.mappers.fused.keyed import KeyedSpace, best_keys, candidate_keys
 from einsim.mappers.fused.schedule import signatures
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
@@ -341,6 +348,12 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     # the join: state (home of the outgoing fused tensor, key) -> Front of choice tuples
     states: dict[tuple, Front] = {(None, ()): Front(np.zeros(1), np.zeros(1), [()])}
     counts: dict[tuple, int] = {(None, ()): 1}
+    plan = _energy_plan(order, fusable, arch, bypass, budget, workers, seed, progress, status) \
+        if objective == "energy" and method == "auto" else None
+    if plan is not None:
+        optimal = plan.proven
+        front_exact = False
+        evaluated = plan.evaluations
     for i, e in enumerate(order):
         units = able_units(arch, e)
         if not units:
@@ -369,6 +382,14 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     if h_in and not any(s[0] == h_in for s in states):
                         continue
                     homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
+                    if plan is not None and (fused_in or fused_out):
+                        fronts, sizes = _planned(plan.searched.get((i, v), []), space, e, hier, homes_for(e, homes),
+                                                 storage_path(arch, unit)[0])
+                        n, pruned = sum(o.result.evaluations for o in plan.searched.get((i, v), [])), 0
+                        stats[e.name]["evaluated"] += n
+                        stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
+                        _join(fronts, sizes, states, counts, new_states, new_counts, e, v)
+                        continue
                     # the climb below only gives branch and bound an incumbent; the energy bound (compute
                     # energy) is the same for every factorization, so where the bound would enumerate the
                     # whole space (at most 4 x budget points), enumerate it at once without the climb
@@ -446,34 +467,7 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
                     stats[e.name]["evaluated"] += n
                     stats[e.name]["capacity_pruned"] += pruned
                     stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
-                    for key in sizes:
-                        nxt = (h_out, key) if h_out else (None, ())
-                        for pk in ([(h_in, key)] if h_in else [s for s in states if s[0] is None]):
-                            if pk in states:
-                                new_counts[nxt] = new_counts.get(nxt, 0) + counts[pk] * sizes[key]
-                    for (key, sig), front in fronts.items():
-                        prev_key = (h_in, key) if h_in else None
-                        prevs = [prev_key] if prev_key else [s for s in states if s[0] is None]
-                        nxt = (h_out, key) if h_out else (None, ())
-                        for pk in prevs:
-                            if pk not in states:
-                                continue
-                            prev = states[pk]
-                            if not front.items or not prev.items:
-                                continue
-                            en = (prev.energy[:, None] + front.energy[None, :]).ravel()
-                            ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
-                            items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
-                                     for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
-                            if h_out:  # the group stays open: pruned per open tail (_open_pruned)
-                                lat = np.repeat(prev.latency, len(front.items))
-                                new_states.setdefault(nxt, []).append(_open_pruned(Front(lat, en, items)))
-                                continue
-                            if h_in:  # the group closes: add its pipelined latency
-                                lat = np.repeat(prev.latency, len(front.items)) + group_latency([_open_tail(p) for p in items])
-                            else:
-                                lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
-                            new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
+                    _join(fronts, sizes, states, counts, new_states, new_counts, e, v)
         states = {k: _merged(fs, prune=True) if k[0] is None else _open_pruned(_merged(fs, prune=False))
                   for k, fs in new_states.items()}
         counts = new_counts
@@ -491,6 +485,107 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
                                float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal,
                                front_exact and optimal, stats, capacity_pruned)
+
+
+def _energy_plan(order: list[Einsum], fusable: list[str | None], arch: Architecture, bypass: bool, budget: int,
+                 workers: int, seed: int, progress: Callable[[int], None] | None,
+                 status: Callable[[str, int], None] | None) -> EnergyPlan | None:
+    """For the energy objective with a per-Einsum space larger than ``budget``: the options to join,
+    found best first over per-key energy floors (einsim.mappers.fused.exact); None when every space
+    fits the budget (enumerating them is exact and gives the exact front)."""
+    slots: list[Slot] = []
+    large = False
+    for i, e in enumerate(order):
+        fused_in = fusable[i - 1] if i > 0 else None
+        fused_out = fusable[i]
+        if not (fused_in or fused_out):  # its optimum is the cascade's part: searched on its own
+            continue
+        for unit in able_units(arch, e):
+            hier = hierarchy_for(arch, unit, e)
+            constraints = _constraints(e, hier.names(), bypass)
+            space = Mapspace(NestProblem.from_einsum(e), hier, constraints)
+            if math.prod(space.n_factorizations) > PLAN_FACTORIZATIONS * budget:
+                return None  # scanning its floors would take longer than climbing (GPT-3's Einsums have 10^8-10^11)
+            large = large or space.size() > budget
+            for h_in in [None] + (_homes(arch, unit) if fused_in else []):
+                for h_out in [None] + (_homes(arch, unit) if fused_out else []):
+                    if h_in and h_out and h_in != h_out:
+                        continue
+                    homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
+                    allowed = set(e.space)
+                    if h_in:
+                        allowed &= set(order[i - 1].space)
+                    if h_out:
+                        allowed &= set(order[i + 1].space)
+                    slots.append(Slot(i, Variant(unit, h_in, h_out), e, hier, constraints, homes_for(e, homes),
+                                      frozenset(allowed)))
+    if not large:
+        return None
+    if status is not None:
+        status(f"energy floors of {len(slots)} variants, best first", budget)
+    return energy_plan(slots, len(order), 4 * budget, workers, seed, progress)
+
+
+PLAN_FACTORIZATIONS = 16  # the plan scans a space of at most this x budget factorizations (as the bound search)
+
+
+def _planned(options: list[Option], space: Mapspace, e: Einsum, hier, homes: dict[str, str],
+             shared: list[str]) -> tuple[dict[tuple, Front], dict[Key, int]]:
+    """The fronts (per (key, stage signature)) and sizes (per key) of a variant's searched options:
+    each option's best and Pareto points, scored as _enumerate scores them. An unfused variant
+    that was not searched (its floor is above the optimum) still counts its points."""
+    problem = space.problem
+    if not options:
+        return {}, ({} if homes else {(): space.size()})
+    fronts: dict[tuple, Front] = {}
+    sizes: dict[Key, int] = {}
+    home = next(iter(homes.values()), None)
+    depth = hier.names().index(home) if home else 0
+    for o in options:
+        sizes[o.key] = o.size
+        res = o.result
+        found = [p.mapping for p in res.pareto] + ([res.best] if res.best is not None else [])
+        if not found:
+            continue
+        _, _, got = _scored(problem, hier, e, encode(problem, hier, found, homes), depth, shared, homes)
+        for k, f in got.items():
+            fronts[k] = f if k not in fronts else _merged([fronts[k], f], prune=True)
+    return fronts, sizes
+
+
+def _join(fronts: dict[tuple, Front], sizes: dict[Key, int], states: dict[tuple, Front], counts: dict[tuple, int],
+          new_states: dict[tuple, list[Front]], new_counts: dict[tuple, int], e: Einsum, v: Variant) -> None:
+    """Join one variant's fronts (per (key, signature)) onto the states so far: ``new_states`` and
+    ``new_counts`` (the number of full mappings per state) grow."""
+    h_in, h_out = v.home_in, v.home_out
+    for key in sizes:
+        nxt = (h_out, key) if h_out else (None, ())
+        for pk in ([(h_in, key)] if h_in else [s for s in states if s[0] is None]):
+            if pk in states:
+                new_counts[nxt] = new_counts.get(nxt, 0) + counts[pk] * sizes[key]
+    for (key, sig), front in fronts.items():
+        prev_key = (h_in, key) if h_in else None
+        prevs = [prev_key] if prev_key else [s for s in states if s[0] is None]
+        nxt = (h_out, key) if h_out else (None, ())
+        for pk in prevs:
+            if pk not in states:
+                continue
+            prev = states[pk]
+            if not front.items or not prev.items:
+                continue
+            en = (prev.energy[:, None] + front.energy[None, :]).ravel()
+            ports = front.ports if front.ports is not None else np.zeros((len(front.items), 0))
+            items = [p + (Choice(e.name, e.output, v, key, m, sig, float(t), tuple(map(float, ps))),)
+                     for p in prev.items for m, t, ps in zip(front.items, front.latency, ports)]
+            if h_out:  # the group stays open: pruned per open tail (_open_pruned)
+                lat = np.repeat(prev.latency, len(front.items))
+                new_states.setdefault(nxt, []).append(_open_pruned(Front(lat, en, items)))
+                continue
+            if h_in:  # the group closes: add its pipelined latency
+                lat = np.repeat(prev.latency, len(front.items)) + group_latency([_open_tail(p) for p in items])
+            else:
+                lat = (prev.latency[:, None] + front.latency[None, :]).ravel()
+            new_states.setdefault(nxt, []).append(Front(lat, en, items).pruned())
 
 
 def _merged(fronts: list[Front], prune: bool) -> Front:

@@ -12,7 +12,7 @@ import pytest
 from einsim.arch import load_arch
 from einsim.einsum import load_workload
 from einsim.mappers.cascade_mapping import SharedLoop
-from einsim.mappers.fused import map_cascade
+from einsim.mappers.fused import evaluate_mapping, map_cascade
 from einsim.mappers.fused import search as fused_search
 from einsim.mappers.fused.keyed import KeyedSpace, candidate_keys
 from einsim.mappers.fused.search import Choice, Variant, _keys, _open_summary, group_latency
@@ -81,18 +81,44 @@ def test_candidate_keys_leave_out_only_keys_whose_slice_overflows() -> None:
     assert not rows[:, 2].any()
 
 
-def test_large_spaces_get_the_best_fused_mapping_of_their_keys() -> None:
-    """A budget below both spaces' sizes: the fused variants are searched per key (here the key with
-    no loop: H fits the buffer, and that subspace is enumerated), so the result is at least as good
-    as the brute-force best of the fused mappings with that key (which is the true optimum here)."""
-    rows = brute(ARCH)
-    fused_k0 = min(en for _, en, cm in rows if cm is not None and cm.fusion and cm.fusion[0].loops == ())
+@pytest.mark.parametrize("arch", [ARCH, SMALL, TWO], ids=["tiny", "small_buffer", "two_units"])
+def test_energy_bound_proves_the_fused_optimum_of_large_spaces(arch) -> None:
+    """A budget below every per-Einsum space: the fused variants are searched key by key, best first
+    over the per-key energy floors (einsim.mappers.fused.exact), and the unfused ones by the
+    best-first bound; the result is proven optimal and is the brute-force optimum (with a 6-word
+    buffer H fits only under a loop, so the keys listed must include loops)."""
+    rows = brute(arch)
     best = min(en for _, en, cm in rows if cm is not None)
-    res = map_cascade(CHAIN, ARCH, "energy", budget=200)
-    assert not res.optimal
-    assert res.energy_J <= fused_k0 * (1 + 1e-12)
+    fused_best = min(en for _, en, cm in rows if cm is not None and cm.fusion)
+    res = map_cascade(CHAIN, arch, "energy", budget=200)
+    assert res.optimal
     assert res.energy_J == pytest.approx(best, rel=1e-12)
-    assert res.best.fusion and res.best.fusion[0].homes == {"H": HOME}
+    assert bool(res.best.fusion) == (fused_best <= best * (1 + 1e-12))
+    cost = evaluate_mapping(res.best, CHAIN, arch)
+    assert cost.valid and cost.energy_J == pytest.approx(res.energy_J, rel=1e-12)
+
+
+@pytest.mark.parametrize("arch", [SMALL, TWO], ids=["small_buffer", "two_units"])
+def test_energy_bound_on_a_three_einsum_group_equals_enumeration(arch) -> None:
+    """Three chained Einsums (a middle member fused on both sides shares the group's key): with a
+    budget below every space the best-first join is proven and equals the join of every point."""
+    every = map_cascade(CHAIN3, arch, "energy", method="exhaustive", bypass=True)
+    res = map_cascade(CHAIN3, arch, "energy", budget=1000, bypass=True)  # spaces of 13,504-21,952 points
+    assert every.optimal and res.optimal
+    assert res.energy_J == pytest.approx(every.energy_J, rel=1e-12)
+    assert evaluate_mapping(res.best, CHAIN3, arch).energy_J == pytest.approx(res.energy_J, rel=1e-12)
+
+
+def test_an_inadmissible_key_bound_loses_the_optimum(monkeypatch) -> None:
+    """The brute-force comparison above has teeth: with every key's bound doubled (inadmissible) the
+    best-first join stops at a worse mapping on the small-buffer case."""
+    from einsim.mappers.fused import exact
+
+    best = min(en for _, en, cm in brute(SMALL) if cm is not None)
+    inner = exact._list_keys
+    monkeypatch.setattr(exact, "_list_keys", lambda slot, limit: {k: 2 * b for k, b in inner(slot, limit).items()})
+    res = map_cascade(CHAIN, SMALL, "energy", budget=200)
+    assert res.energy_J > best * (1 + 1e-6)
 
 
 def _counting(monkeypatch) -> list[int]:
