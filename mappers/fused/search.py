@@ -372,102 +372,96 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
             names = hier.names()
             space = Mapspace(NestProblem.from_einsum(e), hier, _constraints(e, names, bypass))
             size = space.size()
-            in_homes = [None] + ([h for h in _homes(arch, unit)] if fused_in else [])
-            out_homes = [None] + ([h for h in _homes(arch, unit)] if fused_out else [])
-            for h_in in in_homes:
-                for h_out in out_homes:
-                    if h_in and h_out and h_in != h_out:
-                        continue
-                    v = Variant(unit, h_in, h_out)
-                    if h_in and not any(s[0] == h_in for s in states):
-                        continue
-                    homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    if plan is not None and (fused_in or fused_out):
-                        fronts, sizes = _planned(plan.searched.get((i, v), []), space, e, hier, homes_for(e, homes),
-                                                 storage_path(arch, unit)[0])
-                        n, pruned = sum(o.result.evaluations for o in plan.searched.get((i, v), [])), 0
-                        stats[e.name]["evaluated"] += n
-                        stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
-                        _join(fronts, sizes, states, counts, new_states, new_counts, e, v)
-                        continue
-                    # the climb below only gives branch and bound an incumbent; the energy bound (compute
-                    # energy) is the same for every factorization, so where the bound would enumerate the
-                    # whole space (at most 4 x budget points), enumerate it at once without the climb
-                    whole = method == "auto" and objective == "energy" and len(order) == 1 and size <= 4 * budget
-                    enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget) or whole
-                    exact = None  # energy of an unfused large space: the exact best-first bound (einsim.mappers.search)
-                    if method == "auto" and objective == "energy" and v.home is None and size > budget \
-                            and (len(order) == 1 or not (fused_in or fused_out)) \
-                            and math.prod(space.n_factorizations) <= 16 * budget:
-                        exact = search(space, "energy", "bound", budget=4 * budget, workers=workers, size=size,
-                                       progress=progress, share=least_active_share(e),
-                                       weight=lambda enc, e=e, space=space: mask_fractions(e, space.problem.dims, enc))
-                        if not exact.optimal:
-                            exact = None
-                        else:
-                            enumerate_all = False
-                    if status is not None and (enumerate_all or v.home is None):
-                        status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
-                               size if enumerate_all else budget)
-                    if exact is not None:
-                        front = Front(np.array([p.latency_s for p in exact.pareto]), np.array([p.energy_J for p in exact.pareto]),
-                                      [p.mapping for p in exact.pareto])
-                        if exact.best is not None:
-                            einsum_best = min(einsum_best, exact.score)
-                        fronts, sizes, n, pruned = {((), None): front}, {(): size}, exact.evaluations, 0
-                        front_exact = False
-                    elif enumerate_all:
-                        fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
-                                                      workers, progress,
-                                                      shared=storage_path(arch, unit)[0])
-                    elif v.home is None:
-                        res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
-                                     progress=progress, weight=lambda enc, e=e, space=space:
-                                     mask_fractions(e, space.problem.dims, enc))
-                        pts = res.pareto
-                        front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
-                                      [p.mapping for p in pts])
-                        sizes, n, pruned = {(): size}, res.evaluations, 0
-                        # branch and bound: with the climb's best as incumbent, enumerate every factorization
-                        # whose lower bound does not exceed it (safe for a separable objective)
-                        # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
-                        where, todo = (None, 0)
-                        einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
-                        # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's.
-                        # For energy only where that proves something: an Einsum with a fusable neighbour has
-                        # fused variants this path does not search, so its result is not optimal anyway
-                        proves = objective == "latency" or len(order) == 1 or (objective == "energy" and not (fused_in or fused_out))
-                        if math.isfinite(einsum_best) and method == "auto" and proves:
-                            where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
-                        if where is None:
-                            optimal = False
-                        else:
-                            if status is not None:
-                                status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
-                            got, _, m, pruned = _enumerate(space, e, {}, 0, workers, progress, where=where)
-                            n += m
-                            if ((), None) in got:
-                                einsum_best = min(einsum_best, float(objective_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
-                                front = Front(np.concatenate([front.latency, got[((), None)].latency]),
-                                              np.concatenate([front.energy, got[((), None)].energy]),
-                                              front.items + got[((), None)].items).pruned()
-                        front_exact = False
-                        fronts = {((), None): front}
-                    else:  # a large space's fused variant: searched per key, for the keys offered
-                        optimal = front_exact = False
-                        keys = (best_keys(states, h_in, state_scores, MAX_KEYS, e) if h_in else
-                                candidate_keys(space.problem, hier, order[i + 1], fused_out, h_out))
-                        if status is not None:
-                            status(f"{e.name} on {unit} fused at {v.home}: {len(keys)} keys ({i + 1}/{len(order)})", budget)
-                        fronts, sizes, n, pruned = _keyed(space, e, _constraints(e, names, bypass), v.home, keys,
-                                                          homes_for(e, homes), storage_path(arch, unit)[0],
-                                                          objective, budget, seed, workers, progress)
-                    evaluated += n
-                    capacity_pruned += pruned
+            for h_in, h_out, homes in _home_pairs(arch, unit, fused_in, fused_out):
+                v = Variant(unit, h_in, h_out)
+                if h_in and not any(s[0] == h_in for s in states):
+                    continue
+                if plan is not None and (fused_in or fused_out):
+                    fronts, sizes = _planned(plan.searched.get((i, v), []), space, e, hier, homes_for(e, homes),
+                                             storage_path(arch, unit)[0])
+                    n, pruned = sum(o.result.evaluations for o in plan.searched.get((i, v), [])), 0
                     stats[e.name]["evaluated"] += n
-                    stats[e.name]["capacity_pruned"] += pruned
                     stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
                     _join(fronts, sizes, states, counts, new_states, new_counts, e, v)
+                    continue
+                # the climb below only gives branch and bound an incumbent; the energy bound (compute
+                # energy) is the same for every factorization, so where the bound would enumerate the
+                # whole space (at most 4 x budget points), enumerate it at once without the climb
+                whole = method == "auto" and objective == "energy" and len(order) == 1 and size <= 4 * budget
+                enumerate_all = method == "exhaustive" or (method == "auto" and size <= budget) or whole
+                exact = None  # energy of an unfused large space: the exact best-first bound (einsim.mappers.search)
+                if method == "auto" and objective == "energy" and v.home is None and size > budget \
+                        and (len(order) == 1 or not (fused_in or fused_out)) \
+                        and math.prod(space.n_factorizations) <= 16 * budget:
+                    exact = search(space, "energy", "bound", budget=4 * budget, workers=workers, size=size,
+                                   progress=progress, share=least_active_share(e),
+                                   weight=lambda enc, e=e, space=space: mask_fractions(e, space.problem.dims, enc))
+                    if not exact.optimal:
+                        exact = None
+                    else:
+                        enumerate_all = False
+                if status is not None and (enumerate_all or v.home is None):
+                    status(f"{e.name} on {unit}" + (f" fused at {v.home}" if v.home else "") + f" ({i + 1}/{len(order)})",
+                           size if enumerate_all else budget)
+                if exact is not None:
+                    front = Front(np.array([p.latency_s for p in exact.pareto]), np.array([p.energy_J for p in exact.pareto]),
+                                  [p.mapping for p in exact.pareto])
+                    if exact.best is not None:
+                        einsum_best = min(einsum_best, exact.score)
+                    fronts, sizes, n, pruned = {((), None): front}, {(): size}, exact.evaluations, 0
+                    front_exact = False
+                elif enumerate_all:
+                    fronts, sizes, n, pruned = _enumerate(space, e, homes_for(e, homes), names.index(v.home) if v.home else 0,
+                                                  workers, progress,
+                                                  shared=storage_path(arch, unit)[0])
+                elif v.home is None:
+                    res = search(space, objective, "hill", budget=budget, seed=seed, workers=workers, size=size,
+                                 progress=progress, weight=lambda enc, e=e, space=space:
+                                 mask_fractions(e, space.problem.dims, enc))
+                    pts = res.pareto
+                    front = Front(np.array([p.latency_s for p in pts]), np.array([p.energy_J for p in pts]),
+                                  [p.mapping for p in pts])
+                    sizes, n, pruned = {(): size}, res.evaluations, 0
+                    # branch and bound: with the climb's best as incumbent, enumerate every factorization
+                    # whose lower bound does not exceed it (safe for a separable objective)
+                    # (the incumbent is the best of this Einsum on any unit so far: the Einsum takes one unit)
+                    where, todo = (None, 0)
+                    einsum_best = min(einsum_best, res.score if res.best is not None else math.inf)
+                    # latency and energy are sums over the unfused Einsums: each one's optimum is the cascade's.
+                    # For energy only where that proves something: an Einsum with a fusable neighbour has
+                    # fused variants this path does not search, so its result is not optimal anyway
+                    proves = objective == "latency" or len(order) == 1 or (objective == "energy" and not (fused_in or fused_out))
+                    if math.isfinite(einsum_best) and method == "auto" and proves:
+                        where, todo = _bounded(space, objective, e, einsum_best, 4 * budget)
+                    if where is None:
+                        optimal = False
+                    else:
+                        if status is not None:
+                            status(f"{e.name} on {unit}: bound ({i + 1}/{len(order)})", todo)
+                        got, _, m, pruned = _enumerate(space, e, {}, 0, workers, progress, where=where)
+                        n += m
+                        if ((), None) in got:
+                            einsum_best = min(einsum_best, float(objective_score(objective, got[((), None)].latency, got[((), None)].energy).min()))
+                            front = Front(np.concatenate([front.latency, got[((), None)].latency]),
+                                          np.concatenate([front.energy, got[((), None)].energy]),
+                                          front.items + got[((), None)].items).pruned()
+                    front_exact = False
+                    fronts = {((), None): front}
+                else:  # a large space's fused variant: searched per key, for the keys offered
+                    optimal = front_exact = False
+                    keys = (best_keys(states, h_in, state_scores, MAX_KEYS, e) if h_in else
+                            candidate_keys(space.problem, hier, order[i + 1], fused_out, h_out))
+                    if status is not None:
+                        status(f"{e.name} on {unit} fused at {v.home}: {len(keys)} keys ({i + 1}/{len(order)})", budget)
+                    fronts, sizes, n, pruned = _keyed(space, e, _constraints(e, names, bypass), v.home, keys,
+                                                      homes_for(e, homes), storage_path(arch, unit)[0],
+                                                      objective, budget, seed, workers, progress)
+                evaluated += n
+                capacity_pruned += pruned
+                stats[e.name]["evaluated"] += n
+                stats[e.name]["capacity_pruned"] += pruned
+                stats[e.name]["partial_pareto"] += sum(len(f.items) for f in fronts.values())
+                _join(fronts, sizes, states, counts, new_states, new_counts, e, v)
         states = {k: _merged(fs, prune=True) if k[0] is None else _open_pruned(_merged(fs, prune=False))
                   for k, fs in new_states.items()}
         counts = new_counts
@@ -485,6 +479,16 @@ def map_cascade(cascade: Cascade, arch: Architecture, objective: str = "edp", ei
     return CascadeSearchResult(objective, _assemble(name, final.items[b]), float(final.latency[b]),
                                float(final.energy[b]), float(score[b]), pareto, size, evaluated, seconds, optimal,
                                front_exact and optimal, stats, capacity_pruned)
+
+
+def _home_pairs(arch: Architecture, unit: str, fused_in: str | None, fused_out: str | None):
+    """(home of the incoming fused tensor, home of the outgoing one, {tensor: home}) of each variant
+    on ``unit``: None is unfused; a tensor passed through a group keeps one home."""
+    for h_in in [None] + (_homes(arch, unit) if fused_in else []):
+        for h_out in [None] + (_homes(arch, unit) if fused_out else []):
+            if h_in and h_out and h_in != h_out:
+                continue
+            yield h_in, h_out, {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
 
 
 def _energy_plan(order: list[Einsum], fusable: list[str | None], arch: Architecture, bypass: bool, budget: int,
@@ -507,18 +511,14 @@ def _energy_plan(order: list[Einsum], fusable: list[str | None], arch: Architect
             if math.prod(space.n_factorizations) > PLAN_FACTORIZATIONS * budget:
                 return None  # scanning its floors would take longer than climbing (GPT-3's Einsums have 10^8-10^11)
             large = large or space.size() > budget
-            for h_in in [None] + (_homes(arch, unit) if fused_in else []):
-                for h_out in [None] + (_homes(arch, unit) if fused_out else []):
-                    if h_in and h_out and h_in != h_out:
-                        continue
-                    homes = {t: h for t, h in ((fused_in, h_in), (fused_out, h_out)) if h}
-                    allowed = set(e.space)
-                    if h_in:
-                        allowed &= set(order[i - 1].space)
-                    if h_out:
-                        allowed &= set(order[i + 1].space)
-                    slots.append(Slot(i, Variant(unit, h_in, h_out), e, hier, constraints, homes_for(e, homes),
-                                      frozenset(allowed)))
+            for h_in, h_out, homes in _home_pairs(arch, unit, fused_in, fused_out):
+                allowed = set(e.space)
+                if h_in:
+                    allowed &= set(order[i - 1].space)
+                if h_out:
+                    allowed &= set(order[i + 1].space)
+                slots.append(Slot(i, Variant(unit, h_in, h_out), e, hier, constraints, homes_for(e, homes),
+                                  frozenset(allowed)))
     if not large:
         return None
     if status is not None:
