@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from einsim.arch import Architecture, DRAM, PEArray, load_arch
 from einsim.arch.load import bundled_dir
 from einsim.einsum import Cascade, load_workload, resize
@@ -461,7 +463,7 @@ def _flat(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: in
 
 def _edp(arch: Architecture):
     bw = dram_Bps(arch)
-    return lambda c: max(c.compute_s, c.dram_bytes / bw) * c.energy_J
+    return lambda c: np.maximum(c.compute_s, c.dram_bytes / bw) * c.energy_J
 
 
 def _unfused(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int, causal: bool) -> AttentionResult:

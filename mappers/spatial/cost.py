@@ -31,7 +31,7 @@ from einsim.mappers.hierarchy import hierarchy_for
 from einsim.mappers.mapping import Mapping
 from einsim.memo import by_identity
 from einsim.mappers.masking import mask_fraction, mask_note
-from einsim.sim.nest import NestProblem, encode, evaluate_encoded
+from einsim.sim.nest import BatchCounts, Encoded, Hierarchy, NestProblem, encode, evaluate_encoded
 
 DRAM = "DRAM"
 
@@ -135,22 +135,13 @@ def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum
                 by_ops[ops_key] = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
             per_einsum[id(einsum)] = by_ops[ops_key]
     variants = [v for _, v in items]
-    counts = evaluate_encoded(problem, hier, encode(problem, hier, [v.mapping for v in variants]))
-    names = hier.names()
+    b = _counted(problem, hier, encode(problem, hier, [v.mapping for v in variants]),
+                 [(v.homes, v.spill) for v in variants])
     clock = hier.clock_Hz
-    reads, fills, updates = counts.reads.copy(), counts.fills.copy(), counts.updates.copy()  # [N, L, T]
-    extras = [_rehome(problem, names, counts.instances[k], reads[k], fills[k], updates[k], var)
-              for k, var in enumerate(variants)]
-    # each level's words and block accesses per action, all variants at once ([N, L])
-    inst = counts.instances[:, :-1].astype(np.float64)
-    blocks = np.array([lv.block_words for lv in hier.levels], dtype=np.float64)[None, :, None]
     # as Python lists: the loop below reads them element by element (the same floats, without numpy scalars)
-    per_action = [(action, (arr.sum(axis=2) * inst).tolist(), (np.ceil(arr / blocks).sum(axis=2) * inst).tolist(),
-                   [getattr(lv, attr) for lv in hier.levels])
-                  for action, arr, attr in (("read", reads, "read_J"), ("write", fills, "write_J"),
-                                            ("update", updates, "update_J"))]
-    dram_words = ((reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1)
-                  * counts.instances[:, 0].astype(np.float64)).tolist()
+    per_action = [(action, words.tolist(), accesses.tolist(), e) for action, words, accesses, e in b.per_action]
+    dram_words = b.dram_words.tolist()
+    counts = b.counts
     computes_of, last_of, valid_of = counts.computes.tolist(), counts.instances[:, -1].tolist(), counts.valid.tolist()
     level_names = [lv.name for lv in hier.levels]
     op_energy: dict[str, float] = {}
@@ -163,12 +154,8 @@ def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum
                 w = words[k][li]
                 if w:
                     energy[(name, action)] = [0.0 + w, 0.0 + accesses[k][li] * e[li]]
-        for (home, action), words in extras[k].items():
-            comp = arch.component(home)
-            assert isinstance(comp, Buffer)
-            block = max(1, comp.width_bits // int(hier.word_bytes * 8))
-            e = comp.read_energy_J if action == "read" else comp.write_energy_J
-            _add(energy, (home, action), float(words), math.ceil(words / block) * (e or 0.0))
+        for (home, action), words in b.extras[k].items():
+            _add(energy, (home, action), float(words), _off_path_J(arch, hier, home, action, words))
         computes, last = float(computes_of[k]), float(last_of[k])
         points = computes * last
         for op, n in ops.items():
@@ -183,12 +170,91 @@ def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum
     return out
 
 
+@dataclass
+class CostArrays:
+    """What a search ranks N variants of one Einsum by: EinsumCost's compute_s, busy_pe_s,
+    dram_bytes, energy_J and valid as [N] arrays, the same floats ``evaluate_einsums`` gives (energy_J
+    adds the same terms in the order EinsumCost.energy_J adds them)."""
+
+    compute_s: np.ndarray
+    busy_pe_s: np.ndarray
+    dram_bytes: np.ndarray
+    energy_J: np.ndarray
+    valid: np.ndarray
+
+
+def einsum_cost_arrays(arch: Architecture, einsum: Einsum, unit: str, enc: Encoded, run: np.ndarray,
+                       homes: TMapping[str, str], extra_ops: TMapping[str, TMapping[str, int]] | None = None,
+                       emulate: TMapping[str, TMapping[str, int]] | None = None) -> CostArrays:
+    """The costs of the N encoded mappings ``enc`` of ``einsum`` (tensors at ``homes``, nothing
+    spilled) whose array steps run the fractions ``run`` (``mask_fraction`` of each), as arrays: one
+    kernel call and no per-variant Python unless a home is off the storage path."""
+    hier = hierarchy_for(arch, unit)
+    problem = NestProblem.from_einsum(einsum)
+    cycles, ops = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
+    n = len(enc.keep)
+    b = _counted(problem, hier, enc, [(homes, {})] * n)
+    energy = np.zeros(n)
+    for li in range(len(hier.levels)):  # EinsumCost.energy's order: levels, then off-path homes, then ops
+        for _, words, accesses, e in b.per_action:
+            energy += np.where(words[:, li] != 0, accesses[:, li] * e[li] * run, 0.0)
+    for k, extra in enumerate(b.extras):
+        for (home, action), words in extra.items():
+            energy[k] += _off_path_J(arch, hier, home, action, words) * run[k]
+    computes = b.counts.computes.astype(np.float64)
+    points = computes * b.counts.instances[:, -1].astype(np.float64)
+    for op, count in ops.items():
+        energy += points * count * (arch.op_cost(unit, op).energy_J or 0.0) * run
+    clock = hier.clock_Hz
+    return CostArrays(run * computes * cycles / clock, run * points * cycles / clock,
+                      run * b.dram_words * hier.word_bytes, energy, b.counts.valid.copy())
+
+
+@dataclass
+class _Counted:
+    """The kernel's counts of N variants re-homed, per action the words and block accesses of each
+    level ([N, L] each, all instances) with the energy per access of each level, the words moved at
+    DRAM ([N]) and the words charged to off-path homes (per variant)."""
+
+    counts: BatchCounts
+    per_action: list[tuple[str, np.ndarray, np.ndarray, list[float]]]
+    dram_words: np.ndarray
+    extras: list[dict[tuple[str, str], float]]
+
+
+def _counted(problem: NestProblem, hier: Hierarchy, enc: Encoded,
+             homes: Sequence[tuple[TMapping[str, str], TMapping[str, float]]]) -> _Counted:
+    """Run the kernel on ``enc`` and re-home each row's counts by its (homes, spill)."""
+    counts = evaluate_encoded(problem, hier, enc)
+    names = hier.names()
+    reads, fills, updates = counts.reads.copy(), counts.fills.copy(), counts.updates.copy()  # [N, L, T]
+    extras = [_rehome(problem, names, counts.instances[k], reads[k], fills[k], updates[k], h, s)
+              for k, (h, s) in enumerate(homes)]
+    # each level's words and block accesses per action, all variants at once ([N, L])
+    inst = counts.instances[:, :-1].astype(np.float64)
+    blocks = np.array([lv.block_words for lv in hier.levels], dtype=np.float64)[None, :, None]
+    per_action = [(action, arr.sum(axis=2) * inst, np.ceil(arr / blocks).sum(axis=2) * inst,
+                   [getattr(lv, attr) for lv in hier.levels])
+                  for action, arr, attr in (("read", reads, "read_J"), ("write", fills, "write_J"),
+                                            ("update", updates, "update_J"))]
+    dram_words = (reads[:, 0] + fills[:, 0] + updates[:, 0]).sum(axis=1) * counts.instances[:, 0].astype(np.float64)
+    return _Counted(counts, per_action, dram_words, extras)
+
+
+def _off_path_J(arch: Architecture, hier: Hierarchy, home: str, action: str, words: float) -> float:
+    """Energy of ``words`` read or written at a home off the storage path, in its block accesses."""
+    comp = arch.component(home)
+    assert isinstance(comp, Buffer)
+    block = max(1, comp.width_bits // int(hier.word_bytes * 8))
+    e = comp.read_energy_J if action == "read" else comp.write_energy_J
+    return math.ceil(words / block) * (e or 0.0)
+
+
 def _rehome(problem: NestProblem, names: Sequence[str], instances: np.ndarray, reads: np.ndarray, fills: np.ndarray,
-            updates: np.ndarray, var: Variant) -> dict[tuple[str, str], float]:
-    """Re-home ``var``'s tensors in its [L, T] counts (in place, as the module docstring says);
-    returns the words charged to off-path homes, (home, action) -> words."""
+            updates: np.ndarray, homes: TMapping[str, str], spill: TMapping[str, float]) -> dict[tuple[str, str], float]:
+    """Re-home the tensors at ``homes`` in one variant's [L, T] counts (in place, as the module
+    docstring says); returns the words charged to off-path homes, (home, action) -> words."""
     extra: dict[tuple[str, str], float] = {}
-    homes, spill = var.homes, var.spill
     if not homes:
         return extra
     for t, tname in enumerate(problem.tensors):

@@ -20,13 +20,17 @@ import math
 from dataclasses import replace
 from typing import Callable, Mapping as TMapping, Sequence
 
+import numpy as np
+
 from einsim.arch import Architecture
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
-from einsim.mappers.spatial.cost import EinsumCost, Variant, evaluate_einsum
+from einsim.mappers.masking import mask_fraction
+from einsim.mappers.spatial.cost import CostArrays, EinsumCost, Variant, einsum_cost_arrays, evaluate_einsum
 from einsim.mappers.spatial.loops import LevelPlan, mapping_for
+from einsim.sim.nest import Encoded, Hierarchy, NestProblem, encode
 
 
 def tile_choices(size: int, spatial: int) -> list[int]:
@@ -43,10 +47,11 @@ def tile_choices(size: int, spatial: int) -> list[int]:
 
 def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMapping[str, int], tiled: Sequence[str],
                   outer: TMapping[str, int], inner: TMapping[str, str], homes: TMapping[str, str],
-                  staged: Sequence[str], objective: Callable[[EinsumCost], float]) -> tuple[EinsumCost, dict[str, int], Mapping]:
-    """The best tiling by ``objective``: (its cost, {index: global-buffer tile}, its Mapping); ``staged`` are the
-    tensors the global buffer may keep (each kept, or bypassed where that adds no DRAM traffic and
-    scores better)."""
+                  staged: Sequence[str], objective: Callable[[CostArrays], np.ndarray]) -> tuple[EinsumCost, dict[str, int], Mapping]:
+    """The best tiling by ``objective`` (the candidates' costs as arrays -> [N] scores, smaller is
+    better; the first candidate wins a tie): (its cost, {index: global-buffer tile}, its Mapping);
+    ``staged`` are the tensors the global buffer may keep (each kept, or bypassed where that adds no
+    DRAM traffic and scores better)."""
     shared, per_pe = storage_path(arch, unit)
     dram, gb = shared[0], shared[-1]
     space = einsum.space
@@ -78,33 +83,51 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
             tiles.append(dict(zip(tiled, combo)))
     # a tensor may skip the L3 only where the L3 gives it no reuse (the plan's DRAM traffic stays).
     # A tensor's counts depend on its own keep chain alone, so first each plan with every tensor
-    # kept and with each one bypassed; then the plans' other subsets of the admissible bypasses
+    # kept and with each one bypassed; then the plans' other subsets of the admissible bypasses.
+    # The candidates are scored as arrays (the variants differ from their plan in keep bits only);
+    # only the best is built as an EinsumCost
+    hier = hierarchy_for(arch, unit)
+    problem = NestProblem.from_einsum(einsum)
     free = [t for t in staged if homes.get(t) != gb]
-    singles = [Variant(_bypassing(m, gb, set(by)), homes) for m in mappings for by in ((), *((t,) for t in free))]
-    first = evaluate_einsum(arch, einsum, unit, singles)
-    costs, found, chosen, admissible = [], [], [], []
-    for k, tile in enumerate(tiles):
-        block = slice(k * (len(free) + 1), (k + 1) * (len(free) + 1))
-        kept, *alone = first[block]
-        ok_t = [t for t, c in zip(free, alone) if c.dram_bytes <= kept.dram_bytes * (1 + 1e-12)]
-        admissible.append(ok_t)
-        for c, v, by in zip((kept, *alone), singles[block], ((), *((t,) for t in free))):
-            if set(by) <= set(ok_t):
-                costs.append(c)
-                found.append(tile)
-                chosen.append(v.mapping)
-    more = [(k, set(sub)) for k, ok_t in enumerate(admissible) for n in range(2, len(ok_t) + 1)
-            for sub in itertools.combinations(ok_t, n)]
+    plans = encode(problem, hier, mappings)
+    run = np.array([mask_fraction(einsum, m) for m in mappings])
+    ways = ((), *((t,) for t in free))
+    rows = np.repeat(np.arange(len(mappings)), len(ways))
+    first = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, plans, rows, ways * len(mappings)),
+                               run[rows], homes)
+    dram = first.dram_bytes.reshape(len(mappings), len(ways))
+    admissible = dram[:, 1:] <= dram[:, :1] * (1 + 1e-12)  # [plans, free]
+    taken = np.concatenate([np.ones((len(mappings), 1), dtype=np.bool_), admissible], axis=1).ravel()
+    chosen = [(k, by) for k, by, ok in zip(rows.tolist(), ways * len(mappings), taken.tolist()) if ok]
+    score, valid = objective(first)[taken], first.valid[taken]
+    more = [(k, sub) for k, ok_k in enumerate(admissible.tolist())
+            for n in range(2, sum(ok_k) + 1) for sub in itertools.combinations([t for t, ok in zip(free, ok_k) if ok], n)]
     if more:
-        extra = [Variant(_bypassing(mappings[k], gb, by), homes) for k, by in more]
-        costs += evaluate_einsum(arch, einsum, unit, extra)
-        found += [tiles[k] for k, _ in more]
-        chosen += [v.mapping for v in extra]
-    ok = [(objective(c), i) for i, c in enumerate(costs) if c.valid]
-    if not ok:
+        extra_rows = np.array([k for k, _ in more])
+        extra = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, plans, extra_rows,
+                                                                    [by for _, by in more]), run[extra_rows], homes)
+        score, valid = np.concatenate([score, objective(extra)]), np.concatenate([valid, extra.valid])
+        chosen += more
+    ok = np.flatnonzero(valid)
+    if not len(ok):
         raise EinsimError(f"no tiling of {einsum.name} fits {unit}'s buffers")
-    best = min(ok)[1]
-    return costs[best], found[best], chosen[best]
+    k, by = chosen[int(ok[np.argmin(score[ok])])]  # the least score, the first candidate of a tie
+    mapping = _bypassing(mappings[k], gb, set(by))
+    return evaluate_einsum(arch, einsum, unit, [Variant(mapping, homes)])[0], tiles[k], mapping
+
+
+def _bypass_rows(problem: NestProblem, hier: Hierarchy, level: str, plans: Encoded, rows: np.ndarray,
+                 bypassed: Sequence[tuple[str, ...]]) -> Encoded:
+    """The encoding of ``_bypassing(plan, level, set(by))`` for each (plan ``rows[i]``, ``bypassed[i]``):
+    the plan's rows with those tensors' keep bits cleared at ``level`` (what ``encode`` gives for
+    the bypassed mapping, whose keep list at ``level`` lacks them)."""
+    keep = plans.keep[rows]
+    li = hier.names().index(level)
+    cols = {t: [j for j, name in enumerate(problem.tensors) if name.rstrip("'") == t] for by in bypassed for t in by}
+    for i, by in enumerate(bypassed):
+        for t in by:
+            keep[i, li, cols[t]] = False
+    return Encoded(plans.temporal[rows], plans.spatial[rows], plans.order[rows], keep, plans.axes()[rows])
 
 
 def _bypassing(mapping: Mapping, level: str, bypassed: set[str]) -> Mapping:

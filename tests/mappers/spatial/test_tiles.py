@@ -47,3 +47,67 @@ def test_a_reused_operand_stays_in_the_l3():
                             (), lambda c: c.energy_J)
     assert none.energy_J < kept.energy_J and kept.dram_bytes < none.dram_bytes
     assert kept.energy[("GlobalBuffer", "read")][0] > 0
+
+
+def _qk_plans(arch, e, homes, staged):
+    """Mappings of ``e`` (QK) over every power-of-two tile of p and m and both DRAM orders."""
+    from einsim.mappers.spatial.loops import LevelPlan, mapping_for
+    from einsim.mappers.spatial.tiles import tile_choices
+
+    out = []
+    for tp in tile_choices(e.space["p"], 256):
+        for tm in tile_choices(e.space["m"], 256):
+            for order in (("p", "m"), ("m", "p")):
+                plan = [LevelPlan("DRAM", {"h": e.space["h"], "p": e.space["p"] // tp, "m": e.space["m"] // tm},
+                                  ("h", *order)),
+                        LevelPlan("GlobalBuffer", {"p": tp // 256, "m": tm // 256}, ("p", "m"), {"m": 256, "p": 256}),
+                        LevelPlan("RF2D", {"e": e.space["e"]})]
+                out.append(mapping_for(arch, e, "Array2D", plan, homes, staged))
+    return out
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("homes", [{}, {"QK": "StageRF"}, {"Q": "GlobalBuffer", "QK": "StageRF"}])
+def test_cost_arrays_are_the_einsum_costs_floats(causal, homes):
+    # the search ranks candidates by einsum_cost_arrays and builds an EinsumCost for the winner
+    # only: both must be the same floats (energy summed in the same order), masked or not, with
+    # homes on and off the storage path, or the search could pick another tiling than the costs rank first
+    import numpy as np
+
+    from einsim.mappers.masking import mask_fraction
+    from einsim.mappers.spatial.cost import Variant, einsum_cost_arrays, evaluate_einsum
+    from einsim.mappers.hierarchy import hierarchy_for
+    from einsim.sim.nest import NestProblem, encode
+
+    arch = design("fusemax.yaml")
+    name = "attention_3pass_causal" if causal else "attention_3pass"
+    sizes = {"H": H, "M": N, "E": E, "F": E} if causal else {"H": H, "M": N, "P": N, "E": E, "F": E}
+    e = workload(name, sizes).einsum("QK")
+    mappings = _qk_plans(arch, e, homes, ("Q", "K"))
+    costs = evaluate_einsum(arch, e, "Array2D", [Variant(m, homes) for m in mappings])
+    enc = encode(NestProblem.from_einsum(e), hierarchy_for(arch, "Array2D"), mappings)
+    arrays = einsum_cost_arrays(arch, e, "Array2D", enc, np.array([mask_fraction(e, m) for m in mappings]), homes)
+    assert any(c.active_fraction < 1 for c in costs) == causal
+    for field in ("compute_s", "busy_pe_s", "dram_bytes", "energy_J", "valid"):
+        assert getattr(arrays, field).tolist() == [getattr(c, field) for c in costs], field
+
+
+def test_bypass_rows_encode_the_bypassed_mappings():
+    from einsim.mappers.hierarchy import hierarchy_for
+    from einsim.mappers.spatial.tiles import _bypass_rows, _bypassing
+    from einsim.sim.nest import NestProblem, encode
+
+    import numpy as np
+
+    arch = design("unfused.yaml")
+    e = workload("attention_3pass", {"H": H, "M": N, "P": N, "E": E, "F": E}).einsum("QK")
+    problem, hier = NestProblem.from_einsum(e), hierarchy_for(arch, "Array2D")
+    mappings = _qk_plans(arch, e, {}, ("Q", "K", "QK"))
+    ways = [(), ("Q",), ("QK",), ("K", "QK"), ("Q", "K", "QK")]
+    rows = np.repeat(np.arange(len(mappings)), len(ways))
+    got = _bypass_rows(problem, hier, "GlobalBuffer", encode(problem, hier, mappings), rows, ways * len(mappings))
+    want = encode(problem, hier, [_bypassing(m, "GlobalBuffer", set(by)) for m in mappings for by in ways])
+    for field in ("temporal", "spatial", "order", "keep"):
+        assert (getattr(got, field) == getattr(want, field)).all(), field
+    assert (got.axes() == want.axes()).all()
+    assert not got.keep.all()  # some bypass took effect
