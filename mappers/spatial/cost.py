@@ -228,7 +228,7 @@ def _counted(problem: NestProblem, hier: Hierarchy, enc: Encoded,
     counts = evaluate_encoded(problem, hier, enc)
     names = hier.names()
     reads, fills, updates = counts.reads.copy(), counts.fills.copy(), counts.updates.copy()  # [N, L, T]
-    extras = [_rehome(problem, names, counts.instances[k], reads[k], fills[k], updates[k], h, s)
+    extras = [_rehome(problem, names, counts.instances[k], reads[k], fills[k], updates[k], h, s) if h else {}
               for k, (h, s) in enumerate(homes)]
     # each level's words and block accesses per action, all variants at once ([N, L])
     inst = counts.instances[:, :-1].astype(np.float64)

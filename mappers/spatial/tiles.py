@@ -57,20 +57,18 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     space = einsum.space
     choices = [tile_choices(space[v], spatial[v]) for v in tiled]
     capacity = hierarchy_for(arch, unit).levels[1].capacity_words
-    mappings, tiles = [], []
+    plans, tiles = [], []  # mapping_for's Mappings and their tiles
+    # the candidates, in the order the search ranks them: (plan, DRAM order or None for the plan's own)
+    candidates: list[tuple[int, tuple[str, ...] | None]] = []
     for combo in itertools.product(*choices):
         if math.prod(combo) > capacity:  # the tiles' product bounds a tile of the output or an operand
             continue
-        base = None  # the combination's mapping under its first DRAM order
+        base = None  # the combination's plan under its first DRAM order
         for order in itertools.permutations(tiled):
-            if base is not None and base.levels[1].temporal:
+            if base is not None and plans[base].levels[1].temporal:
                 # the DRAM order alone differs: what the PE registers hold depends on it only through
                 # the innermost loop above them, which is the global buffer's (mapping_for, _reused)
-                dram_level = base.levels[0]
-                levels = (replace(dram_level, order=tuple(v for v in (*outer, *order) if v in dram_level.temporal)),
-                          *base.levels[1:])
-                mappings.append(replace(base, levels=levels))
-                tiles.append(dict(zip(tiled, combo)))
+                candidates.append((base, tuple(v for v in (*outer, *order) if v in plans[base].levels[0].temporal)))
                 continue
             temporal_dram = {**outer, **{v: space[v] // t for v, t in zip(tiled, combo)}}
             temporal_gb = {v: t // spatial[v] for v, t in zip(tiled, combo)}
@@ -78,56 +76,74 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
             plan = [LevelPlan(dram, temporal_dram, (*outer, *order)),
                     LevelPlan(gb, {**temporal_gb, **gb_inner}, (*tiled, *gb_inner), dict(spatial))]
             plan += [LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in per_pe]
-            mappings.append(mapping_for(arch, einsum, unit, plan, homes, staged))
-            base = mappings[-1] if base is None else base
+            plans.append(mapping_for(arch, einsum, unit, plan, homes, staged))
             tiles.append(dict(zip(tiled, combo)))
+            base = len(plans) - 1 if base is None else base
+            candidates.append((len(plans) - 1, None))
     # a tensor may skip the L3 only where the L3 gives it no reuse (the plan's DRAM traffic stays).
-    # A tensor's counts depend on its own keep chain alone, so first each plan with every tensor
-    # kept and with each one bypassed; then the plans' other subsets of the admissible bypasses.
-    # The candidates are scored as arrays (the variants differ from their plan in keep bits only);
-    # only the best is built as an EinsumCost
+    # A tensor's counts depend on its own keep chain alone, so first each candidate with every
+    # tensor kept and with each one bypassed; then the candidates' other subsets of the admissible
+    # bypasses. They are scored as arrays (a candidate's encoding is its plan's with another DRAM
+    # order, a variant's the candidate's with keep bits cleared); only the best is built as an EinsumCost
     hier = hierarchy_for(arch, unit)
     problem = NestProblem.from_einsum(einsum)
     free = [t for t in staged if homes.get(t) != gb]
-    plans = encode(problem, hier, mappings)
-    run = np.array([mask_fraction(einsum, m) for m in mappings])
+    n = len(candidates)
+    enc = _reordered(problem, hier, encode(problem, hier, plans), plans, candidates)
+    run = np.array([mask_fraction(einsum, m) for m in plans])[[k for k, _ in candidates]]
     ways = ((), *((t,) for t in free))
-    rows = np.repeat(np.arange(len(mappings)), len(ways))
-    first = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, plans, rows, ways * len(mappings)),
-                               run[rows], homes)
-    dram = first.dram_bytes.reshape(len(mappings), len(ways))
-    admissible = dram[:, 1:] <= dram[:, :1] * (1 + 1e-12)  # [plans, free]
-    taken = np.concatenate([np.ones((len(mappings), 1), dtype=np.bool_), admissible], axis=1).ravel()
-    chosen = [(k, by) for k, by, ok in zip(rows.tolist(), ways * len(mappings), taken.tolist()) if ok]
+    rows = np.repeat(np.arange(n), len(ways))
+    first = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, enc, rows, ways * n), run[rows], homes)
+    dram_bytes = first.dram_bytes.reshape(n, len(ways))
+    admissible = dram_bytes[:, 1:] <= dram_bytes[:, :1] * (1 + 1e-12)  # [candidates, free]
+    taken = np.concatenate([np.ones((n, 1), dtype=np.bool_), admissible], axis=1).ravel()
+    chosen = [(c, by) for c, by, ok in zip(rows.tolist(), ways * n, taken.tolist()) if ok]
     score, valid = objective(first)[taken], first.valid[taken]
-    more = [(k, sub) for k, ok_k in enumerate(admissible.tolist())
-            for n in range(2, sum(ok_k) + 1) for sub in itertools.combinations([t for t, ok in zip(free, ok_k) if ok], n)]
+    more = [(c, sub) for c, ok_c in enumerate(admissible.tolist())
+            for k in range(2, sum(ok_c) + 1) for sub in itertools.combinations([t for t, ok in zip(free, ok_c) if ok], k)]
     if more:
-        extra_rows = np.array([k for k, _ in more])
-        extra = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, plans, extra_rows,
+        extra_rows = np.array([c for c, _ in more])
+        extra = einsum_cost_arrays(arch, einsum, unit, _bypass_rows(problem, hier, gb, enc, extra_rows,
                                                                     [by for _, by in more]), run[extra_rows], homes)
         score, valid = np.concatenate([score, objective(extra)]), np.concatenate([valid, extra.valid])
         chosen += more
     ok = np.flatnonzero(valid)
     if not len(ok):
         raise EinsimError(f"no tiling of {einsum.name} fits {unit}'s buffers")
-    k, by = chosen[int(ok[np.argmin(score[ok])])]  # the least score, the first candidate of a tie
-    mapping = _bypassing(mappings[k], gb, set(by))
+    c, by = chosen[int(ok[np.argmin(score[ok])])]  # the least score, the first candidate of a tie
+    k, order = candidates[c]
+    mapping = _bypassing(plans[k] if order is None else _with_dram_order(plans[k], order), gb, set(by))
     return evaluate_einsum(arch, einsum, unit, [Variant(mapping, homes)])[0], tiles[k], mapping
 
 
-def _bypass_rows(problem: NestProblem, hier: Hierarchy, level: str, plans: Encoded, rows: np.ndarray,
+def _with_dram_order(mapping: Mapping, order: tuple[str, ...]) -> Mapping:
+    """``mapping`` with ``order`` as the loop order of its outermost (DRAM) level."""
+    return replace(mapping, levels=(replace(mapping.levels[0], order=order), *mapping.levels[1:]))
+
+
+def _reordered(problem: NestProblem, hier: Hierarchy, plans: Encoded, mappings: Sequence[Mapping],
+               candidates: Sequence[tuple[int, tuple[str, ...] | None]]) -> Encoded:
+    """The encoding of each candidate (plan k, DRAM order or None): plan k's rows with that loop
+    order at the outermost level (what ``encode`` gives for ``_with_dram_order``, which changes nothing else)."""
+    rows = np.array([k for k, _ in candidates], dtype=np.int64)
+    order = plans.order[rows]
+    dim_index = {d: i for i, d in enumerate(problem.dims)}
+    for i, (k, loops) in enumerate(candidates):
+        if loops is not None:
+            order[i, hier.names().index(mappings[k].levels[0].target)] = [dim_index[v] for v in replace(mappings[k].levels[0], order=loops).loop_order(problem.dims)]
+    return Encoded(plans.temporal[rows], plans.spatial[rows], order, plans.keep[rows], plans.axes()[rows])
+
+
+def _bypass_rows(problem: NestProblem, hier: Hierarchy, level: str, enc: Encoded, rows: np.ndarray,
                  bypassed: Sequence[tuple[str, ...]]) -> Encoded:
-    """The encoding of ``_bypassing(plan, level, set(by))`` for each (plan ``rows[i]``, ``bypassed[i]``):
-    the plan's rows with those tensors' keep bits cleared at ``level`` (what ``encode`` gives for
-    the bypassed mapping, whose keep list at ``level`` lacks them)."""
-    keep = plans.keep[rows]
-    li = hier.names().index(level)
-    cols = {t: [j for j, name in enumerate(problem.tensors) if name.rstrip("'") == t] for by in bypassed for t in by}
-    for i, by in enumerate(bypassed):
-        for t in by:
-            keep[i, li, cols[t]] = False
-    return Encoded(plans.temporal[rows], plans.spatial[rows], plans.order[rows], keep, plans.axes()[rows])
+    """The encoding of ``_bypassing(mapping, level, set(by))`` for each (mapping of row ``rows[i]``,
+    ``bypassed[i]``): its row with those tensors' keep bits cleared at ``level`` (what ``encode``
+    gives for the bypassed mapping, whose keep list at ``level`` lacks them)."""
+    kinds = {by: i for i, by in enumerate(dict.fromkeys(bypassed))}
+    cleared = np.array([[name.rstrip("'") in by for name in problem.tensors] for by in kinds], dtype=np.bool_)
+    keep = enc.keep[rows]
+    keep[:, hier.names().index(level)] &= ~cleared[[kinds[by] for by in bypassed]]
+    return Encoded(enc.temporal[rows], enc.spatial[rows], enc.order[rows], keep, enc.axes()[rows])
 
 
 def _bypassing(mapping: Mapping, level: str, bypassed: set[str]) -> Mapping:

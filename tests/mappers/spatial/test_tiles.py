@@ -111,3 +111,21 @@ def test_bypass_rows_encode_the_bypassed_mappings():
         assert (getattr(got, field) == getattr(want, field)).all(), field
     assert (got.axes() == want.axes()).all()
     assert not got.keep.all()  # some bypass took effect
+
+
+def test_reordered_rows_encode_the_reordered_mappings():
+    from einsim.mappers.hierarchy import hierarchy_for
+    from einsim.mappers.spatial.tiles import _reordered, _with_dram_order
+    from einsim.sim.nest import NestProblem, encode
+
+    arch = design("unfused.yaml")
+    e = workload("attention_3pass", {"H": H, "M": N, "P": N, "E": E, "F": E}).einsum("QK")
+    problem, hier = NestProblem.from_einsum(e), hierarchy_for(arch, "Array2D")
+    mappings = _qk_plans(arch, e, {}, ("Q", "K", "QK"))
+    candidates = [(k, order) for k in range(len(mappings)) for order in (None, ("h", "m", "p"), ("m", "h"))]
+    got = _reordered(problem, hier, encode(problem, hier, mappings), mappings, candidates)
+    want = encode(problem, hier, [mappings[k] if order is None else _with_dram_order(mappings[k], order)
+                                  for k, order in candidates])
+    for field in ("temporal", "spatial", "order", "keep"):
+        assert (getattr(got, field) == getattr(want, field)).all(), field
+    assert (got.order[0::3] != got.order[1::3]).any()  # some order took effect
