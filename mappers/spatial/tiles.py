@@ -26,7 +26,7 @@ from einsim.arch import Architecture
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
-from einsim.mappers.mapping import Mapping
+from einsim.mappers.mapping import Mapping, validate_factors
 from einsim.mappers.masking import mask_fraction
 from einsim.mappers.spatial.cost import CostArrays, EinsumCost, Variant, einsum_cost_arrays, evaluate_einsum
 from einsim.mappers.spatial.loops import LevelPlan, mapping_for
@@ -57,7 +57,12 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     space = einsum.space
     choices = [tile_choices(space[v], spatial[v]) for v in tiled]
     capacity = hierarchy_for(arch, unit).levels[1].capacity_words
-    plans, tiles = [], []  # mapping_for's Mappings and their tiles
+    plans, tiles = [], []  # the plans' Mappings and their tiles
+    # mapping_for is run once per kind of plan (which loops run, in which order); a plan of the same
+    # kind is that Mapping with its own factors (_retimed), and its encoding that one's with them
+    kinds: dict[tuple, int] = {}
+    kind_of: list[int] = []  # per plan: the plan mapping_for was run on
+    tensors = [t.rstrip("'") for t in NestProblem.from_einsum(einsum).tensors]
     # the candidates, in the order the search ranks them: (plan, DRAM order or None for the plan's own)
     candidates: list[tuple[int, tuple[str, ...] | None]] = []
     for combo in itertools.product(*choices):
@@ -73,10 +78,18 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
             temporal_dram = {**outer, **{v: space[v] // t for v, t in zip(tiled, combo)}}
             temporal_gb = {v: t // spatial[v] for v, t in zip(tiled, combo)}
             gb_inner = {v: space[v] for v, lvl in inner.items() if lvl == gb}
-            plan = [LevelPlan(dram, temporal_dram, (*outer, *order)),
-                    LevelPlan(gb, {**temporal_gb, **gb_inner}, (*tiled, *gb_inner), dict(spatial))]
-            plan += [LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in per_pe]
-            plans.append(mapping_for(arch, einsum, unit, plan, homes, staged))
+            factors = {dram: temporal_dram, gb: {**temporal_gb, **gb_inner}}
+            kind = (*(tuple(v for v, f in t.items() if v in space and f > 1) for t in factors.values()), order)
+            if kind in kinds:
+                plans.append(_retimed(plans[kinds[kind]], factors))
+                validate_factors(plans[-1], dict(space), tensors)
+            else:
+                plan = [LevelPlan(dram, temporal_dram, (*outer, *order)),
+                        LevelPlan(gb, {**temporal_gb, **gb_inner}, (*tiled, *gb_inner), dict(spatial))]
+                plan += [LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in per_pe]
+                plans.append(mapping_for(arch, einsum, unit, plan, homes, staged))
+                kinds[kind] = len(plans) - 1
+            kind_of.append(kinds[kind])
             tiles.append(dict(zip(tiled, combo)))
             base = len(plans) - 1 if base is None else base
             candidates.append((len(plans) - 1, None))
@@ -89,7 +102,7 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     problem = NestProblem.from_einsum(einsum)
     free = [t for t in staged if homes.get(t) != gb]
     n = len(candidates)
-    enc = _reordered(problem, hier, encode(problem, hier, plans), plans, candidates)
+    enc = _reordered(problem, hier, _retimed_rows(problem, hier, plans, kind_of, (dram, gb)), plans, candidates)
     run = np.array([mask_fraction(einsum, m) for m in plans])[[k for k, _ in candidates]]
     ways = ((), *((t,) for t in free))
     rows = np.repeat(np.arange(n), len(ways))
@@ -114,6 +127,34 @@ def search_tiling(arch: Architecture, einsum: Einsum, unit: str, spatial: TMappi
     k, order = candidates[c]
     mapping = _bypassing(plans[k] if order is None else _with_dram_order(plans[k], order), gb, set(by))
     return evaluate_einsum(arch, einsum, unit, [Variant(mapping, homes)])[0], tiles[k], mapping
+
+
+def _retimed(mapping: Mapping, temporal: TMapping[str, TMapping[str, int]]) -> Mapping:
+    """``mapping`` with the factors of its loops at each level named in ``temporal`` taken from there:
+    what ``mapping_for`` gives for a plan that differs from ``mapping``'s only in those factors, the
+    same ones being above 1 (the loops that run and their order are unchanged, and so is what every
+    level keeps: the PE registers' tiles are the loops at and below them, which keep their factors)."""
+    return replace(mapping, levels=tuple(
+        replace(lv, temporal={v: temporal[lv.target][v] for v in lv.temporal}) if lv.target in temporal else lv
+        for lv in mapping.levels))
+
+
+def _retimed_rows(problem: NestProblem, hier: Hierarchy, plans: Sequence[Mapping], kind_of: Sequence[int],
+                  levels: Sequence[str]) -> Encoded:
+    """The encoding of ``plans``, each plan k being ``_retimed(plans[kind_of[k]], ...)`` at ``levels``:
+    ``encode`` of the distinct ``kind_of`` plans, each row with its own plan's factors at ``levels``."""
+    kinds = list(dict.fromkeys(kind_of))
+    enc = encode(problem, hier, [plans[k] for k in kinds])
+    rows = np.array([kinds.index(k) for k in kind_of], dtype=np.int64)  # kinds are few
+    temporal = enc.temporal[rows]
+    dim_index = {d: i for i, d in enumerate(problem.dims)}
+    for target in levels:
+        li = hier.names().index(target)
+        temporal[:, li] = 1
+        for i, m in enumerate(plans):
+            for v, f in m.level(target).temporal.items():
+                temporal[i, li, dim_index[v]] = f
+    return Encoded(temporal, enc.spatial[rows], enc.order[rows], enc.keep[rows], enc.axes()[rows])
 
 
 def _with_dram_order(mapping: Mapping, order: tuple[str, ...]) -> Mapping:

@@ -129,3 +129,52 @@ def test_reordered_rows_encode_the_reordered_mappings():
     for field in ("temporal", "spatial", "order", "keep"):
         assert (getattr(got, field) == getattr(want, field)).all(), field
     assert (got.order[0::3] != got.order[1::3]).any()  # some order took effect
+
+
+def _gemm():
+    return workload("gemm", {"M": 65536, "K": 768, "N": 768}).einsum("Z")
+
+
+@pytest.mark.parametrize("arch_name, case", [("fusemax.yaml", "gemm"), ("flat.yaml", "gemm"), ("unfused.yaml", "gemm"),
+                                             ("unfused.yaml", "qk"), ("unfused.yaml", "av")])
+def test_retimed_plans_are_mapping_for_plans(arch_name, case):
+    # search_tiling runs mapping_for once per kind of plan (which loops run, in which order) and
+    # retimes that Mapping for the other plans of its kind: each must be what mapping_for gives,
+    # and its encoding encode()'s
+    import itertools
+
+    from einsim.mappers.hierarchy import hierarchy_for
+    from einsim.mappers.spatial.loops import LevelPlan, mapping_for
+    from einsim.mappers.spatial.tiles import _retimed, _retimed_rows, tile_choices
+    from einsim.sim.nest import NestProblem, encode
+
+    arch = design(arch_name)
+    if case == "gemm":
+        e, spatial, tiled, outer, inner, staged = _gemm(), {"m": 256, "n": 256}, ("m", "n"), {}, {"k": "RF2D"}, ("A", "B", "Z")
+    else:
+        e = workload("attention_3pass", {"H": H, "M": 4 * N, "P": 4 * N, "E": E, "F": E}).einsum(case.upper())
+        spatial, tiled, outer = {"m": 256, "p": 256}, ("p", "m"), {"h": H}
+        inner = {"e": "RF2D"} if case == "qk" else {"f": "GlobalBuffer"}
+        staged = ("Q", "K", "QK") if case == "qk" else ("A", "V", "AV")
+    space = e.space
+    plans, kinds, kind_of = [], {}, []
+    for combo in itertools.product(*(tile_choices(space[v], spatial[v]) for v in tiled)):
+        for order in itertools.permutations(tiled):
+            factors = {"DRAM": {**outer, **{v: space[v] // t for v, t in zip(tiled, combo)}},
+                       "GlobalBuffer": {**{v: t // spatial[v] for v, t in zip(tiled, combo)},
+                                        **{v: space[v] for v, lvl in inner.items() if lvl == "GlobalBuffer"}}}
+            plan = [LevelPlan("DRAM", factors["DRAM"], (*outer, *order)),
+                    LevelPlan("GlobalBuffer", factors["GlobalBuffer"], tuple(factors["GlobalBuffer"]), dict(spatial)),
+                    *(LevelPlan(lvl, {v: space[v] for v, at in inner.items() if at == lvl}) for lvl in ("RF2D",))]
+            plans.append(mapping_for(arch, e, "Array2D", plan, {}, staged))
+            kind = (*(tuple(v for v, f in t.items() if f > 1) for t in factors.values()), order)
+            first = kinds.setdefault(kind, len(plans) - 1)
+            kind_of.append(first)
+            assert _retimed(plans[first], factors) == plans[-1]
+    assert len(kinds) < len(plans)  # some plans were retimed
+    problem, hier = NestProblem.from_einsum(e), hierarchy_for(arch, "Array2D")
+    got = _retimed_rows(problem, hier, plans, kind_of, ("DRAM", "GlobalBuffer"))
+    want = encode(problem, hier, plans)
+    for field in ("temporal", "spatial", "order", "keep"):
+        assert (getattr(got, field) == getattr(want, field)).all(), field
+    assert (got.axes() == want.axes()).all()
