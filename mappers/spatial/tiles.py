@@ -26,7 +26,7 @@ from einsim.arch import Architecture
 from einsim.einsum.cascade import Einsum
 from einsim.errors import EinsimError
 from einsim.mappers.hierarchy import hierarchy_for, storage_path
-from einsim.mappers.mapping import Mapping, validate_factors
+from einsim.mappers.mapping import LevelMapping, Mapping, validate_factors
 from einsim.mappers.masking import mask_fraction
 from einsim.mappers.spatial.cost import CostArrays, EinsumCost, Variant, einsum_cost_arrays, evaluate_einsum
 from einsim.mappers.spatial.loops import LevelPlan, mapping_for
@@ -134,8 +134,9 @@ def _retimed(mapping: Mapping, temporal: TMapping[str, TMapping[str, int]]) -> M
     what ``mapping_for`` gives for a plan that differs from ``mapping``'s only in those factors, the
     same ones being above 1 (the loops that run and their order are unchanged, and so is what every
     level keeps: the PE registers' tiles are the loops at and below them, which keep their factors)."""
-    return replace(mapping, levels=tuple(
-        replace(lv, temporal={v: temporal[lv.target][v] for v in lv.temporal}) if lv.target in temporal else lv
+    return Mapping(mapping.einsum, mapping.unit, tuple(
+        LevelMapping(lv.target, {v: temporal[lv.target][v] for v in lv.temporal}, lv.order, lv.spatial, lv.keep,
+                     lv.spatial_axis) if lv.target in temporal else lv
         for lv in mapping.levels))
 
 
@@ -169,9 +170,15 @@ def _reordered(problem: NestProblem, hier: Hierarchy, plans: Encoded, mappings: 
     rows = np.array([k for k, _ in candidates], dtype=np.int64)
     order = plans.order[rows]
     dim_index = {d: i for i, d in enumerate(problem.dims)}
+    rows_of: dict[tuple[str, tuple[str, ...]], tuple[int, list[int]]] = {}  # (level, loops) -> its order row
     for i, (k, loops) in enumerate(candidates):
         if loops is not None:
-            order[i, hier.names().index(mappings[k].levels[0].target)] = [dim_index[v] for v in replace(mappings[k].levels[0], order=loops).loop_order(problem.dims)]
+            top = mappings[k].levels[0]
+            if (top.target, loops) not in rows_of:
+                rows_of[(top.target, loops)] = (hier.names().index(top.target),
+                                                [dim_index[v] for v in replace(top, order=loops).loop_order(problem.dims)])
+            li, row = rows_of[(top.target, loops)]
+            order[i, li] = row
     return Encoded(plans.temporal[rows], plans.spatial[rows], order, plans.keep[rows], plans.axes()[rows])
 
 
