@@ -8,9 +8,17 @@ dataspace its constraints leave open; the FuseMax artifact's ``unfused-constrain
 the register file but not the L3, so an output written once or an operand read once skips the L3
 and its per-access energy. A bypass that would add DRAM traffic (a tensor the L3 gives reuse) is
 not taken: the artifact's EDP mapper pays it in DRAM time, which the energy objective of the
-linear layers (whose latency is the ideal throughput) would not see. Every candidate is scored with the nest kernel in one batch; the
-over-full ones are dropped. This is the small space the FuseMax artifact's Timeloop mapper
-explores for QK, AV and the linear layers (fusemax.md (e)).
+linear layers (whose latency is the ideal throughput) would not see. This is the small space the
+FuseMax artifact's Timeloop mapper explores for QK, AV and the linear layers (fusemax.md (e)).
+
+Every candidate is scored: the nest kernel runs on all of them at once (one call for the plans
+kept and with one tensor bypassed, one for the other admissible bypass subsets) and the over-full
+ones are dropped. Only what differs is built per candidate: ``mapping_for`` runs once per kind of
+plan (which loops run, in which DRAM order) and the other plans of a kind are its Mapping with
+their own factors; a DRAM order or a bypass changes an encoded row, not a Mapping; the costs are
+arrays (``einsum_cost_arrays``, the floats an EinsumCost has), and only the winner becomes a
+Mapping and an EinsumCost. Each shortcut is tested against the path it replaces
+(tests/mappers/spatial/test_tiles.py).
 """
 
 from __future__ import annotations
