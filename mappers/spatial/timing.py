@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping as TMapping, Sequence
+from typing import AbstractSet as Set, Mapping as TMapping, Sequence
 
 from einsim.arch import Architecture, PEArray
 from einsim.einsum.cascade import Cascade
@@ -63,12 +63,31 @@ def shared_loops(group: GroupRule, mapping: Mapping) -> list[tuple[str, str, int
 
 def drain_s(arch: Architecture, cascade: Cascade, name: str, mapping: Mapping) -> float:
     """Cycles for a reduction spread along a PE mesh to reach the chain's end, in seconds."""
+    return _drain(arch, set(cascade.einsum(name).reduced), mapping)
+
+
+def _drain(arch: Architecture, reduced: Set[str], mapping: Mapping) -> float:
+    """``drain_s`` of an Einsum that reduces the indices ``reduced``."""
     unit = arch.component(mapping.unit)
     if not isinstance(unit, PEArray) or len(unit.shape) < 2:
         return 0.0
-    reduced = set(cascade.einsum(name).reduced)
     hops = math.prod(f for lv in mapping.levels for v, f in lv.spatial.items() if v in reduced)
     return (hops if hops > 1 else 0) / arch.clock_of(mapping.unit)
+
+
+@by_identity(maxsize=1024)
+def _reduced(cascade: Cascade) -> dict[str, frozenset[str]]:
+    """The indices each Einsum of ``cascade`` reduces, by name (the first of a name, as ``Cascade.einsum``)."""
+    out: dict[str, frozenset[str]] = {}
+    for e in cascade.einsums:
+        out.setdefault(e.name, frozenset(e.reduced))
+    return out
+
+
+@by_identity(maxsize=256)
+def _top_bandwidth(arch: Architecture, unit: str) -> float:
+    """The bandwidth of the outermost storage level on ``unit``'s path."""
+    return next(c.bandwidth_Bps for c in arch.storage_levels() if c.name == storage_path(arch, unit)[0][0])
 
 
 def buffer_slots(arch: Architecture, cascade: Cascade, group: GroupRule, homes: TMapping[str, str],
@@ -144,22 +163,23 @@ def group_dag(s: ConstraintFile, arch: Architecture, cascade: Cascade, group: Gr
     loops = shared_loops(group, first) if first is not None else []
     if tiles is None:
         tiles = math.prod(f for _, _, f in loops) or 1
-    bw = next(c.bandwidth_Bps for c in arch.storage_levels() if c.name == storage_path(arch, costs[names[0]].unit)[0][0])
+    bw = _top_bandwidth(arch, costs[names[0]].unit)
+    reduced = _reduced(cascade)
     stages = []
     for n in names:
         c = costs[n]
         m = mappings.get(n)
         stages.append(DagStage(n, c.unit, c.compute_s / tiles, c.dram_bytes / bw / tiles,
-                               drain_s(arch, cascade, n, m) if m is not None else 0.0))
+                               _drain(arch, reduced[n] if n in reduced else set(cascade.einsum(n).reduced), m)
+                               if m is not None else 0.0))
     if slots is None:
         slots = buffer_slots(arch, cascade, group, homes, mappings)
-    iter_at = {v: i for i, (_, v, _) in enumerate(loops)}
+    # the tiles inside each shared loop (the product of the loops after it)
+    inside = {v: math.prod([f for _, _, f in loops[i + 1:]]) for i, (_, v, _) in enumerate(loops)}
     edges = []
     for d in _dependencies(cascade, group, _homes_key(homes)):
         if d.carried is not None:
-            var = d.carried
-            inner = math.prod(f for _, _, f in loops[iter_at[var] + 1:]) if var in iter_at else 1
-            edges.append(DagEdge(d.producer, d.consumer, distance=inner))
+            edges.append(DagEdge(d.producer, d.consumer, distance=inside.get(d.carried, 1)))
         else:
             edges.append(DagEdge(d.producer, d.consumer, slots=slots if d.buffered else 0, via_dram=d.via_dram))
     return TileDag(tuple(stages), tuple(edges), tiles, s.staging), slots
