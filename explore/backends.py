@@ -43,13 +43,23 @@ def _die_with_parent() -> None:
 
 
 class ProcessPool:
+    """Forked worker processes. The first point of the first run is scored in this process before
+    the workers fork (at the first submit), so they inherit what it loaded (the numba kernels from
+    their cache, the design and workload files, the mappers' caches) instead of each loading it."""
+
     def __init__(self, root: str, workers: int):
         self.root = root
         self.workers = workers
         self.pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                            initializer=_die_with_parent)
+        self._forked = False
 
     def run(self, batches: Sequence[list[Item]]) -> Iterator[Rows]:
+        batches = [b for b in batches if b]
+        if not self._forked and batches:
+            self._forked = True
+            yield evaluate_batch(self.root, batches[0][:1])
+            batches = [batches[0][1:], *batches[1:]] if len(batches[0]) > 1 else batches[1:]
         futures = [self.pool.submit(evaluate_batch, self.root, b) for b in batches]
         try:
             for f in cf.as_completed(futures):

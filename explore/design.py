@@ -115,7 +115,7 @@ def _plan(model_ref: str, mtime: float, phase: str, seq_len: int | None, batch: 
 
 
 def _workload_name(workload: str, root: Path | None) -> str:
-    return str(resolve(workload, "workloads", root))
+    return str(_resolve_cached(workload, "workloads", root))
 
 
 def takes_model(name: str) -> bool:

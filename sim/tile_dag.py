@@ -28,6 +28,7 @@ resource's work per tile nor a loop-carried cycle's time per tile.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,10 +83,23 @@ class DagRun:
 def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
     """List-schedule ``tiles`` (default: all) tiles of ``dag`` (see the module docstring; the kernel is
     einsim.sim.kernels.tile_dag.schedule)."""
-    P = dag.tiles if tiles is None else tiles
+    return _run(dag, _prepare(dag), dag.tiles if tiles is None else tiles)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The kernel's inputs of a DAG, whatever the number of tiles scheduled."""
+
+    names: tuple[str, ...]  # resources: DRAM, then the units in stage order
+    period: float
+    arrays: tuple[np.ndarray, ...]  # unit, time_s, transfer_s, due_c, due_t, then the edge lists (CSR)
+    latency_s: np.ndarray  # per stage
+    moves: bool  # some stage moves DRAM words
+
+
+def _prepare(dag: TileDag) -> _Prepared:
     stages = dag.stages
-    S = len(stages)
-    names = list(dict.fromkeys([DRAM_RESOURCE, *(st.unit for st in stages)]))
+    names = tuple(dict.fromkeys([DRAM_RESOURCE, *(st.unit for st in stages)]))
     unit = np.array([names.index(st.unit) for st in stages], dtype=np.int64)
     time_s = np.array([st.time_s for st in stages], dtype=np.float64)
     transfer_s = np.array([st.transfer_s for st in stages], dtype=np.float64)
@@ -96,21 +110,31 @@ def simulate(dag: TileDag, tiles: int | None = None) -> DagRun:
     length = max(rank, default=0.0)
     due_c = np.array([length - r for r in rank], dtype=np.float64)
     due_t = np.array([length - r - st.transfer_s for r, st in zip(rank, stages)], dtype=np.float64)
-    # per stage: (producer, distance, producer's drain) it waits for; (consumer, slots) whose buffer it
-    # fills; (producer, distance) whose DRAM tensor its transfer reads
-    ins = _csr(S, [(e.consumer, (e.producer, e.distance, stages[e.producer].latency_s)) for e in dag.edges],
+    drains = tuple(st.latency_s for st in stages)
+    return _Prepared(names, period, (unit, time_s, transfer_s, due_c, due_t, *_edge_lists(len(stages), dag.edges, drains)),
+                     np.array(drains), bool(np.any(transfer_s > 0)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _edge_lists(S: int, edges: tuple[DagEdge, ...], drains: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """Per stage: (producer, distance, producer's drain) it waits for; (consumer, slots) whose buffer
+    it fills; (producer, distance) whose DRAM tensor its transfer reads (the kernel reads them only)."""
+    ins = _csr(S, [(e.consumer, (e.producer, e.distance, drains[e.producer])) for e in edges],
                (np.int64, np.int64, np.float64))
-    outs = _csr(S, [(e.producer, (e.consumer, e.slots)) for e in dag.edges if e.slots > 0 and e.distance == 0],
+    outs = _csr(S, [(e.producer, (e.consumer, e.slots)) for e in edges if e.slots > 0 and e.distance == 0],
                 (np.int64, np.int64))
-    via = _csr(S, [(e.consumer, (e.producer, e.distance)) for e in dag.edges if e.via_dram], (np.int64, np.int64))
-    start = np.empty((P, S))
-    end = np.empty((P, S))
-    busy = np.zeros(len(names))
-    if not schedule(P, dag.staging, period, unit, time_s, transfer_s, due_c, due_t, *ins, *outs, *via, start, end, busy):
+    via = _csr(S, [(e.consumer, (e.producer, e.distance)) for e in edges if e.via_dram], (np.int64, np.int64))
+    return (*ins, *outs, *via)
+
+
+def _run(dag: TileDag, prep: _Prepared, P: int) -> DagRun:
+    start = np.empty((P, len(dag.stages)))
+    end = np.empty((P, len(dag.stages)))
+    busy = np.zeros(len(prep.names))
+    if not schedule(P, dag.staging, prep.period, *prep.arrays, start, end, busy):
         raise RuntimeError("tile DAG deadlocked: a buffer waits for a consumer that waits for it")
-    makespan = float(np.max(end + np.array([st.latency_s for st in stages]))) if P else 0.0
-    moves = bool(np.any(transfer_s > 0))
-    used = {n: float(b) for n, b in zip(names, busy) if n != DRAM_RESOURCE or moves}
+    makespan = float(np.max(end + prep.latency_s)) if P else 0.0
+    used = {n: float(b) for n, b in zip(prep.names, busy) if n != DRAM_RESOURCE or prep.moves}
     return DagRun(makespan, start, end, used)
 
 
@@ -128,10 +152,13 @@ def bottom_levels(dag: TileDag) -> list[float]:
     """Per stage, the longest same-tile path from its start to the end of the tile (its time,
     its drain, then the longest of its consumers')."""
     S = len(dag.stages)
+    later: list[list[int]] = [[] for _ in range(S)]  # same-tile consumers after each stage, in edge order
+    for e in dag.edges:
+        if e.distance == 0 and e.consumer > e.producer:
+            later[e.producer].append(e.consumer)
     bl = [0.0] * S
     for s in range(S - 1, -1, -1):
-        tail = max((bl[e.consumer] for e in dag.edges if e.producer == s and e.distance == 0 and e.consumer > s),
-                   default=0.0)
+        tail = max((bl[c] for c in later[s]), default=0.0)
         bl[s] = dag.stages[s].time_s + dag.stages[s].latency_s + tail
     return bl
 
@@ -140,19 +167,28 @@ def recurrence_period(dag: TileDag) -> float:
     """The longest time per tile a loop-carried cycle imposes: for each carried edge q -> c
     (distance d), the longest same-tile chain from c back to q, plus q, over d."""
     S = len(dag.stages)
+    time_s = [st.time_s for st in dag.stages]
+    drain = [st.latency_s for st in dag.stages]
+    preds: list[list[int]] = [[] for _ in range(S)]  # same-tile producers of each stage, in edge order
+    for f in dag.edges:
+        if f.distance == 0:
+            preds[f.consumer].append(f.producer)
     best = 0.0
     for e in dag.edges:
         if e.distance <= 0:
             continue
-        # longest path from the consumer's start to the producer's end within one tile
-        dist = np.full(S, -np.inf)
-        dist[e.consumer] = dag.stages[e.consumer].time_s
+        # longest path from the consumer's start to the producer's end within one tile (None: no path)
+        dist: list[float | None] = [None] * S
+        dist[e.consumer] = time_s[e.consumer]
         for s in range(e.consumer + 1, S):
-            for f in dag.edges:
-                if f.consumer == s and f.distance == 0 and np.isfinite(dist[f.producer]):
-                    dist[s] = max(dist[s], dist[f.producer] + dag.stages[f.producer].latency_s + dag.stages[s].time_s)
-        if np.isfinite(dist[e.producer]):
-            best = max(best, (dist[e.producer] + dag.stages[e.producer].latency_s) / e.distance)
+            for q in preds[s]:
+                d = dist[q]
+                if d is not None:
+                    longer = d + drain[q] + time_s[s]
+                    dist[s] = longer if dist[s] is None else max(dist[s], longer)
+        end = dist[e.producer]
+        if end is not None:
+            best = max(best, (end + drain[e.producer]) / e.distance)
     return best
 
 
@@ -160,10 +196,11 @@ def latency(dag: TileDag, window: int = 64) -> tuple[float, float]:
     """(makespan of all P tiles, steady-state period per tile): simulated exactly up to ``window``
     tiles, else extrapolated from simulations of ``window`` and ``window / 2`` tiles (see the
     module docstring)."""
+    prep = _prepare(dag)
     if dag.tiles <= window:
-        run = simulate(dag)
+        run = _run(dag, prep, dag.tiles)
         return run.makespan_s, run.makespan_s / max(dag.tiles, 1)
-    full = simulate(dag, window).makespan_s
-    half = simulate(dag, window // 2).makespan_s
+    full = _run(dag, prep, window).makespan_s
+    half = _run(dag, prep, window // 2).makespan_s
     period = max((full - half) / (window - window // 2), dag.lower_bound_s() / dag.tiles, recurrence_period(dag))
     return float(full + (dag.tiles - window) * period), float(period)

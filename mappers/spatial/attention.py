@@ -42,7 +42,7 @@ from einsim.mappers.spatial.cost import (EinsumCost, Variant, evaluate_einsum, e
 from einsim.mappers.spatial.loops import LevelPlan, held_tiles, mapping_for, with_outer
 from einsim.mappers.spatial.strategies import Strategy
 from einsim.mappers.spatial.tiles import search_tiling
-from einsim.mappers.spatial.timing import GroupTiming, pipeline_latency
+from einsim.mappers.spatial.timing import GroupTiming, group_slots, pipeline_latency
 
 GB, RF2D = "GlobalBuffer", "RF2D"
 
@@ -130,11 +130,13 @@ def _fill_drain_s(arch: Architecture, cost: EinsumCost, tiles: float) -> float:
 
 def combine(s: Strategy, arch: Architecture, cascade: Cascade, costs: list[EinsumCost],
             mappings: dict[str, Mapping], homes: dict[str, str], choice: dict[str, Any],
-            fill_drain: dict[str, float] | None = None) -> AttentionResult:
-    """Latency from the tile pipeline of the configuration's fusion groups; energies and bytes
-    add, plus every buffer's leakage over the latency; utilization per array."""
-    timed = [dataclasses.replace(c, compute_s=c.compute_s + (fill_drain or {}).get(c.name, 0.0)) for c in costs]
-    timing = pipeline_latency(s, arch, cascade, timed, mappings, homes)
+            fill_drain: dict[str, float] | None = None, slots: list[int] | None = None) -> AttentionResult:
+    """Latency from the tile pipeline of the configuration's fusion groups (``slots``: their buffer
+    slots, if known; einsim.mappers.spatial.timing.group_slots); energies and bytes add, plus every
+    buffer's leakage over the latency; utilization per array."""
+    timed = costs if not fill_drain else [dataclasses.replace(c, compute_s=c.compute_s + fill_drain.get(c.name, 0.0))
+                                          for c in costs]
+    timing = pipeline_latency(s, arch, cascade, timed, mappings, homes, slots)
     latency = sum(g.latency_s for g in timing)
     util = {}
     for unit in ("Array2D", "Array1D"):
@@ -232,6 +234,13 @@ def _mapping_shapes(s: Strategy, arch: Architecture) -> dict[tuple, list[Mapping
     return {}
 
 
+@by_identity(maxsize=256)
+def _slots(s: Strategy, arch: Architecture) -> dict[tuple, list[int]]:
+    """The buffer slots of each fusion group (einsim.mappers.spatial.timing.group_slots) by the keys of
+    ``_mapping_shapes``: they are read from the tiles kept at the groups' homes below DRAM."""
+    return {}
+
+
 def _divisors(n: int) -> list[int]:
     """The divisors of ``n``, ascending."""
     small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
@@ -247,6 +256,7 @@ class _FusedPoint:
     mappings: list[Mapping]
     dims: dict[str, int]
     footprint: float
+    slots: list[int]  # per fusion group of the configuration
 
 
 def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int, F: int,
@@ -263,11 +273,15 @@ def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int
     known = _footprints(s, arch)
     shapes = _mapping_shapes(s, arch)
 
+    def shape_key(P1: int) -> tuple:
+        outer = (H, P // (P0 * P1), M // M0)  # h, p (P2), m1
+        return (cascade.name, E, F, M0, P0, P1, tuple(f > 1 for f in outer))
+
     def trial(P1: int) -> list[Mapping]:
         if P1 not in tried:
             dims.update(P1=P1, P2=P // (P0 * P1))
             outer = {"h": dims["H"], "p": dims["P2"], "m1": dims["M1"]}
-            key = (cascade.name, E, F, M0, P0, P1, tuple(f > 1 for f in outer.values()))
+            key = shape_key(P1)
             if key in shapes:
                 tried[P1] = [with_outer(m, outer) for m in shapes[key]]
             else:
@@ -306,7 +320,11 @@ def _fused_point(s: Strategy, arch: Architecture, H: int, M: int, P: int, E: int
         P1 = divisors[lo]
     mappings = trial(P1)
     dims.update(P1=P1, P2=P // (P0 * P1))  # the bisection's last trial may have been another P1
-    return _FusedPoint(cascade, einsums, mappings, dims, footprint(P1))
+    slots = _slots(s, arch)
+    key = shape_key(P1)
+    if key not in slots:
+        slots[key] = group_slots(s, arch, cascade, {m.einsum: m for m in mappings}, dict(s.homes))
+    return _FusedPoint(cascade, einsums, mappings, dims, footprint(P1), slots[key])
 
 
 def _fused_result(s: Strategy, arch: Architecture, pt: _FusedPoint, costs: list[EinsumCost],
@@ -317,7 +335,7 @@ def _fused_result(s: Strategy, arch: Architecture, pt: _FusedPoint, costs: list[
         tiles = dims["H"] * dims["P2"] * dims["M1"] * dims["P1"]
         fd = {c.name: _fill_drain_s(arch, c, tiles * c.active_fraction) for c in costs}
     choice = {"P1": dims["P1"], "P2": dims["P2"], "M1": dims["M1"], "footprint_words": pt.footprint}
-    return combine(s, arch, pt.cascade, costs, {m.einsum: m for m in pt.mappings}, dict(s.homes), choice, fd)
+    return combine(s, arch, pt.cascade, costs, {m.einsum: m for m in pt.mappings}, dict(s.homes), choice, fd, pt.slots)
 
 
 def _fused_batch(s: Strategy, arch: Architecture, points: list[dict[str, Any]],

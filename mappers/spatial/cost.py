@@ -116,6 +116,16 @@ def _structure(problem: NestProblem) -> tuple:
     return problem.dims, problem.tensors, problem.projections, problem.output
 
 
+_STRUCTURES: dict[tuple, tuple] = {}  # each distinct structure once, so equal ones are the same object
+
+
+@by_identity(maxsize=8192)
+def _einsum_keys(einsum: Einsum) -> tuple[tuple, tuple]:
+    """(the Einsum's nest structure, shared by the Einsums that have it; its op counts as a key)."""
+    structure = _structure(NestProblem.from_einsum(einsum))
+    return _STRUCTURES.setdefault(structure, structure), tuple(_ops_of(einsum).items())
+
+
 def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum, Variant]],
                      extra_ops: TMapping[str, TMapping[str, int]] | None = None,
                      emulate: TMapping[str, TMapping[str, int]] | None = None) -> list[EinsumCost]:
@@ -124,13 +134,14 @@ def evaluate_einsums(arch: Architecture, unit: str, items: Sequence[tuple[Einsum
     indices, tensors or projections (ValueError otherwise)."""
     hier = hierarchy_for(arch, unit)
     problem = NestProblem.from_einsum(items[0][0])
+    structure = _einsum_keys(items[0][0])[0]
     per_einsum: dict[int, tuple[float, dict[str, float]]] = {}
     by_ops: dict[tuple, tuple[float, dict[str, float]]] = {}  # op_cost reads an Einsum's op counts only
     for einsum, _ in items:
         if id(einsum) not in per_einsum:
-            if _structure(NestProblem.from_einsum(einsum)) != _structure(problem):
+            own, ops_key = _einsum_keys(einsum)
+            if own is not structure:
                 raise ValueError(f"evaluate_einsums: {einsum.name} differs from {items[0][0].name} beyond its sizes")
-            ops_key = tuple(_ops_of(einsum).items())
             if ops_key not in by_ops:
                 by_ops[ops_key] = op_cost(arch, unit, einsum, extra_ops or {}, emulate)
             per_einsum[id(einsum)] = by_ops[ops_key]
@@ -304,5 +315,10 @@ def merge_energy(costs: Sequence[EinsumCost]) -> dict[tuple[str, str], list[floa
     out: dict[tuple[str, str], list[float]] = {}
     for c in costs:
         for k, (n, j) in c.energy.items():
-            _add(out, k, n, j)
+            row = out.get(k)
+            if row is None:
+                out[k] = [0.0 + n, 0.0 + j]  # as _add sums from zero
+            else:
+                row[0] += n
+                row[1] += j
     return out

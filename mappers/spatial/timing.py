@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping as TMapping, Sequence
+from typing import AbstractSet as Set, Mapping as TMapping, Sequence
 
 from einsim.arch import Architecture, PEArray
 from einsim.einsum.cascade import Cascade
@@ -32,6 +32,7 @@ from einsim.mappers.hierarchy import hierarchy_for, storage_path
 from einsim.mappers.mapping import Mapping
 from einsim.mappers.spatial.cost import EinsumCost
 from einsim.mappers.spatial.loops import held_tiles
+from einsim.memo import by_identity
 from einsim.sim.tile_dag import DagEdge, DagStage, TileDag, latency
 
 
@@ -62,12 +63,31 @@ def shared_loops(group: GroupRule, mapping: Mapping) -> list[tuple[str, str, int
 
 def drain_s(arch: Architecture, cascade: Cascade, name: str, mapping: Mapping) -> float:
     """Cycles for a reduction spread along a PE mesh to reach the chain's end, in seconds."""
+    return _drain(arch, set(cascade.einsum(name).reduced), mapping)
+
+
+def _drain(arch: Architecture, reduced: Set[str], mapping: Mapping) -> float:
+    """``drain_s`` of an Einsum that reduces the indices ``reduced``."""
     unit = arch.component(mapping.unit)
     if not isinstance(unit, PEArray) or len(unit.shape) < 2:
         return 0.0
-    reduced = set(cascade.einsum(name).reduced)
     hops = math.prod(f for lv in mapping.levels for v, f in lv.spatial.items() if v in reduced)
     return (hops if hops > 1 else 0) / arch.clock_of(mapping.unit)
+
+
+@by_identity(maxsize=1024)
+def _reduced(cascade: Cascade) -> dict[str, frozenset[str]]:
+    """The indices each Einsum of ``cascade`` reduces, by name (the first of a name, as ``Cascade.einsum``)."""
+    out: dict[str, frozenset[str]] = {}
+    for e in cascade.einsums:
+        out.setdefault(e.name, frozenset(e.reduced))
+    return out
+
+
+@by_identity(maxsize=256)
+def _top_bandwidth(arch: Architecture, unit: str) -> float:
+    """The bandwidth of the outermost storage level on ``unit``'s path."""
+    return next(c.bandwidth_Bps for c in arch.storage_levels() if c.name == storage_path(arch, unit)[0][0])
 
 
 def buffer_slots(arch: Architecture, cascade: Cascade, group: GroupRule, homes: TMapping[str, str],
@@ -92,51 +112,94 @@ def buffer_slots(arch: Architecture, cascade: Cascade, group: GroupRule, homes: 
     return slots
 
 
+@dataclass(frozen=True)
+class _Dependency:
+    """An edge of a group's tile DAG as the cascade gives it: ``carried`` names the iterative loop of
+    a loop-carried read (its distance is the tiles inside that loop); else the intermediate lives in
+    a buffer of the group's slots (``buffered``), is a state (no buffer limit) or goes through DRAM."""
+
+    producer: int
+    consumer: int
+    carried: str | None = None
+    buffered: bool = False
+    via_dram: bool = False
+
+
+@by_identity(maxsize=1024)
+def _dependencies(cascade: Cascade, group: GroupRule, homes_key: str) -> tuple[_Dependency, ...]:
+    """The edges of ``group``'s DAG in ``cascade`` with intermediates at the homes ``homes_key``
+    names (``tensor=home`` lines), in the order the DAG lists them (by consumer, then producer)."""
+    homes = dict(line.split("=", 1) for line in homes_key.splitlines())
+    names = list(group.einsums)
+    by_name = {e.name: e for e in cascade.einsums}
+    members = [by_name[n] if n in by_name else cascade.einsum(n) for n in names]
+    carried = set(cascade.loop_edges)
+    out = []
+    for ci, (cn, e) in enumerate(zip(names, members)):
+        inputs = e.inputs
+        for qi, (qn, q) in enumerate(zip(names, members)):
+            if q.output not in inputs:
+                continue
+            if (qn, cn, q.output) in carried:
+                out.append(_Dependency(qi, ci, carried=q.iteration_var))
+            if qi < ci and (qn, cn) in cascade.edges:
+                home = homes.get(q.output)
+                state = bool(cascade.tensors[q.output].iterative)
+                out.append(_Dependency(qi, ci, buffered=not state and home is not None, via_dram=home is None))
+    return tuple(out)
+
+
+def _homes_key(homes: TMapping[str, str]) -> str:
+    return "\n".join(f"{t}={h}" for t, h in sorted(homes.items()))
+
+
 def group_dag(s: ConstraintFile, arch: Architecture, cascade: Cascade, group: GroupRule,
               costs: TMapping[str, EinsumCost], mappings: TMapping[str, Mapping], homes: TMapping[str, str],
-              tiles: int | None = None) -> tuple[TileDag, int]:
+              tiles: int | None = None, slots: int | None = None) -> tuple[TileDag, int]:
     """The tile DAG of one fusion group (intermediates at ``homes``, the rest through DRAM) and
-    the buffer slots it got."""
+    the buffer slots it got (``slots``: the caller knows them, as ``buffer_slots`` gives them)."""
     names = [n for n in group.einsums]
     first = mappings.get(names[0])
     loops = shared_loops(group, first) if first is not None else []
     if tiles is None:
         tiles = math.prod(f for _, _, f in loops) or 1
-    bw = next(c.bandwidth_Bps for c in arch.storage_levels() if c.name == storage_path(arch, costs[names[0]].unit)[0][0])
+    bw = _top_bandwidth(arch, costs[names[0]].unit)
+    reduced = _reduced(cascade)
     stages = []
     for n in names:
         c = costs[n]
         m = mappings.get(n)
         stages.append(DagStage(n, c.unit, c.compute_s / tiles, c.dram_bytes / bw / tiles,
-                               drain_s(arch, cascade, n, m) if m is not None else 0.0))
-    slots = buffer_slots(arch, cascade, group, homes, mappings)
-    carried = {(w, r, t) for w, r, t in cascade.loop_edges}
-    iter_at = {v: i for i, (_, v, _) in enumerate(loops)}
+                               _drain(arch, reduced[n] if n in reduced else set(cascade.einsum(n).reduced), m)
+                               if m is not None else 0.0))
+    if slots is None:
+        slots = buffer_slots(arch, cascade, group, homes, mappings)
+    # the tiles inside each shared loop (the product of the loops after it)
+    inside = {v: math.prod([f for _, _, f in loops[i + 1:]]) for i, (_, v, _) in enumerate(loops)}
     edges = []
-    for ci, cn in enumerate(names):
-        e = cascade.einsum(cn)
-        for qi, qn in enumerate(names):
-            out = cascade.einsum(qn).output
-            if out not in e.inputs:
-                continue
-            state = bool(cascade.tensors[out].iterative)
-            if (qn, cn, out) in carried:
-                var = cascade.einsum(qn).iteration_var
-                inner = math.prod(f for _, _, f in loops[iter_at[var] + 1:]) if var in iter_at else 1
-                edges.append(DagEdge(qi, ci, distance=inner))
-            if qi < ci and cascade.graph.has_edge(qn, cn):
-                home = homes.get(out)
-                edges.append(DagEdge(qi, ci, slots=0 if state or home is None else slots, via_dram=home is None))
+    for d in _dependencies(cascade, group, _homes_key(homes)):
+        if d.carried is not None:
+            edges.append(DagEdge(d.producer, d.consumer, distance=inside.get(d.carried, 1)))
+        else:
+            edges.append(DagEdge(d.producer, d.consumer, slots=slots if d.buffered else 0, via_dram=d.via_dram))
     return TileDag(tuple(stages), tuple(edges), tiles, s.staging), slots
 
 
+def group_slots(s: ConstraintFile, arch: Architecture, cascade: Cascade, mappings: TMapping[str, Mapping],
+                homes: TMapping[str, str]) -> list[int]:
+    """``buffer_slots`` of every fusion group of ``s``."""
+    return [buffer_slots(arch, cascade, group, homes, mappings) for group in s.fusion]
+
+
 def pipeline_latency(s: ConstraintFile, arch: Architecture, cascade: Cascade, costs: Sequence[EinsumCost],
-                     mappings: TMapping[str, Mapping], homes: TMapping[str, str]) -> list[GroupTiming]:
-    """The timing of every fusion group of ``s`` (they run one after another)."""
+                     mappings: TMapping[str, Mapping], homes: TMapping[str, str],
+                     slots: Sequence[int] | None = None) -> list[GroupTiming]:
+    """The timing of every fusion group of ``s`` (they run one after another); ``slots``: each group's
+    ``buffer_slots`` if the caller knows them (``group_slots``)."""
     by = {c.name: c for c in costs}
     out = []
-    for group in s.fusion:
-        dag, slots = group_dag(s, arch, cascade, group, by, mappings, homes)
+    for k, group in enumerate(s.fusion):
+        dag, got = group_dag(s, arch, cascade, group, by, mappings, homes, slots=None if slots is None else slots[k])
         total, period = latency(dag)
-        out.append(GroupTiming(tuple(group.einsums), dag.tiles, slots, total, period, dag.lower_bound_s()))
+        out.append(GroupTiming(tuple(group.einsums), dag.tiles, got, total, period, dag.lower_bound_s()))
     return out
