@@ -32,6 +32,7 @@ from einsim.einsum import Cascade
 from einsim.einsum.models import Decoder, Plan, expand
 from einsim.errors import EinsimError
 from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model
+from einsim.mappers.fpga.csd import BlockMix
 from einsim.mappers.fpga.device import FPGADevice, device_from_arch
 from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, Lowered, bucket, check_capacity, lower, model_named
 from einsim.mappers.fpga.memory import WeightFormat
@@ -64,7 +65,7 @@ def nm_format(pattern: Any, allowed: list[str], weights: tuple[str, ...] = LAYER
     n, m = (int(x) for x in pattern.split(":"))
     if n == 0:
         raise EinsimError("mapper flightllm: an N:M pattern with N = 0 removes every weight")
-    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: n / m for op in weights},
+    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: BlockMix.uniform(n, m) for op in weights},
                         source="mapper option sparsity")
 
 
