@@ -11,6 +11,8 @@
     res.dataframe(); res.to_csv("pe.csv"); res.to_parquet("pe.parquet")
     res.pareto(["latency_s", "area_m2"])
 
+``write_report(run_dir, html_path)`` writes a sweep's HTML report; ``per_token_rows(results)`` gives
+tokens/s, J/token and the bound of every model point (the report's first table).
 ``status_line(msg)`` rewrites one progress line on stderr (a long run's live status).
 
 pandas, pyarrow and dask are optional (``pip install 'einsim[explore]'``): only DataFrames,
@@ -26,7 +28,9 @@ _WHERE = {"METRICS": ("einsim.explore.design", "METRICS"), "evaluate": ("einsim.
           "sweep": ("einsim.explore.engine", "sweep"), "pareto_front": ("einsim.explore.pareto", "front_mask"),
           "Results": ("einsim.explore.results", "Results"), "SweepSpec": ("einsim.explore.spec", "SweepSpec"),
           "load_sweep": ("einsim.explore.spec", "load_sweep"),
-          "status_line": ("einsim.explore.progress", "status_line")}
+          "status_line": ("einsim.explore.progress", "status_line"),
+          "per_token_rows": ("einsim.explore.per_token", "per_token_rows"),
+          "write_report": ("einsim.explore.report", "write_report")}
 
 
 def __getattr__(name: str) -> Any:
@@ -38,4 +42,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["METRICS", "Results", "SweepSpec", "evaluate", "load_sweep", "pareto_front", "status_line", "sweep"]
+__all__ = ["METRICS", "Results", "SweepSpec", "evaluate", "load_sweep", "pareto_front", "per_token_rows", "status_line",
+           "sweep", "write_report"]
