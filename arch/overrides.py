@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import typing
 from typing import Any, Iterable, Mapping
 
@@ -21,13 +22,21 @@ from einsim.errors import EinsimError, Location
 from einsim.yamlsrc import load_plain
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split 'PATH=VALUE' and read VALUE as safe YAML (strings stay strings)."""
+_SEXAGESIMAL = re.compile(r"\s*[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?\s*")
+
+
+def parse_override(text: str, flag: str = "--set", example: str = "GlobalBuffer.capacity_B=8MiB") -> tuple[str, Any]:
+    """Split 'PATH=VALUE' and read VALUE as safe YAML (strings stay strings). A value YAML 1.1
+    would read as a base-60 number (``8:16`` as 496) stays the text typed: on a command line an
+    N:M pattern or a time is meant, never a sexagesimal number."""
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
-        raise EinsimError(f"override {text!r} is not PATH=VALUE (e.g. GlobalBuffer.capacity_B=8MiB)")
+        what = "PATH" if flag == "--set" else "NAME"
+        raise EinsimError(f"{flag} {text!r} is not {what}=VALUE (e.g. {example})")
+    if _SEXAGESIMAL.fullmatch(raw):
+        return path.strip(), raw.strip()
     try:
-        value = load_plain(raw, f"--set {path.strip()}") if raw.strip() else ""
+        value = load_plain(raw, f"{flag} {path.strip()}") if raw.strip() else ""
     except EinsimError:
         value = raw
     return path.strip(), value

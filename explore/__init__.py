@@ -11,6 +11,10 @@
     res.dataframe(); res.to_csv("pe.csv"); res.to_parquet("pe.parquet")
     res.pareto(["latency_s", "area_m2"])
 
+``write_report(run_dir, html_path)`` writes a sweep's HTML report; ``per_token_rows(results)`` gives
+tokens/s, J/token and the bound of every model point (the report's first table).
+``status_line(msg)`` rewrites one progress line on stderr (a long run's live status).
+
 pandas, pyarrow and dask are optional (``pip install 'einsim[explore]'``): only DataFrames,
 Parquet and ``dask=`` need them.
 """
@@ -23,7 +27,10 @@ from typing import Any
 _WHERE = {"METRICS": ("einsim.explore.design", "METRICS"), "evaluate": ("einsim.explore.design", "evaluate"),
           "sweep": ("einsim.explore.engine", "sweep"), "pareto_front": ("einsim.explore.pareto", "front_mask"),
           "Results": ("einsim.explore.results", "Results"), "SweepSpec": ("einsim.explore.spec", "SweepSpec"),
-          "load_sweep": ("einsim.explore.spec", "load_sweep")}
+          "load_sweep": ("einsim.explore.spec", "load_sweep"),
+          "status_line": ("einsim.explore.progress", "status_line"),
+          "per_token_rows": ("einsim.explore.per_token", "per_token_rows"),
+          "write_report": ("einsim.explore.report", "write_report")}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,4 +42,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["METRICS", "Results", "SweepSpec", "evaluate", "load_sweep", "pareto_front", "sweep"]
+__all__ = ["METRICS", "Results", "SweepSpec", "evaluate", "load_sweep", "pareto_front", "per_token_rows", "status_line",
+           "sweep", "write_report"]

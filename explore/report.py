@@ -1,6 +1,7 @@
 """The HTML report of a sweep: one self-contained page (plotly.js inlined, no network).
 
-Charts: the spec's ``report.lines`` (a metric, or its reciprocal, against an axis, a line per
+For a sweep of model phases, a table first: tokens/s, J/token and the bound of every point
+(``einsim.explore.per_token``). Charts: the spec's ``report.lines`` (a metric, or its reciprocal, against an axis, a line per
 combination of the other axes), the Pareto scatter over two metrics (a third, if given, colours the points; hover shows
 each point's axes), the per-component energy of the front's points, their compute-unit
 utilization, and a parallel-coordinates view of the axes and metrics of every successful point.
@@ -22,6 +23,7 @@ from einsim.arch.units import reader_unit
 from einsim.errors import EinsimError
 from einsim.explore.design import METRIC_DISPLAY
 from einsim.explore.pareto import front_mask
+from einsim.explore.per_token import per_token_rows
 from einsim.explore.results import Results, check_metrics
 from einsim.yamlsrc import load_plain
 
@@ -191,6 +193,24 @@ def parallel_figure(res: Results, metrics: Sequence[str]) -> go.Figure:
     return fig
 
 
+def per_token_table(res: Results, names: AxisLabels | None = None) -> str:
+    """The HTML table of :func:`per_token_rows` (empty when no point runs a model phase)."""
+    rows = per_token_rows(res)
+    if not rows:
+        return ""
+    axes = res.axis_names(derived=False)
+    unit, size = reader_unit([r["J_per_token"] for r in rows if r["J_per_token"]] or [1.0], "J")
+    head = "".join(f"<th>{html.escape(a)}</th>" for a in axes)
+    body = []
+    for r in rows:
+        energy = f"{r['J_per_token'] / size:.4g}" if r["J_per_token"] else "- (no energy model)"
+        where = (f"{r['bound']} {r['bound_fraction']:.0%}" if r["bound"] else r["bound_reason"] or "-")
+        cells = [_short(r.get(a), a, names) for a in axes] + [f"{r['tokens_per_s']:.4g}", energy, where]
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (f"<h2>Per token</h2><table><tr>{head}<th>tokens/s</th><th>J/token ({html.escape(unit)})</th>"
+            f"<th>bound (busiest resource)</th></tr>{''.join(body)}</table>")
+
+
 def render(res: Results, metrics: Sequence[str] = ("latency_s", "energy_J"), title: str | None = None) -> str:
     """The report page as one HTML string."""
     metrics = check_metrics(metrics)
@@ -216,6 +236,7 @@ table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:2px 6px;t
 <body><h1>{html.escape(title)}</h1>
 <p>{len(res)} points: {len(ok)} ok, {len(failed)} failed. Pareto front over {", ".join(metrics)}:
 {len(res.pareto(metrics)) if ok else 0} points. Results: <code>{html.escape(str(res.db))}</code></p>
+{per_token_table(res, axis_labels(res)) if ok else ""}
 {"".join(f'<div class="chart">{c}</div>' for c in charts) or "<p>No successful points to plot.</p>"}
 {f"<h2>Failed points</h2><table><tr><th>point</th><th>error</th></tr>{errors}</table>" if failed else ""}
 </body></html>

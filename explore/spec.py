@@ -320,6 +320,9 @@ def _check(spec: SweepSpec, src: YamlSource) -> None:
     options = [(key[7:], src.key_where("base", "set", key)) for key in base.set if key.startswith("mapper.")]
     options += [(a.path[7:], src.where(part, name, "path")) for part, table in (("axes", spec.axes), ("derived", spec.derived))
                 for name, a in table.items() if a.path is not None and a.path.startswith("mapper.")]
+    option_values = [(key[7:], v, src.where("base", "set", key)) for key, v in base.set.items() if key.startswith("mapper.")]
+    option_values += [(a.path[7:], v, src.where("axes", name, "values", i)) for name, a in spec.axes.items()
+                      if a.path is not None and a.path.startswith("mapper.") for i, v in enumerate(a.values or [])]
     for mapper, where in mappers:
         if mapper not in registry.names():
             raise EinsimError(f"unknown mapper {mapper!r}" + did_you_mean(str(mapper), registry.names()), where)
@@ -328,6 +331,13 @@ def _check(spec: SweepSpec, src: YamlSource) -> None:
                 check_mapper_options(mapper, [option])
             except EinsimError as exc:
                 raise EinsimError(exc.bare_message, at) from None
+        checks = getattr(registry.get(mapper), "option_checks", {})  # a mapper's check of an option's values
+        for option, value, at in option_values:
+            if option in checks:
+                try:
+                    checks[option](value)
+                except EinsimError as exc:
+                    raise EinsimError(exc.bare_message, at) from None
     ranks: set[str] = set()
     if base.workload is not None:
         try:

@@ -1,6 +1,6 @@
 """FlightLLM (Zeng et al., FPGA 2024): the U280 board and the artifact's VHK158, end to end, with GPU baselines.
 
-The targets and the end-to-end rule are FlightLLM's policy (`einsim.mappers.fpga.flightllm`);
+The targets and the end-to-end rule are FlightLLM's policy (the public API of `einsim.mappers.fpga`);
 this module holds the published figures with their sources, the GPU rooflines and the tables
 ``einsim reproduce flightllm`` prints (``run``), and one row per published number
 (``compare``, ``einsim reproduce flightllm --compare``). Energy is board power × time; the
@@ -16,8 +16,7 @@ import functools
 import math
 
 from einsim.arch import bundled_dir, load_arch
-from einsim.mappers.fpga.baselines import GPU_DECODE_BW_UTILIZATION, GPURoofline
-from einsim.mappers.fpga.flightllm import TARGETS, contexts, decode_step, end_to_end, prefill
+from einsim.mappers.fpga import GPU_DECODE_BW_UTILIZATION, TARGETS, GPURoofline, contexts, decode_step, end_to_end, prefill
 from einsim.reproduce.compare import CompareRow, compare_table
 
 PAPER_NAME = "FlightLLM"

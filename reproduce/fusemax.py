@@ -17,9 +17,8 @@ from functools import lru_cache
 from typing import Callable
 
 from einsim.arch import area_breakdown, bundled_dir, load_arch, total_area_m2
-from einsim.explore.progress import status_line
-from einsim.mappers.spatial.layer import evaluate_layer
-from einsim.mappers.spatial.strategies import STRATEGIES
+from einsim.explore import status_line
+from einsim.mappers.spatial import STRATEGIES, evaluate_layer
 from einsim.reproduce.compare import CompareRow, compare_table, published_range
 
 __all__ = ["CONFIGS", "MODELS", "PAPER", "SEQ_LENS", "Point", "compare", "compare_table", "run", "run_grid",

@@ -18,8 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from einsim.mappers.spatial.layer import LayerResult, evaluate_layer
-from einsim.mappers.spatial.strategies import STRATEGIES
+from einsim.mappers.spatial import STRATEGIES, LayerResult, evaluate_layer
 from einsim.reproduce.fusemax import BATCH, MODELS, SEQ_LENS  # the reproduction's grid
 
 BASELINES = ("flat", "unfused")

@@ -123,12 +123,22 @@ def evaluate_design(args: argparse.Namespace) -> Result:
         raise EinsimError(f"{flags} appl{'y' if len(given) > 1 else 'ies'} to --model; a --workload takes its sizes from --set (e.g. --set M=4096)")
     if args.model and not args.seq:
         raise EinsimError("--model needs --seq N (prompt length in prefill, KV-cache length in decode)")
-    options = dict(parse_override(item) for item in args.mapper_option or [])
+    given_options = {parse_override(item, "--mapper-option", "sparsity=8:16")[0]: item for item in args.mapper_option or []}
+    options = dict(parse_override(item, "--mapper-option", "sparsity=8:16") for item in args.mapper_option or [])
     sets = {k: parse_override(f"{k}={v}")[1] if "." in k else v for k, v in parse_sets(args.set).items()}
     live = sys.stderr.isatty()
-    result = evaluate(args.arch, args.workload, args.mapper, model=args.model, phase=args.phase or "prefill",
-                      seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(),
-                      progress=status_line if live else None, **sets)
+    try:
+        result = evaluate(args.arch, args.workload, args.mapper, model=args.model, phase=args.phase or "prefill",
+                          seq_len=args.seq, batch=args.batch, mapper_options=options, root=Path.cwd(),
+                          progress=status_line if live else None, **sets)
+    except EinsimError as exc:  # a mapper's complaint about an option given here: name the flag that gave it
+        said = exc.bare_message
+        item = next((text for name, text in given_options.items() if exc.location is None and (
+            said.startswith(f"mapper {args.mapper}: {name}")
+            or (said.startswith(f"mapper {args.mapper}: unknown option") and name in said))), None)
+        if item is None:
+            raise
+        raise EinsimError(f"--mapper-option {item}: {exc.bare_message}") from None
     if live:
         status_line("")
         sys.stderr.write("\r")

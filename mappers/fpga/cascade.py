@@ -121,16 +121,16 @@ def lower_cascade(cascade: Cascade, device: FPGADevice, fmt: WeightFormat, resid
             m, k, n, _ = shape
             if src in residency.weights:
                 key = weight_key or src
-                per, kept = fmt.bytes_per_weight(key), fmt.kept(key)
+                per, pattern = fmt.bytes_per_weight(key), fmt.pattern(key)
                 low.weight_bytes += k * n * per
             else:
-                per, kept = residency.act_bytes, 1.0
+                per, pattern = residency.act_bytes, None
                 if streamed:
                     if residency.standalone:
                         low.act_bytes += k * n * per
                     else:
                         low.kv_bytes += k * n * per
-            last = low.mac(name, m, k, n, deps, kept, per if streamed else None)
+            last = low.mac(name, m, k, n, deps, pattern, per if streamed else None)
         else:
             kind = max(ops_per_point(e), key=lambda op: device.sfu_passes.get(op, 1), default="elementwise")
             last = low.misc(name, math.ceil(points(e) / steps), kind, deps)

@@ -16,12 +16,19 @@ import numpy as np
 from dataclasses import dataclass
 
 from einsim.arch import bundled_dir, load_arch
+from einsim.mappers.fpga.csd import BlockMix
 from einsim.mappers.fpga.device import FPGADevice, Semantics, device_from_arch
 from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, bucket, lower
 from einsim.mappers.fpga.memory import WeightFormat
 from einsim.sim.fpga import QueueRun
 
-ARTIFACT_SPARSITY = {"q_proj": 0.7, "k_proj": 0.7}  # source: artifact .compiler_output/ir_output: q/k sparse_ratio 0.7 [A]
+ARTIFACT_KEPT = 0.7  # source: artifact .compiler_output/ir_output: q/k sparse_ratio 0.7 [A]
+FSB_NS = (2, 4, 8, 16)  # source: artifact IR_linear_mv.py: a 16x16 FSB block keeps N in {2, 4, 8, 16} of 16 [A]
+# Which N each FSB block of q/k keeps was not recovered (the IR gives only the mean 0.7). Estimate from
+# the range of mixes with that mean: ``adjacent`` (8:16 and 16:16 blocks, 60/40, the least spread) to
+# ``extreme`` (2:16 and 16:16, the most). The adjacent end is chosen; the spread only moves the MV
+# chains' imbalance (docs/flightllm.md, "N:M on the CSD chain", gives both ends' latencies).
+ARTIFACT_SPARSITY = {op: BlockMix.of_kept(ARTIFACT_KEPT, FSB_NS, 16, "adjacent") for op in ("q_proj", "k_proj")}
 INT8_SPARSE = WeightFormat("INT8, q/k N:16 at 0.7", 8, ARTIFACT_SPARSITY,
                            source="artifact IR: every tensor INT8, q/k sparse_ratio 0.7 [A]")
 MIXED_U280 = WeightFormat("mixed precision, 4.1 bit/param", 8, ARTIFACT_SPARSITY, bits_per_param=4.1,

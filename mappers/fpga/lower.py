@@ -84,7 +84,7 @@ class Lowered:
 
 class _Lowering:
     """Builds a Program. Every instruction's time is a *term* (a tuple naming the pricing rule and
-    its structural arguments; a weight's density or bytes per weight as ``("kept"|"bpw", tag)``)
+    its structural arguments; a weight's N:M blocks or bytes per weight as ``("nm"|"bpw", tag)``)
     priced by :meth:`price` against the device and weight format; the terms are kept so that one
     lowering can be re-priced for other device parameters (:func:`lower`'s cache)."""
 
@@ -109,10 +109,11 @@ class _Lowering:
         self.term_of.append(priced[0])
         return self.p.add(queue, priced[1], tag, after, hbm_bytes=priced[2])
 
-    def _ref(self, v: Any) -> float:
-        """A term's density or bytes per weight: a number, or ``("kept"|"bpw", operator)`` of the weight format."""
+    def _ref(self, v: Any) -> Any:
+        """A term's N:M blocks or bytes per weight: a value (a :class:`BlockMix`, None for dense, a
+        number), or ``("nm"|"bpw", operator)`` of the weight format."""
         if isinstance(v, tuple):
-            return self.fmt.kept(v[1]) if v[0] == "kept" else self.fmt.bytes_per_weight(v[1])
+            return self.fmt.pattern(v[1]) if v[0] == "nm" else self.fmt.bytes_per_weight(v[1])
         return v
 
     def term_bytes(self, term: tuple) -> float:
@@ -138,8 +139,8 @@ class _Lowering:
         if kind == "mv":
             cycles = chain.mv_cycles(term[1], term[2], self.pn, self._ref(term[3]))
         elif kind == "mm":
-            _, m, kb, width, kept = term
-            cycles = chain.mm_cycles(math.ceil(m / d.mm_pm) * d.mm_pm, kb, width, self._ref(kept), d.mm_macs)
+            _, m, kb, width, nm = term
+            cycles = chain.mm_cycles(math.ceil(m / d.mm_pm) * d.mm_pm, kb, width, d.mm_macs, d.mm_pm, self._ref(nm))
         elif kind == "sfu":
             cycles = math.ceil(term[1] / d.sfu_lanes) * d.sfu_passes.get(term[2], term[3])
         elif kind == "prefill.qk":  # per head: causal block GEMMs, blocks above the diagonal skipped
@@ -202,14 +203,14 @@ class _Lowering:
         after = self.boundary(tag, m * k, after)
         self.weight_bytes += k * n * self.fmt.bytes_per_weight(tag)
         self.weight_adds.append((k * n, tag))
-        return self.mac(tag, m, k, n, after, ("kept", tag), ("bpw", tag))
+        return self.mac(tag, m, k, n, after, ("nm", tag), ("bpw", tag))
 
-    def mac(self, tag: str, m: int, k: int, n: int, after: tuple, density: Any = 1.0,
+    def mac(self, tag: str, m: int, k: int, n: int, after: tuple, pattern: Any = None,
             streamed_bytes: Any = None) -> int:
         """M×K · K×N on the CSD chains: the K×N operand in tiles of ``tile_n`` columns, each loaded
         (``streamed_bytes`` per element, double buffered; None: already on chip) and multiplied in
-        MV mode (M = 1) or MM mode. ``density`` is the kept fraction of N:M-pruned weights (either a
-        number or a weight-format reference, :meth:`_ref`)."""
+        MV mode (M = 1) or MM mode. ``pattern`` is the K×N operand's N:M blocks, priced block by block
+        on the CSD chain (a :class:`BlockMix`, None for dense, or a weight-format reference, :meth:`_ref`)."""
         kblk, tile_n = self.d.chain.length, self.tile_n
         kb, tiles = math.ceil(k / kblk), math.ceil(n / tile_n)
         by_n = (self._share(tiles), kb)  # (tiles, K blocks) of the busiest core
@@ -225,9 +226,9 @@ class _Lowering:
                 rows = min(core_kb * kblk, k)
                 first += (self.load(f"{tag}.w", rows * width, self._credit(self.compute_tiles[-2:-1]), streamed_bytes),)
             if m == 1:  # MV mode: one K block per cycle per chain
-                last = self._add(MV, ("mv", core_kb, tile_n, density), tag, first)
+                last = self._add(MV, ("mv", core_kb, tile_n, pattern), tag, first)
             else:  # MM mode over all rows of the tile, weight stationary
-                last = self._add(MM, ("mm", m, core_kb, width, density), tag, first)
+                last = self._add(MM, ("mm", m, core_kb, width, pattern), tag, first)
             self.compute_tiles.append(last)
         if split_k:  # partial sums of the cores meet in the SFUs (remote SFU access, no HBM)
             last = self.misc(f"{tag}.reduce", m * n, "elementwise", (last,))

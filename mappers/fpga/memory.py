@@ -1,7 +1,8 @@
 """HBM traffic of FlightLLM: weight formats (mixed precision, N:M metadata), LD time, MV re-tiling.
 
-A weight format says how many bytes a dense-equivalent weight costs in HBM and which fraction of
-the MACs remain after N:M pruning. Sparse blocks store their nonzeros plus a 4-bit index per
+A weight format says how many bytes a dense-equivalent weight costs in HBM and, per operator, the
+N:M pattern of its sparse blocks (a :class:`~einsim.mappers.fpga.csd.BlockMix`: the CSD chain
+prices the MACs from it block by block; its mean kept fraction sets the bytes). Sparse blocks store their nonzeros plus a 4-bit index per
 nonzero (the artifact's FSB encoding); a measured average bits/param (the U280 case files)
 replaces the per-value accounting when given.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from einsim.mappers.fpga.csd import BlockMix
 from einsim.mappers.fpga.device import FPGADevice
 
 INDEX_BITS = 4  # source: fpga_phone.md 1(a): "Metadata is a 4-bit index per INT8 value" [A IR_linear_mv.py]
@@ -20,12 +22,18 @@ INDEX_BITS = 4  # source: fpga_phone.md 1(a): "Metadata is a 4-bit index per INT
 class WeightFormat:
     name: str
     value_bits: float = 8.0  # bits of one stored weight value
-    density: dict[str, float] = field(default_factory=dict)  # operator -> kept fraction (N/M); default 1
+    sparsity: dict[str, BlockMix] = field(default_factory=dict)  # operator -> its N:M blocks; default dense
     bits_per_param: float | None = None  # measured average incl. metadata; overrides value_bits
     source: str = ""
 
+    def pattern(self, op: str) -> BlockMix | None:
+        """The N:M blocks of operator ``op``'s weight (None: dense)."""
+        return self.sparsity.get(op)
+
     def kept(self, op: str) -> float:
-        return self.density.get(op, 1.0)
+        """Mean kept fraction of ``op``'s weights (1 dense)."""
+        mix = self.sparsity.get(op)
+        return 1.0 if mix is None else mix.kept
 
     def bytes_per_weight(self, op: str) -> float:
         """HBM bytes per dense-equivalent weight of operator ``op``."""

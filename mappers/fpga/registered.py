@@ -7,8 +7,8 @@ It takes the whole model (``takes_model``): ``seq`` is the KV-cache length in de
 to the 16-token bucket) or the prompt length in prefill (rounded up to 128), as in the
 reproduction (``einsim.mappers.fpga.flightllm``). Options:
 
-- ``sparsity``: an N:M pattern from the design's ``MPE.sparsity_patterns`` (a quoted string,
-  ``"8:16"``) applied to every decoder-layer weight, stored as INT8 values plus a 4-bit index per
+- ``sparsity``: an N:M pattern from the design's ``MPE.sparsity_patterns`` (``--mapper-option
+  sparsity=8:16``; quoted in YAML, ``'8:16'``, which YAML 1.1 would read as 496) applied to every decoder-layer weight, stored as INT8 values plus a 4-bit index per
   nonzero; the LM head stays dense INT8. Default: the reproduction's weight format for the
   bundled devices (U280: 4.1 bit/param mixed precision, VHK158: INT8; q/k N:M at 0.7 in both),
   dense INT8 for any other design.
@@ -25,6 +25,7 @@ SFU (MISC) queues plus ``HBM`` (device bytes / peak bandwidth, the whole-run HBM
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from einsim.arch import Architecture
@@ -32,6 +33,7 @@ from einsim.einsum import Cascade
 from einsim.einsum.models import Decoder, Plan, expand
 from einsim.errors import EinsimError
 from einsim.mappers.fpga.cascade import ModelPolicy, Residency, finish, lower_cascade, lower_model
+from einsim.mappers.fpga.csd import BlockMix
 from einsim.mappers.fpga.device import FPGADevice, device_from_arch
 from einsim.mappers.fpga.lower import DECODE_BUCKET, PREFILL_BUCKET, Lowered, bucket, check_capacity, lower, model_named
 from einsim.mappers.fpga.memory import WeightFormat
@@ -54,17 +56,37 @@ def _target(arch: Architecture) -> Target | None:
     return next((t for t in TARGETS.values() if t.device.name == arch.name), None)
 
 
+def check_sparsity(value: Any) -> None:
+    """The design-independent check of the ``sparsity`` option (a sweep checks it where the value
+    is written; the design's own patterns are checked when the point runs)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+:[0-9]+", value):
+        return
+    hint = ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        n, m = divmod(value, 60)
+        hint = f" (YAML 1.1 reads an unquoted {n}:{m} as the base-60 number {value}: quote it, '{n}:{m}')"
+    raise EinsimError(f"mapper flightllm: sparsity needs an N:M pattern string such as '8:16' (one of the design's "
+                      f"MPE.sparsity_patterns), got {value!r}{hint}")
+
+
 def nm_format(pattern: Any, allowed: list[str], weights: tuple[str, ...] = LAYER_WEIGHTS) -> WeightFormat:
-    if not isinstance(pattern, str):
-        raise EinsimError(f"mapper flightllm: sparsity must be an N:M string such as '8:16', got {pattern!r} "
-                          "(quote it: YAML reads an unquoted 8:16 as the base-60 number 496)")
+    """The weight format of the ``sparsity`` option: ``pattern`` (an N:M string from the design's
+    ``MPE.sparsity_patterns``) on every weight in ``weights``; a bad value says what is accepted."""
+    accepted = (f"accepted: the design's MPE.sparsity_patterns, {', '.join(repr(p) for p in allowed)}" if allowed
+                else "the design's MPE declares no sparsity_patterns, so none is accepted")
+    if not isinstance(pattern, str) or not pattern.strip():
+        hint = ""
+        if isinstance(pattern, int) and not isinstance(pattern, bool):
+            as_nm = [p for p in allowed if (lambda n, m: int(n) * 60 + int(m))(*p.split(":")) == pattern]
+            if as_nm:
+                hint = f" (YAML 1.1 reads an unquoted {as_nm[0]} as the base-60 number {pattern}: quote it, '{as_nm[0]}')"
+        raise EinsimError(f"mapper flightllm: sparsity needs an N:M pattern such as '8:16', got {pattern!r}; {accepted}{hint}")
     if pattern not in allowed:
-        raise EinsimError(f"mapper flightllm: sparsity {pattern!r} is not one of the design's MPE.sparsity_patterns "
-                          f"({', '.join(allowed) or 'none'})")
+        raise EinsimError(f"mapper flightllm: sparsity {pattern!r} is not an N:M pattern of this design; {accepted}")
     n, m = (int(x) for x in pattern.split(":"))
     if n == 0:
-        raise EinsimError("mapper flightllm: an N:M pattern with N = 0 removes every weight")
-    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: n / m for op in weights},
+        raise EinsimError(f"mapper flightllm: sparsity {pattern!r} (N = 0) removes every weight; {accepted} with N > 0")
+    return WeightFormat(f"INT8, {pattern} N:M on every layer weight", 8, {op: BlockMix.uniform(n, m) for op in weights},
                         source="mapper option sparsity")
 
 
@@ -146,6 +168,7 @@ def flightllm_general(plan: Plan, device: FPGADevice, fmt: WeightFormat) -> Lowe
 
 
 flightllm.takes_model = True  # type: ignore[attr-defined]
+flightllm.option_checks = {"sparsity": check_sparsity}  # type: ignore[attr-defined]
 
 
 FPGA_OPTIONS = ("semantics", "ld_channels")

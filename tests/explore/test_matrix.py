@@ -198,3 +198,25 @@ def test_cross_family_sweep_reduced_grid_records_refusals(tmp_path) -> None:
                for n in rows[("oneplus12", "llama2_7b")]["result"]["notes"])
     scan = rows[("oneplus12", "mamba2_2p7b")]
     assert scan["status"] == "ok" and any("dense fallback" in n for n in scan["result"]["notes"])
+
+
+def test_cross_family_report_shows_tokens_energy_and_bound_per_design_and_model(tmp_path) -> None:
+    from einsim.explore import per_token_rows, write_report
+
+    text = bundled_path("sweeps", "cross_family_decode.yaml").read_text()
+    reduced = text.replace("values: [fusemax, u280, vhk158, vck190, oneplus12, m1max]", "values: [fusemax, vhk158]")
+    path = tmp_path / "cross_family_decode.yaml"
+    path.write_text(reduced.replace("values: [llama2_7b, mamba2_2p7b]", "values: [mamba2_2p7b]"))
+    results = sweep(load_sweep(path), out=tmp_path / "out", jobs=1)
+    rows = {r["design"]: r for r in per_token_rows(results)}
+    assert set(rows) == {"fusemax", "vhk158"}
+    for design, r in rows.items():
+        point = next(p for p in results.rows("ok") if p["axes"]["design"] == design)
+        assert r["tokens_per_s"] == pytest.approx(1 / point["latency_s"])  # batch 1: one token per step
+        assert r["bound"] and 0 < r["bound_fraction"] <= 1.0 + 1e-9
+    assert rows["fusemax"]["J_per_token"] == pytest.approx(next(
+        p["energy_J"] for p in results.rows("ok") if p["axes"]["design"] == "fusemax"))
+    assert rows["vhk158"]["J_per_token"] is None  # no power model for the VHK158
+    page = write_report(results.dir, tmp_path / "report.html").read_text()
+    assert "<h2>Per token</h2>" in page and "<th>tokens/s</th>" in page and "<th>bound (busiest resource)</th>" in page
+    assert f"<td>{rows['fusemax']['tokens_per_s']:.4g}</td>" in page and "- (no energy model)" in page

@@ -12,12 +12,12 @@ from einsim.reproduce import flightllm as fl
 
 # Misses, with the mechanism believed missing (docs/flightllm.md, "Misses"):
 MISSES = {
-    # the board's points are 17.00 ms + 3.88 us/key; the model's 19.05 ms + 2.05 us/key. The
+    # the board's points are 17.00 ms + 3.88 us/key; the model's 19.22 ms + 2.05 us/key. The
     # context-free part needs 1,643 MAC/cycle or 202 GB/s, which no configuration the facts allow
     # gives (~12 ms memory-bound or ~19 ms at 32 chains/core): the U280 build's per-core MV
     # parallelism, HBM ports per core or per-layer sparsity (resource table, reference 6.1) is missing
     "U280 decode s/token, context 128": (
-        "19.31 vs 17.50 ms (+10.4 %): the board is 17.00 ms + 3.88 us/key, the model 19.05 ms + 2.05 us/key; "
+        "19.48 vs 17.50 ms (+11.3 %): the board is 17.00 ms + 3.88 us/key, the model 19.22 ms + 2.05 us/key; "
         "the context-free part needs 1,643 MAC/cycle or 202 GB/s, which no configuration in the facts gives: "
         "the U280 build's per-core MV parallelism / HBM ports per core / per-layer sparsity are not recovered"),
     # the bundled A100 (40 GB PCIe, 250 W) meets 1.2x and 4.2x tokens/J only for eta in [0.30, 0.32]:
@@ -26,12 +26,12 @@ MISSES = {
         "1.43x vs 1.2x (+19 %) at the GPU bandwidth utilization 0.29 (FlightLLM's 29-43 %): the bundled "
         "A100 40 GB PCIe meets 1.2x only at >= 0.30 and the U280/A100 tokens/J only at <= 0.32, so any "
         "value in that window would be fitted; the paper's A100 variant and measured power are not recovered"),
-    # with the V100S at Fig. 1's ~220 W (not its 250 W TDP) the ratio is 4.77x: the model's U280 decodes
+    # with the V100S at Fig. 1's ~220 W (not its 250 W TDP) the ratio is 4.74x: the model's U280 decodes
     # the Fig. 11 cases at 45-50 token/s (Fig. 1: 55; the U280 decode miss above) and spends up to 1.3 s in
     # prefill where the GPU spends 0.03 s; the V100S roofline runs 45-48 token/s (Fig. 1: ~45)
     "U280 energy efficiency vs V100S": (
-        "4.77x vs 6.0x (-20.4 %): the V100S side is Fig. 1's (0.204-0.219 token/J at 220 W, Fig. 1: 0.205); "
-        "the U280 side is 0.95-1.08 token/J at 45 W against Fig. 1's 1.22 (55 token/s), because the model's "
+        "4.74x vs 6.0x (-21.1 %): the V100S side is Fig. 1's (0.204-0.219 token/J at 220 W, Fig. 1: 0.205); "
+        "the U280 side is 0.94-1.07 token/J at 45 W against Fig. 1's 1.22 (55 token/s), because the model's "
         "U280 decodes at 45-50 token/s (the U280 decode miss) and prefills for 0.32-1.32 s where the V100S "
         "takes 0.02-0.03 s"),
 }

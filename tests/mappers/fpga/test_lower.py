@@ -125,3 +125,22 @@ def test_stream_cache_keys_on_the_core_count() -> None:
     two = lower("llama2_7b", U280.device.with_(cores=2), MIXED_U280, "decode", context_len=64)
     assert len(_STREAMS) == 2 and len(two.program) != len(three.program)
     assert two.run(U280.device) == _fresh(U280.device.with_(cores=2), MIXED_U280, "decode", 64).run(U280.device)
+
+
+def test_a_mixed_nm_weight_is_priced_by_the_csd_chain_not_by_its_mean() -> None:
+    """q/k at the artifact's mean 0.7 as 8:16 and 16:16 blocks: their MV instructions take longer than
+    0.7 x the dense ones (the chains' imbalance), uniform 8:16 exactly half."""
+    import dataclasses
+
+    from einsim.mappers.fpga.csd import BlockMix
+
+    dev = VHK158.device
+    dense = lower("llama2_7b", dev, dataclasses.replace(INT8_SPARSE, sparsity={}), "decode", context_len=512)
+    mixed = lower("llama2_7b", dev, INT8_SPARSE, "decode", context_len=512)
+    half = lower("llama2_7b", dev, dataclasses.replace(INT8_SPARSE, sparsity={"q_proj": BlockMix.uniform(8, 16)}),
+                 "decode", context_len=512)
+    tags = np.asarray(dense.program.tag)
+    q = tags == "q_proj"
+    d, m, h = (np.asarray(x.program.seconds)[q & (np.asarray(x.program.queue) == 3)] for x in (dense, mixed, half))
+    assert len(d) and np.all(m > 0.7 * d) and np.all(m < 0.8 * d)
+    np.testing.assert_allclose(h, 0.5 * d)
