@@ -73,8 +73,9 @@ PUBLISHED_CONSTANTS = ("GPU_TOKENS_PER_J", "U280_PUBLISHED_TOKENS_PER_S", "W8A8_
 READ_ROUND_TRIP = ("the read round trip of the one NoC master to the LPDDR4 controllers under this stream is not in "
                    "the facts: the master holds 2 KB of reads in flight (PG313), so its rate is 2 KB over that round "
                    "trip; the model takes the measured 12 GB/s (171 ns), its port busy 96 % of the token, where both "
-                   "formats come within 10 % at 190-219 ns (9.35-10.78 GB/s); the NMU's average read latency on the "
-                   "board under the repo's bitstream would settle it (docs/backends.md)")
+                   "formats, the Fig. 10 no-reorder throughput and the reordering speed-up all come within 10 % at "
+                   "191-219 ns (9.35-10.70 GB/s); the NMU's average read latency on the board under the repo's "
+                   "bitstream would settle it (docs/backends.md)")
 W8A8_LAYOUT = READ_ROUND_TRIP + "; W8A8's MMU width and scale layout were not recovered (assumed as W4A4's)"
 CARRIES_W4A4 = ("carries the W4A4 throughput miss: the board power is known only as the paper's throughput over "
                 "its tokens/J (an input)")

@@ -73,6 +73,40 @@ def test_regression_one_read_round_trip_brings_both_formats_within_tolerance(rou
         assert measured[name] != pytest.approx(value, rel=tol)
 
 
+ABLATION_NO_REORDER_TOKENS_PER_S = lm.QUANTISATION_STEP[1]  # Fig. 10: after quantisation, before reordering
+
+
+def _ablation(device) -> dict[str, float]:
+    with_reorder = decode_token(device, W4A4).tokens_per_s
+    without = decode_token(device, W4A4, reorder=False).tokens_per_s
+    return {"VCK190 W4A4 tokens/s": with_reorder, "VCK190 W8A8 tokens/s": decode_token(device, FORMATS["W8A8"]).tokens_per_s,
+            "no reorder": without, "reordering speed-up (Fig. 10: 5.32 -> 7.21 tok/s)": with_reorder / without}
+
+
+def _paper(name: str) -> float:
+    return ABLATION_NO_REORDER_TOKENS_PER_S if name == "no reorder" else lm.PUBLISHED[name][0]
+
+
+@pytest.mark.parametrize("round_trip_ns", [195, 219])
+def test_regression_the_ablation_points_at_the_read_rate_not_the_scan(round_trip_ns: int) -> None:
+    """docs/backends.md: one read rate (2 KB over a 191-219 ns round trip) brings W4A4, W8A8, the Fig. 10
+    no-reorder throughput and the reordering speed-up within 10 %; at the measured 12 GB/s the three
+    throughputs miss, and a scan unit slow enough to match the no-reorder point (its 8 lanes at 4.5,
+    1.13 ms a layer) overshoots the speed-up and leaves both formats out. A pin of the model's
+    sensitivity: neither the round trip nor the slower scan is an input."""
+    d = vck190()
+    slow_port = _ablation(d.with_(channel_Bps=NMU_READS_IN_FLIGHT_B / (round_trip_ns * 1e-9)))
+    for name, value in slow_port.items():
+        assert value == pytest.approx(_paper(name), rel=0.10), name
+    measured_rate = _ablation(d)
+    for name in ("VCK190 W4A4 tokens/s", "VCK190 W8A8 tokens/s", "no reorder"):
+        assert measured_rate[name] != pytest.approx(_paper(name), rel=0.10), name
+    slow_scan = _ablation(d.with_(sfu_lanes=4.5))
+    assert slow_scan["no reorder"] == pytest.approx(ABLATION_NO_REORDER_TOKENS_PER_S, rel=0.01)
+    for name in ("VCK190 W4A4 tokens/s", "VCK190 W8A8 tokens/s", "reordering speed-up (Fig. 10: 5.32 -> 7.21 tok/s)"):
+        assert slow_scan[name] != pytest.approx(_paper(name), rel=0.10), name
+
+
 @pytest.fixture(scope="module")
 def compared() -> dict[str, CompareRow]:
     return {r.metric: r for r in lm.compare()}
