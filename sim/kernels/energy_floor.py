@@ -193,7 +193,9 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
     lv*. An unknown index contributes at least 1 to each, and makes lv* no shallower, which only
     adds; so the known indices with lv* from the known indices of t bound both from below. The
     output's fills and read-backs (``w_c`` minus its first writes, ``moved`` minus its whole
-    volume) are at least 0 and left out. The units' accesses are ``_units_bound``'s term (an
+    volume: the partial sums) are |t| x its unused indices' spatial factors above c (p) x (their
+    temporal factors above lv* - 1), at the units (their steps - 1); both factors only grow with
+    the unknown indices (an unknown index at its fewest steps). The units' accesses are ``_units_bound``'s term (an
     unknown index at its largest spread), leakage takes the unknown indices' fewest steps, and a
     keep choice whose known tile sizes (the unknown indices' tiles at least 1) already overflow a
     level is invalid in every completion. ``cost`` is [T, O] scratch."""
@@ -229,15 +231,19 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
                     for d in range(known):
                         if rel[ti, d]:
                             star = max(star, inner_loop[d, fidx[d], child])
-                    r_c = 1.0
-                    r_p = 1.0
+                    a_c = 1.0
+                    a_p = 1.0
+                    again = 1.0
                     for d in range(known):
                         if not rel[ti, d]:
-                            above = ct[d, fidx[d], star] if star >= 0 else 1.0
-                            r_c *= cs[d, fidx[d], child] * above
-                            r_p *= cs[d, fidx[d], parent] * above
+                            a_c *= cs[d, fidx[d], child]
+                            a_p *= cs[d, fidx[d], parent]
+                            if star >= 0:
+                                again *= ct[d, fidx[d], star]
+                    r_c = a_c * again
+                    r_p = a_p * again
                     if is_out[ti]:
-                        energy += e_u[parent] * volume * r_p
+                        energy += volume * (e_u[parent] * r_p + (again - 1.0) * (e_w[child] * a_c + e_r[parent] * a_p))
                     else:
                         energy += e_w[child] * volume * r_c + e_r[parent] * volume * r_p
                     parent = child
@@ -247,6 +253,17 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
                         if not rel[ti, d]:
                             div *= spread[d, fidx[d], parent] if d < known else spread_max[d, parent]
                     energy += points * (e_u[parent] if is_out[ti] else e_r[parent]) / div
+                    if is_out[ti]:  # the partial sums read back at the innermost keeper
+                        a_p = 1.0
+                        again = 1.0
+                        for d in range(D):
+                            if not rel[ti, d]:
+                                if d < known:
+                                    a_p *= cs[d, fidx[d], parent]
+                                    again *= steps_of[d, fidx[d]]
+                                else:
+                                    again *= min_steps[d]
+                        energy += e_r[parent] * volume * a_p * (again - 1.0)
             cost[ti, o] = energy
     best = np.inf
     for k in range(combo.shape[0]):
@@ -271,6 +288,63 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
                 e += cost[ti, combo[k, ti]]
             best = min(best, e)
     return fixed + best
+
+
+@njit
+def _prefix_tables(tables_t, tables_s, n_fact):
+    """``_prefix_bound``'s tables: per index, factorization and level, the products of its spatial
+    (cs) and temporal (ct) factors above the level, its innermost loop above it (-1: none), its tile
+    there; per index and factorization its steps; per index its fewest steps and its size."""
+    D, F, L = tables_t.shape
+    cs = np.ones((D, F, L + 1))
+    ct = np.ones((D, F, L + 1))
+    inner_loop = np.full((D, F, L + 1), -1, dtype=np.int64)
+    tile = np.ones((D, F, L))
+    steps_of = np.ones((D, F))
+    min_steps = np.full(D, np.inf)
+    size = np.ones(D)
+    for d in range(D):
+        for f in range(n_fact[d]):
+            for lv in range(L):
+                cs[d, f, lv + 1] = cs[d, f, lv] * tables_s[d, f, lv]
+                ct[d, f, lv + 1] = ct[d, f, lv] * tables_t[d, f, lv]
+                inner_loop[d, f, lv + 1] = lv if tables_t[d, f, lv] > 1.0 else inner_loop[d, f, lv]
+            acc = 1.0
+            for lv in range(L - 1, -1, -1):
+                acc *= tables_t[d, f, lv] * tables_s[d, f, lv]
+                tile[d, f, lv] = acc
+            steps_of[d, f] = ct[d, f, L]
+            min_steps[d] = min(min_steps[d], ct[d, f, L])
+        size[d] = tile[d, 0, 0]
+    return cs, ct, inner_loop, tile, steps_of, min_steps, size
+
+
+@njit
+def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u,
+                  cap, leak_idle, leak_used, base, op_cycles):
+    """[n] ``_prefix_bound`` of each row of ``prefixes`` [n, D] with its first ``known`` indices known
+    (the rest of each row is ignored): for the tests, which check it against every completion."""
+    D, F, L = tables_t.shape
+    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
+    spread = np.ones((D, F, L))
+    spread_max = np.ones((D, L))
+    for d in range(D):
+        for f in range(n_fact[d]):
+            acc = 1.0
+            for lv in range(L - 1, -1, -1):
+                acc *= tables_s[d, f, lv]
+                spread[d, f, lv] = acc
+                spread_max[d, lv] = max(spread_max[d, lv], acc)
+    points = 1.0
+    for d in range(D):
+        points *= size[d]
+    cost = np.empty((rel.shape[0], opts.shape[1]))
+    out = np.empty(prefixes.shape[0])
+    for n in range(prefixes.shape[0]):
+        out[n] = _prefix_bound(prefixes[n], known, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread,
+                               spread_max, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
+                               leak_used, base, op_cycles, points, cost)
+    return out
 
 
 @njit
@@ -328,33 +402,12 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     for d in range(D):
         for lv in range(L):
             points *= tables_t[d, 0, lv] * tables_s[d, 0, lv]
-    # the prefix bound's tables: per index, factorization and level, the products of its spatial
-    # (cs) and temporal (ct) factors above the level, its innermost loop above it, its tile there
     unit = plain
     for ti in range(T):
         for td in range(absc.shape[1]):
             for d in range(D):
                 unit = unit and absc[ti, td, d] <= 1.0
-    cs = np.ones((D, F, L + 1))
-    ct = np.ones((D, F, L + 1))
-    inner_loop = np.full((D, F, L + 1), -1, dtype=np.int64)
-    tile = np.ones((D, F, L))
-    steps_of = np.ones((D, F))
-    min_steps = np.full(D, np.inf)
-    size = np.ones(D)
-    for d in range(D):
-        for f in range(n_fact[d]):
-            for lv in range(L):
-                cs[d, f, lv + 1] = cs[d, f, lv] * tables_s[d, f, lv]
-                ct[d, f, lv + 1] = ct[d, f, lv] * tables_t[d, f, lv]
-                inner_loop[d, f, lv + 1] = lv if tables_t[d, f, lv] > 1.0 else inner_loop[d, f, lv]
-            acc = 1.0
-            for lv in range(L - 1, -1, -1):
-                acc *= tables_t[d, f, lv] * tables_s[d, f, lv]
-                tile[d, f, lv] = acc
-            steps_of[d, f] = ct[d, f, L]
-            min_steps[d] = min(min_steps[d], ct[d, f, L])
-        size[d] = tile[d, 0, 0]
+    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
     cost = np.empty((T, O))
     use_at = np.ones((D + 1, S), dtype=np.int64)  # spatial use of the first d indices
     d = 0
