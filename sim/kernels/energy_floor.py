@@ -179,6 +179,174 @@ def _units_bound(fidx, known, spread, spread_max, rel, opts, n_opt, inner, e_uni
     return total
 
 
+@njit(inline="always")
+def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread, spread_max, absc, rel, is_out,
+                  opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used, base, op_cycles, points, cost):
+    """A lower bound on the floor (``_floor``) of every factorization that agrees with ``fidx`` on
+    the first ``known`` indices, for problems whose tensors are indexed plainly with unit
+    coefficients (the caller checks). Per tensor t, keep vector and kept boundary parent p -> child
+    c, ``_floor`` charges ``inst[c] x w_c`` fills and ``inst[p] x moved`` reads (updates for the
+    output); with lv* the innermost level above c with a loop over t's indices, every index d of t
+    contributes exactly size_d to both products (its factors above c are spatial, or temporal at
+    or above lv*, the rest are the tile), so both are |t| x a product over the indices t does not
+    use of their spatial factors above c (above p for the reads) and their temporal factors above
+    lv*. An unknown index contributes at least 1 to each, and makes lv* no shallower, which only
+    adds; so the known indices with lv* from the known indices of t bound both from below. The
+    output's fills and read-backs (``w_c`` minus its first writes, ``moved`` minus its whole
+    volume: the partial sums) are |t| x its unused indices' spatial factors above c (p) x (their
+    temporal factors above lv* - 1), at the units (their steps - 1); both factors only grow with
+    the unknown indices (an unknown index at its fewest steps). The units' accesses are ``_units_bound``'s term (an
+    unknown index at its largest spread), leakage takes the unknown indices' fewest steps, and a
+    keep choice whose known tile sizes (the unknown indices' tiles at least 1) already overflow a
+    level is invalid in every completion. ``cost`` is [T, O] scratch."""
+    D = size.shape[0]
+    T = rel.shape[0]
+    L = e_r.shape[0]
+    TD = absc.shape[1]
+    steps = 1.0
+    for d in range(D):
+        steps *= steps_of[d, fidx[d]] if d < known else min_steps[d]
+    leak = leak_idle
+    for lv in range(L):
+        inst = 1.0
+        for d in range(known):
+            inst *= cs[d, fidx[d], lv]
+        leak += leak_used[lv] * inst
+    fixed = base + leak * steps * op_cycles
+    for ti in range(T):
+        volume = 1.0
+        for d in range(D):
+            if rel[ti, d]:
+                volume *= size[d]
+        for o in range(n_opt[ti]):
+            parent = 0
+            while parent < L - 1 and not opts[ti, o, parent]:
+                parent += 1
+            energy = 0.0
+            for child in range(parent + 1, L + 1):
+                if child < L and not opts[ti, o, child]:
+                    continue
+                if child < L:
+                    star = -1
+                    for d in range(known):
+                        if rel[ti, d]:
+                            star = max(star, inner_loop[d, fidx[d], child])
+                    a_c = 1.0
+                    a_p = 1.0
+                    again = 1.0
+                    for d in range(known):
+                        if not rel[ti, d]:
+                            a_c *= cs[d, fidx[d], child]
+                            a_p *= cs[d, fidx[d], parent]
+                            if star >= 0:
+                                again *= ct[d, fidx[d], star]
+                    r_c = a_c * again
+                    r_p = a_p * again
+                    if is_out[ti]:
+                        energy += volume * (e_u[parent] * r_p + (again - 1.0) * (e_w[child] * a_c + e_r[parent] * a_p))
+                    else:
+                        energy += e_w[child] * volume * r_c + e_r[parent] * volume * r_p
+                    parent = child
+                else:
+                    div = 1.0
+                    for d in range(D):
+                        if not rel[ti, d]:
+                            div *= spread[d, fidx[d], parent] if d < known else spread_max[d, parent]
+                    energy += points * (e_u[parent] if is_out[ti] else e_r[parent]) / div
+                    if is_out[ti]:  # the partial sums read back at the innermost keeper
+                        a_p = 1.0
+                        again = 1.0
+                        for d in range(D):
+                            if not rel[ti, d]:
+                                if d < known:
+                                    a_p *= cs[d, fidx[d], parent]
+                                    again *= steps_of[d, fidx[d]]
+                                else:
+                                    again *= min_steps[d]
+                        energy += e_r[parent] * volume * a_p * (again - 1.0)
+            cost[ti, o] = energy
+    best = np.inf
+    for k in range(combo.shape[0]):
+        ok = True
+        for lv in range(1, L):
+            words = 0.0
+            for ti in range(T):
+                if opts[ti, combo[k, ti], lv]:
+                    vol = 1.0
+                    for td in range(TD):
+                        ext = 1.0
+                        for d in range(known):
+                            ext += absc[ti, td, d] * (tile[d, fidx[d], lv] - 1.0)
+                        vol *= ext
+                    words += vol
+            if words > cap[lv]:
+                ok = False
+                break
+        if ok:
+            e = 0.0
+            for ti in range(T):
+                e += cost[ti, combo[k, ti]]
+            best = min(best, e)
+    return fixed + best
+
+
+@njit
+def _prefix_tables(tables_t, tables_s, n_fact):
+    """``_prefix_bound``'s tables: per index, factorization and level, the products of its spatial
+    (cs) and temporal (ct) factors above the level, its innermost loop above it (-1: none), its tile
+    there; per index and factorization its steps; per index its fewest steps and its size."""
+    D, F, L = tables_t.shape
+    cs = np.ones((D, F, L + 1))
+    ct = np.ones((D, F, L + 1))
+    inner_loop = np.full((D, F, L + 1), -1, dtype=np.int64)
+    tile = np.ones((D, F, L))
+    steps_of = np.ones((D, F))
+    min_steps = np.full(D, np.inf)
+    size = np.ones(D)
+    for d in range(D):
+        for f in range(n_fact[d]):
+            for lv in range(L):
+                cs[d, f, lv + 1] = cs[d, f, lv] * tables_s[d, f, lv]
+                ct[d, f, lv + 1] = ct[d, f, lv] * tables_t[d, f, lv]
+                inner_loop[d, f, lv + 1] = lv if tables_t[d, f, lv] > 1.0 else inner_loop[d, f, lv]
+            acc = 1.0
+            for lv in range(L - 1, -1, -1):
+                acc *= tables_t[d, f, lv] * tables_s[d, f, lv]
+                tile[d, f, lv] = acc
+            steps_of[d, f] = ct[d, f, L]
+            min_steps[d] = min(min_steps[d], ct[d, f, L])
+        size[d] = tile[d, 0, 0]
+    return cs, ct, inner_loop, tile, steps_of, min_steps, size
+
+
+@njit
+def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u,
+                  cap, leak_idle, leak_used, base, op_cycles):
+    """[n] ``_prefix_bound`` of each row of ``prefixes`` [n, D] with its first ``known`` indices known
+    (the rest of each row is ignored): for the tests, which check it against every completion."""
+    D, F, L = tables_t.shape
+    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
+    spread = np.ones((D, F, L))
+    spread_max = np.ones((D, L))
+    for d in range(D):
+        for f in range(n_fact[d]):
+            acc = 1.0
+            for lv in range(L - 1, -1, -1):
+                acc *= tables_s[d, f, lv]
+                spread[d, f, lv] = acc
+                spread_max[d, lv] = max(spread_max[d, lv], acc)
+    points = 1.0
+    for d in range(D):
+        points *= size[d]
+    cost = np.empty((rel.shape[0], opts.shape[1]))
+    out = np.empty(prefixes.shape[0])
+    for n in range(prefixes.shape[0]):
+        out[n] = _prefix_bound(prefixes[n], known, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread,
+                               spread_max, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
+                               leak_used, base, op_cycles, points, cost)
+    return out
+
+
 @njit
 def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u,
                cap, leak_idle, leak_used, base, op_cycles, limit, slack):
@@ -206,7 +374,6 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     m = 0
     least = np.inf
     walked = 0
-    slot = np.empty(S, dtype=np.int64)
     plain = True
     for ti in range(T):
         plain = plain and simple[ti]
@@ -235,61 +402,73 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     for d in range(D):
         for lv in range(L):
             points *= tables_t[d, 0, lv] * tables_s[d, 0, lv]
-    while True:
-        walk = True
-        if plain and D > 1 and fidx[D - 1] == 0:  # a new prefix: can any last index get under the bound?
-            if _units_bound(fidx, D - 1, spread, spread_max, rel, opts, n_opt, inner, e_units, points, base) > \
-                    min(limit, least * (1.0 + slack)):
-                fidx[D - 1] = n_fact[D - 1] - 1  # the odometer below moves to the next prefix
-                walk = False
-        if walk:
-            for k in range(S):
-                slot[k] = 1
+    unit = plain
+    for ti in range(T):
+        for td in range(absc.shape[1]):
             for d in range(D):
-                for k in range(S):
-                    slot[k] *= use[d, fidx[d], k]
-            for k in range(S):
-                if slot[k] > slot_cap[k]:
-                    walk = False
-        if walk:
-            walked += 1
-            bound = min(limit, least * (1.0 + slack))
-            v = _units_bound(fidx, D, spread, spread_max, rel, opts, n_opt, inner, e_units, points, base) if plain else 0.0
-            if v <= bound:
-                for d in range(D):
-                    for lv in range(L):
-                        t[lv, d] = tables_t[d, fidx[d], lv]
-                        s[lv, d] = tables_s[d, fidx[d], lv]
-                v = max(v, _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
-                                  leak_used, base, op_cycles, scratch, per_choice))
-                least = min(least, v)
-            if v <= limit and v <= least * (1.0 + slack):
-                if m == len(held_v):  # full: drop what the least floor now rules out, then grow if needed
-                    cut = least * (1.0 + slack)
-                    j = 0
-                    for i in range(m):
-                        if held_v[i] <= cut:
-                            held_v[j] = held_v[i]
-                            held_f[j] = held_f[i]
-                            j += 1
-                    m = j
-                    if m > len(held_v) // 2:
-                        grow_f = np.empty((2 * len(held_v), D), dtype=np.int64)
-                        grow_v = np.empty(2 * len(held_v))
-                        grow_f[:m] = held_f[:m]
-                        grow_v[:m] = held_v[:m]
-                        held_f = grow_f
-                        held_v = grow_v
-                held_f[m] = fidx
-                held_v[m] = v
-                m += 1
-        d = D - 1  # the odometer: the last index fastest
-        while d >= 0:
-            fidx[d] += 1
-            if fidx[d] < n_fact[d]:
-                break
+                unit = unit and absc[ti, td, d] <= 1.0
+    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
+    cost = np.empty((T, O))
+    use_at = np.ones((D + 1, S), dtype=np.int64)  # spatial use of the first d indices
+    d = 0
+    while d >= 0:  # depth first over the indices, the last fastest (lexicographic order)
+        if fidx[d] >= n_fact[d]:
             fidx[d] = 0
             d -= 1
-        if d < 0:
-            break
+            if d >= 0:
+                fidx[d] += 1
+            continue
+        fit = True
+        for k in range(S):
+            use_at[d + 1, k] = use_at[d, k] * use[d, fidx[d], k]
+            if use_at[d + 1, k] > slot_cap[k]:
+                fit = False
+        if not fit:  # spatial use only grows with the indices to come
+            fidx[d] += 1
+            continue
+        bound = min(limit, least * (1.0 + slack))
+        if d < D - 1:
+            if unit:
+                if _prefix_bound(fidx, d + 1, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread, spread_max,
+                                 absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
+                                 base, op_cycles, points, cost) > bound * (1.0 + 1e-9):
+                    fidx[d] += 1
+                    continue
+            elif plain and d == D - 2:  # can any last index get under the bound?
+                if _units_bound(fidx, D - 1, spread, spread_max, rel, opts, n_opt, inner, e_units, points, base) > bound:
+                    fidx[d] += 1
+                    continue
+            d += 1
+            continue
+        walked += 1
+        v = _units_bound(fidx, D, spread, spread_max, rel, opts, n_opt, inner, e_units, points, base) if plain else 0.0
+        if v <= bound:
+            for dd in range(D):
+                for lv in range(L):
+                    t[lv, dd] = tables_t[dd, fidx[dd], lv]
+                    s[lv, dd] = tables_s[dd, fidx[dd], lv]
+            v = max(v, _floor(t, s, absc, rel, simple, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
+                              leak_used, base, op_cycles, scratch, per_choice))
+            least = min(least, v)
+        if v <= limit and v <= least * (1.0 + slack):
+            if m == len(held_v):  # full: drop what the least floor now rules out, then grow if needed
+                cut = least * (1.0 + slack)
+                j = 0
+                for i in range(m):
+                    if held_v[i] <= cut:
+                        held_v[j] = held_v[i]
+                        held_f[j] = held_f[i]
+                        j += 1
+                m = j
+                if m > len(held_v) // 2:
+                    grow_f = np.empty((2 * len(held_v), D), dtype=np.int64)
+                    grow_v = np.empty(2 * len(held_v))
+                    grow_f[:m] = held_f[:m]
+                    grow_v[:m] = held_v[:m]
+                    held_f = grow_f
+                    held_v = grow_v
+            held_f[m] = fidx
+            held_v[m] = v
+            m += 1
+        fidx[d] += 1
     return held_f[:m].copy(), held_v[:m].copy(), least, walked
