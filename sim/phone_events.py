@@ -86,15 +86,22 @@ class TaskGraph:
         """A task: ``fixed_s`` seconds on its server, then ``volume`` units of ``pool`` at <= ``cap``/s
         (with pool NONE, ``volume`` is more seconds); with ``hold`` it also holds a server of that
         engine class for its whole duration (a thread blocked in a synchronous call). Returns its index."""
-        fixed_s, volume, cap = self._value(fixed_s), self._value(volume), self._value(cap)
-        # a float is checked here, an array of a template's values at once by `numbers`
-        if not ((fixed_s >= 0 if isinstance(fixed_s, float) else True) and
-                (volume >= 0 if isinstance(volume, float) else True) and (cap > 0 if isinstance(cap, float) else True)):
+        # a float is checked here, an array of a template's values at once by `numbers` (exact float types pass
+        # through; anything else, np.float64 included, is converted by `_value`)
+        if type(fixed_s) is not float:
+            fixed_s = self._value(fixed_s)
+        if type(volume) is not float:
+            volume = self._value(volume)
+        if type(cap) is not float:
+            cap = self._value(cap)
+        if not ((fixed_s >= 0 if type(fixed_s) is float else True) and (volume >= 0 if type(volume) is float else True)
+                and (cap > 0 if type(cap) is float else True)):
             _refuse(label, fixed_s, volume, cap)
         if hold == engine:
             raise EinsimError(f"task {label!r}: the held engine class must differ from the task's own")
         deps = tuple(deps)
-        if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
+        n = len(self.engine)
+        if deps and (min(deps) < 0 or max(deps) >= n):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
         self.engine.append(engine)
         self.fixed_s.append(fixed_s)
@@ -104,7 +111,7 @@ class TaskGraph:
         self.deps.append(deps)
         self.label.append(label)
         self.hold.append(hold)
-        return len(self.engine) - 1
+        return n
 
     def _value(self, x: float | np.ndarray) -> float | np.ndarray:
         """A float, or an array of one value per graph of this template."""
@@ -131,9 +138,15 @@ class TaskGraph:
         """(count, tasks) arrays of ``fixed_s``, ``volume`` and ``cap`` (graph-major); refuses a bad value."""
         out = []
         for values in (self.fixed_s, self.volume, self.cap):
+            # the floats in one assignment, the arrays (one value per graph) stacked in another
+            is_float = [type(v) is float for v in values]
             column = np.empty((len(values), self.count))
-            for i, v in enumerate(values):
-                column[i] = v
+            if all(is_float):
+                column[:] = np.array(values)[:, None]
+            else:
+                at = np.array(is_float, bool)
+                column[at] = np.array([v for v, f in zip(values, is_float) if f]).reshape(-1, 1)
+                column[~at] = np.array([v for v, f in zip(values, is_float) if not f])
             out.append(column.T)
         fixed_s, volume, cap = out
         ok = (fixed_s >= 0) & (volume >= 0) & (cap > 0)
@@ -266,13 +279,15 @@ def simulate(graphs: Sequence[TaskGraph], platform: Platform,
     n = int(graph_ptr[-1])
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("engine", "hold", "pool", "fixed_s", "volume", "cap",
                                                           "n_deps", "local", "category")}
+    code: dict[str, int] = {}  # a label's category code (labels recur across tasks and templates)
     for g in graphs:
         tasks = len(g)
         for name in ("engine", "hold", "pool"):
             parts[name].append(np.tile(np.asarray(g.__dict__[name], np.int64), g.count))
         for name, values in zip(("fixed_s", "volume", "cap"), g.numbers()):
             parts[name].append(values.ravel())
-        codes = [names.index(category.get(label.split(":", 1)[0], "other")) for label in g.label]
+        codes = [code.get(label) if label in code else code.setdefault(
+            label, names.index(category.get(label.split(":", 1)[0], "other"))) for label in g.label]
         parts["category"].append(np.tile(np.asarray(codes, np.int64), g.count))
         n_deps = np.fromiter(map(len, g.deps), np.int64, tasks)
         flat = np.fromiter(chain.from_iterable(g.deps), np.int64, int(n_deps.sum()))
