@@ -156,26 +156,27 @@ def _sequence(fp: Footprint, p: np.ndarray, q: np.ndarray, tokens: int, rng: np.
     routed = _routing(tokens, layers, fp.experts, fp.top_k, rng) if fp.experts > 1 else np.ones((tokens, layers, 1), bool)
     shift = fp.facts.activation.token_shift
     empty = np.zeros(0)
-    if shift is None:
-        s_t, u_shift, flat = None, empty, np.zeros((0, 0))
-    else:
+    s_t, flat = None, np.zeros((0, 0))
+    if shift is not None:
         s_t = token_shifts(shift.value, tokens, rng)
-        u_shift = _routed_uniforms(rng, routed, fp.ffn_dim)
         flat = np.repeat(p.reshape(layers, fp.experts, fp.ffn_dim).mean(axis=2), fp.ffn_dim, axis=1)
-    u_fn = empty
-    if predicted is not None:
-        end = bits.state
-        bits.state = drops_at
-        u_fn = _routed_uniforms(rng, routed, fp.ffn_dim)
-        bits.state = end
-    add_routed(active, predicted if predicted is not None else active, a, s, u_fn,
-               fp.facts.activation.predictor_fn.value, u_shift, s_t if s_t is not None else empty, flat, routed,
-               fp.ffn_dim)
+    drops = None
+    if predicted is not None:  # a second generator at the drops' place in the stream
+        drops = np.random.Generator(type(bits)(0))
+        drops.bit_generator.state = drops_at
+    fn_rate = fp.facts.activation.predictor_fn.value
+    # token by token (the shift uniforms from ``rng``, the drops from ``drops``): small buffers, reused
+    for t in range(tokens):
+        u_shift = empty if s_t is None else _routed_uniforms(rng, routed[t], fp.ffn_dim)
+        u_fn = empty if drops is None else _routed_uniforms(drops, routed[t], fp.ffn_dim)
+        add_routed(active[t:t + 1], (predicted if predicted is not None else active)[t:t + 1], a[t:t + 1],
+                   s[t:t + 1], u_fn, fn_rate, u_shift, empty if s_t is None else s_t[t:t + 1], flat,
+                   routed[t:t + 1], fp.ffn_dim)
     return s_t
 
 
 def _routed_uniforms(rng: np.random.Generator, routed: np.ndarray, per_expert: int) -> np.ndarray:
-    """The uniforms of the ``routed`` (tokens, layers, experts) blocks of ``per_expert`` neurons, of a draw of one
+    """The uniforms of the ``routed`` (layers, experts) blocks of ``per_expert`` neurons, of a draw of one
     per neuron (row-major), the other blocks' skipped: a run of routed blocks is one draw, a run of others one
     ``advance``."""
     flags = routed.ravel()
