@@ -86,15 +86,22 @@ class TaskGraph:
         """A task: ``fixed_s`` seconds on its server, then ``volume`` units of ``pool`` at <= ``cap``/s
         (with pool NONE, ``volume`` is more seconds); with ``hold`` it also holds a server of that
         engine class for its whole duration (a thread blocked in a synchronous call). Returns its index."""
-        fixed_s, volume, cap = self._value(fixed_s), self._value(volume), self._value(cap)
-        # a float is checked here, an array of a template's values at once by `numbers`
-        if not ((fixed_s >= 0 if isinstance(fixed_s, float) else True) and
-                (volume >= 0 if isinstance(volume, float) else True) and (cap > 0 if isinstance(cap, float) else True)):
+        # a float is checked here, an array of a template's values at once by `simulate` (exact float types pass
+        # through; anything else, np.float64 included, is converted by `_value`)
+        if type(fixed_s) is not float:
+            fixed_s = self._value(fixed_s)
+        if type(volume) is not float:
+            volume = self._value(volume)
+        if type(cap) is not float:
+            cap = self._value(cap)
+        if not ((fixed_s >= 0 if type(fixed_s) is float else True) and (volume >= 0 if type(volume) is float else True)
+                and (cap > 0 if type(cap) is float else True)):
             _refuse(label, fixed_s, volume, cap)
         if hold == engine:
             raise EinsimError(f"task {label!r}: the held engine class must differ from the task's own")
         deps = tuple(deps)
-        if deps and (min(deps) < 0 or max(deps) >= len(self.engine)):
+        n = len(self.engine)
+        if deps and (min(deps) < 0 or max(deps) >= n):
             raise EinsimError(f"task {label!r}: a dependency must be an earlier task")
         self.engine.append(engine)
         self.fixed_s.append(fixed_s)
@@ -104,7 +111,7 @@ class TaskGraph:
         self.deps.append(deps)
         self.label.append(label)
         self.hold.append(hold)
-        return len(self.engine) - 1
+        return n
 
     def _value(self, x: float | np.ndarray) -> float | np.ndarray:
         """A float, or an array of one value per graph of this template."""
@@ -126,21 +133,6 @@ class TaskGraph:
         for column in (self.engine, self.fixed_s, self.pool, self.volume, self.cap, self.deps, self.label, self.hold):
             column.extend([column[-1]] * (count - 1))
         return list(range(first, first + count))
-
-    def numbers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(count, tasks) arrays of ``fixed_s``, ``volume`` and ``cap`` (graph-major); refuses a bad value."""
-        out = []
-        for values in (self.fixed_s, self.volume, self.cap):
-            column = np.empty((len(values), self.count))
-            for i, v in enumerate(values):
-                column[i] = v
-            out.append(column.T)
-        fixed_s, volume, cap = out
-        ok = (fixed_s >= 0) & (volume >= 0) & (cap > 0)
-        if not ok.all():
-            g, i = np.argwhere(~ok)[0]
-            _refuse(self.label[i], fixed_s[g, i], volume[g, i], cap[g, i])
-        return fixed_s, volume, cap
 
     def pool_volume(self, pool: int) -> np.ndarray:
         """Per graph, the volume of its tasks on ``pool``, summed in task order."""
@@ -256,42 +248,67 @@ class Schedules(Sequence[EventSchedule]):
 def simulate(graphs: Sequence[TaskGraph], platform: Platform,
              category: dict[str, str] | None = None) -> Schedules:
     """The schedules of ``graphs`` (independent, each from time 0) in one kernel call; their critical paths
-    split by ``category`` (a task's label up to ':' -> its category name; other labels: "other")."""
+    split by ``category`` (a task's label up to ':' -> its category name; other labels: "other").
+
+    The kernel's task arrays are gathered from the templates' columns at once: per task of the batch, the
+    template task it copies (``src``), whatever the number of templates."""
     category = category or {}
     names = tuple(dict.fromkeys(category.values())) + ("other",)
     servers, kind, dram = platform.arrays()
     graphs = tuple(graphs)
-    sizes = np.array([len(g) for g in graphs for _ in range(g.count)], np.int64)
+    counts = np.array([g.count for g in graphs], np.int64)
+    tasks = np.array([len(g) for g in graphs], np.int64)
+    sizes = np.repeat(tasks, counts)
     graph_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = int(graph_ptr[-1])
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("engine", "hold", "pool", "fixed_s", "volume", "cap",
-                                                          "n_deps", "local", "category")}
-    for g in graphs:
-        tasks = len(g)
-        for name in ("engine", "hold", "pool"):
-            parts[name].append(np.tile(np.asarray(g.__dict__[name], np.int64), g.count))
-        for name, values in zip(("fixed_s", "volume", "cap"), g.numbers()):
-            parts[name].append(values.ravel())
-        codes = [names.index(category.get(label.split(":", 1)[0], "other")) for label in g.label]
-        parts["category"].append(np.tile(np.asarray(codes, np.int64), g.count))
-        n_deps = np.fromiter(map(len, g.deps), np.int64, tasks)
-        flat = np.fromiter(chain.from_iterable(g.deps), np.int64, int(n_deps.sum()))
-        parts["n_deps"].append(np.tile(n_deps, g.count))
-        parts["local"].append(np.tile(flat, g.count))
-    col = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in parts.items()}
-    engine, hold, pool = col["engine"], col["hold"], col["pool"]
+    first_graph = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # template k's first graph
+    first_task = np.concatenate([[0], np.cumsum(tasks)]).astype(np.int64)  # template k's first column entry
+    firsts = np.repeat(graph_ptr[:-1], sizes)  # per task, its graph's first task
+    src = np.repeat(first_task[:-1][np.repeat(np.arange(len(graphs)), counts)], sizes) + (np.arange(n) - firsts)
+
+    def column(name: str) -> list:
+        return list(chain.from_iterable(g.__dict__[name] for g in graphs))
+
+    engine, hold, pool = (np.array(column(name), np.int64).reshape(-1)[src] for name in ("engine", "hold", "pool"))
+    code: dict[str, int] = {}  # a label's category code (labels recur across tasks and templates)
+    codes = [code.get(label) if label in code else code.setdefault(
+        label, names.index(category.get(label.split(":", 1)[0], "other"))) for label in column("label")]
+    deps = column("deps")
+    template_deps = np.fromiter(map(len, deps), np.int64, len(deps))
+    template_dep_at = np.concatenate([[0], np.cumsum(template_deps)])[:-1]
+    flat = np.fromiter(chain.from_iterable(deps), np.int64, int(template_deps.sum()))
+    n_deps = template_deps[src]
+    dep_ptr = np.concatenate([[0], np.cumsum(n_deps)]).astype(np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), n_deps)  # per dependency, the task that has it
+    dep_idx = flat[template_dep_at[src[owner]] + (np.arange(owner.size) - dep_ptr[owner])] + firsts[owner]
+    fixed_s, volume, cap = (_values(column(name), graphs, graph_ptr, first_graph, first_task, src)
+                            for name in ("fixed_s", "volume", "cap"))
+    bad = np.flatnonzero(~((fixed_s >= 0) & (volume >= 0) & (cap > 0)))
+    if bad.size:
+        j = int(bad[0])
+        _refuse(column("label")[int(src[j])], fixed_s[j], volume[j], cap[j])
     if engine.size and (engine.min() < 0 or engine.max() >= len(servers) or hold.max() >= len(servers)):
         raise EinsimError("a task names an engine class the platform does not have")
     used = np.unique(kind[engine[pool == DRAM]]) if engine.size else []
     if any(np.isnan(dram[k]) for k in used):
         raise EinsimError("a task streams from DRAM on an engine kind with no measured bandwidth")
-    dep_ptr = np.concatenate([[0], np.cumsum(col["n_deps"])]).astype(np.int64)
-    # global task indices: each template copy's first task, plus the local index
-    firsts = np.repeat(graph_ptr[:-1], np.diff(graph_ptr))  # per task, its graph's first task
-    owner = np.repeat(np.arange(n, dtype=np.int64), col["n_deps"])  # per dependency, the task that has it
-    dep_idx = col["local"].astype(np.int64) + firsts[owner] if owner.size else np.zeros(0, np.int64)
-    start, end, critical = _simulate(graph_ptr, engine, servers, kind, col["fixed_s"].astype(float), pool,
-                                     col["volume"].astype(float), col["cap"].astype(float), dep_ptr, dep_idx,
+    start, end, critical = _simulate(graph_ptr, engine, servers, kind, fixed_s, pool, volume, cap, dep_ptr, dep_idx,
                                      np.nan_to_num(dram, nan=1.0), int(platform.ufs_queues),
-                                     float(platform.ufs_degradation), hold, col["category"], len(names))
+                                     float(platform.ufs_degradation), hold, np.array(codes, np.int64)[src], len(names))
     return Schedules(graphs, graph_ptr, start, end, names, critical)
+
+
+def _values(values: list, graphs: tuple[TaskGraph, ...], graph_ptr: np.ndarray, first_graph: np.ndarray,
+            first_task: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Per task of the batch, its value from the templates' concatenated columns ``values`` (a float for every
+    graph of a template, or an array of one value per graph)."""
+    is_float = [type(v) is float for v in values]
+    if all(is_float):
+        return np.array(values, float).reshape(-1)[src]
+    out = np.array([v if f else 0.0 for v, f in zip(values, is_float)], float)[src]
+    at = np.flatnonzero(~np.array(is_float, bool))  # column entries holding one value per graph
+    template = np.searchsorted(first_task, at, side="right") - 1
+    reps = np.array([g.count for g in graphs], np.int64)[template]
+    graph = np.repeat(first_graph[template], reps) + (np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps))
+    out[graph_ptr[graph] + np.repeat(at - first_task[template], reps)] = np.concatenate([values[i] for i in at])
+    return out

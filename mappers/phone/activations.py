@@ -37,7 +37,7 @@ import numpy as np
 
 from einsim.errors import EinsimError
 from einsim.mappers.phone.footprint import Footprint
-from einsim.sim.kernels.traces import add_sequence, markov_chains, shift_tokens
+from einsim.sim.kernels.traces import add_routed, markov_draws
 
 # Shape of the per-token shift's gamma distribution (its mean is the facts' ``token_shift``). Only a mean
 # and a P99 of the per-token miss rate are published (Mixtral: 3.5% and 18.9%, fpga_phone.md 2(c)), which
@@ -90,12 +90,11 @@ def _capped_power_law(n: int, mean: float, zipf: float) -> np.ndarray:
     return out
 
 
-def _markov(p: np.ndarray, rho: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho. One draw of every
-    token's uniforms into ``u`` (tokens, p.size), reused between draws: a Generator's consecutive
-    draws equal one large draw."""
-    rng.random(out=u)
-    return markov_chains(u, p.ravel(), (p + rho * (1.0 - p)).ravel(), (p * (1.0 - rho)).ravel()).reshape(-1, *p.shape)
+def _markov(p: np.ndarray, rho: float, tokens: int, rng: np.random.Generator) -> np.ndarray:
+    """(tokens, *p.shape) booleans: stationary P(1) = p, lag-1 correlation rho; tokens x p.size uniforms
+    of ``rng``, drawn by the kernel in row-major order."""
+    return markov_draws(rng, tokens, p.ravel(), (p + rho * (1.0 - p)).ravel(),
+                        (p * (1.0 - rho)).ravel()).reshape(-1, *p.shape)
 
 
 def layer_frequencies(fp: Footprint, layers: int, model_seed: int = 0) -> np.ndarray:
@@ -122,26 +121,77 @@ def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int 
 @lru_cache(maxsize=32)
 def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, model_seed: int) -> Trace:
     rng = np.random.default_rng(seed)
-    n_exp, per = fp.experts, fp.ffn_dim
     p, q = _chain_frequencies(fp, layers, model_seed)  # refuses a model without activation statistics
     st = fp.facts.activation
-    rho = st.persistence.value
-    active = np.zeros((tokens, layers, n_exp * per), dtype=bool)
+    active = np.zeros((tokens, layers, fp.experts * fp.ffn_dim), dtype=bool)
     predicted = np.zeros_like(active)
-    u = np.empty((tokens, p.size))
     shifts = []
     for _ in range(batch):
-        a = _markov(p, rho, u, rng)
-        s = _markov(q, rho, u, rng)
-        u_fn = rng.random(out=u).reshape(a.shape)
-        routed = _routing(tokens, layers, n_exp, fp.top_k, rng) if n_exp > 1 else np.zeros((tokens, layers, 0), bool)
-        a, s_t = _shift(a, fp, p, rng)
-        shifts.append(s_t)
-        add_sequence(active, predicted, a, s, u_fn, st.predictor_fn.value, routed, per)
+        shifts.append(_sequence(fp, p, q, tokens, rng, active, predicted))
     active.flags.writeable = False
     predicted.flags.writeable = False
     shift = None if shifts[0] is None else np.mean(shifts, axis=0)
     return Trace(active, predicted, shift)
+
+
+def _sequence(fp: Footprint, p: np.ndarray, q: np.ndarray, tokens: int, rng: np.random.Generator,
+              active: np.ndarray, predicted: np.ndarray | None) -> np.ndarray | None:
+    """OR one sequence into ``active`` and ``predicted`` (None: activations only); its token shifts (None
+    without). The draws, in order: the activation chains, the false-positive chains, the predictor's drops
+    (a uniform per neuron), the routing, the token shifts and their uniforms (one per neuron). Only the
+    routed experts' drops and shift uniforms are drawn, the others skipped with the bit generator's
+    ``advance`` (one 64-bit step per uniform), so the stream, and every later draw, is the full draw's."""
+    rho = fp.facts.activation.persistence.value
+    n = p.size
+    a = _markov(p, rho, tokens, rng)
+    bits = rng.bit_generator
+    if predicted is not None:
+        s = _markov(q, rho, tokens, rng)
+        drops_at = bits.state
+    else:
+        s = a
+        bits.advance(tokens * n)  # the false-positive chains
+    bits.advance(tokens * n)  # the drops, drawn below once the routing is known
+    layers = p.shape[0]
+    routed = _routing(tokens, layers, fp.experts, fp.top_k, rng) if fp.experts > 1 else np.ones((tokens, layers, 1), bool)
+    shift = fp.facts.activation.token_shift
+    empty = np.zeros(0)
+    s_t, flat = None, np.zeros((0, 0))
+    if shift is not None:
+        s_t = token_shifts(shift.value, tokens, rng)
+        flat = np.repeat(p.reshape(layers, fp.experts, fp.ffn_dim).mean(axis=2), fp.ffn_dim, axis=1)
+    drops = None
+    if predicted is not None:  # a second generator at the drops' place in the stream
+        drops = np.random.Generator(type(bits)(0))
+        drops.bit_generator.state = drops_at
+    fn_rate = fp.facts.activation.predictor_fn.value
+    # token by token (the shift uniforms from ``rng``, the drops from ``drops``): small buffers, reused
+    for t in range(tokens):
+        u_shift = empty if s_t is None else _routed_uniforms(rng, routed[t], fp.ffn_dim)
+        u_fn = empty if drops is None else _routed_uniforms(drops, routed[t], fp.ffn_dim)
+        add_routed(active[t:t + 1], (predicted if predicted is not None else active)[t:t + 1], a[t:t + 1],
+                   s[t:t + 1], u_fn, fn_rate, u_shift, empty if s_t is None else s_t[t:t + 1], flat,
+                   routed[t:t + 1], fp.ffn_dim)
+    return s_t
+
+
+def _routed_uniforms(rng: np.random.Generator, routed: np.ndarray, per_expert: int) -> np.ndarray:
+    """The uniforms of the ``routed`` (layers, experts) blocks of ``per_expert`` neurons, of a draw of one
+    per neuron (row-major), the other blocks' skipped: a run of routed blocks is one draw, a run of others one
+    ``advance``."""
+    flags = routed.ravel()
+    edges = np.flatnonzero(np.diff(flags.view(np.int8))) + 1
+    bounds = np.concatenate(([0], edges, [flags.size])).tolist()
+    out = np.empty(int(flags.sum()) * per_expert)
+    at = 0
+    for lo, hi, on in zip(bounds[:-1], bounds[1:], flags[bounds[:-1]].tolist()):
+        size = (hi - lo) * per_expert
+        if on:
+            rng.random(out=out[at:at + size])
+            at += size
+        else:
+            rng.bit_generator.advance(size)
+    return out
 
 
 @lru_cache(maxsize=32)
@@ -150,13 +200,9 @@ def active_only(fp: Footprint, layers: int, tokens: int, seed: int = 0, model_se
     draws are skipped by advancing the generator (one 64-bit step per uniform), so the routing
     draws after them are the same. For an offline profile, which counts activations only."""
     rng = np.random.default_rng(seed)
-    p, _ = _chain_frequencies(fp, layers, model_seed)
-    a = _markov(p, fp.facts.activation.persistence.value, np.empty((tokens, p.size)), rng)
-    rng.bit_generator.advance(2 * a.size)  # the false-positive chain and the predictor drops
-    routed = _routing(tokens, layers, fp.experts, fp.top_k, rng) if fp.experts > 1 else None
-    a, _ = _shift(a, fp, p, rng)
-    if routed is not None:
-        a &= np.repeat(routed, fp.ffn_dim, axis=2)
+    p, q = _chain_frequencies(fp, layers, model_seed)
+    a = np.zeros((tokens, layers, p.shape[1]), dtype=bool)
+    _sequence(fp, p, q, tokens, rng, a, None)
     a.flags.writeable = False
     return a
 
@@ -164,22 +210,6 @@ def active_only(fp: Footprint, layers: int, tokens: int, seed: int = 0, model_se
 def token_shifts(mean: float, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` per-token shifts: min(1, gamma of shape TOKEN_SHIFT_SHAPE and mean ``mean``)."""
     return np.minimum(1.0, rng.gamma(TOKEN_SHIFT_SHAPE, mean / TOKEN_SHIFT_SHAPE, n))
-
-
-def _shift(a: np.ndarray, fp: Footprint, p: np.ndarray,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    """``a`` (tokens, layers, neurons; changed in place where contiguous) with each token's share s_t
-    (`token_shifts`) of neurons redrawn at their expert's mean frequency, and s_t. One uniform per neuron
-    decides both (u < s_t: redrawn; u < s_t x mean: on). Without ``token_shift`` ``a`` itself and None, and no draws."""
-    shift = fp.facts.activation.token_shift
-    if shift is None:
-        return a, None
-    tokens = a.shape[0]
-    s_t = token_shifts(shift.value, tokens, rng)
-    flat = np.repeat(p.reshape(p.shape[0], fp.experts, fp.ffn_dim).mean(axis=2), fp.ffn_dim, axis=1).ravel()
-    states = a.reshape(tokens, -1)
-    shift_tokens(states, rng.random((tokens, p.size)), s_t, flat)
-    return states.reshape(a.shape), s_t
 
 
 @lru_cache(maxsize=32)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -301,12 +302,14 @@ def _shape(w: _Layer) -> _Shape:
 
 
 def _template(works: list[_Layer]) -> _Layer:
-    """The works of graphs of one shape as one `_Layer` of arrays (one value per graph)."""
-    column = lambda values: np.array(values, float)  # noqa: E731
+    """The works of graphs of one shape as one `_Layer` of arrays (one value per graph): one table of the works'
+    numbers (a row per field, a column per graph), converted in one call."""
     n = len(works[0].clusters)
-    clusters = tuple(tuple(column([w.clusters[c][part] for w in works]) for part in range(4)) for c in range(n))
-    book = tuple(column([(w.bookkeeping_s or (0.0,) * n)[c] for w in works]) for c in range(n))
-    return _Layer(*(column([getattr(w, name) for w in works]) for name in _Layer._fields[:5]), clusters, book)
+    none = (0.0,) * n
+    table = np.ascontiguousarray(np.array([w[:5] + tuple(chain.from_iterable(w.clusters)) + (w.bookkeeping_s or none)
+                                           for w in works], float).T)
+    clusters = tuple(tuple(table[5 + 4 * c + part] for part in range(4)) for c in range(n))
+    return _Layer(*table[:5], clusters, tuple(table[5 + 4 * n + c] for c in range(n)))
 
 
 def _timed(keys: list[tuple], plat: Platform) -> list[tuple[float, tuple[float, ...], float]]:

@@ -88,38 +88,37 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
     rate = np.zeros(n)
     done = 0
     t = 0.0
+    caps_buf = np.empty(n)
+    idx = np.empty(n, np.int64)
+    freed = True  # a task can only become ready, or find a server, after a task finished (or at the start)
     while done < n:
-        for i in range(n):  # dispatch in index order
-            g = lo + i
-            if state[i] == _WAIT and left[i] == 0 and free[engine[g]] > 0 and (hold[g] < 0 or free[hold[g]] > 0):
-                free[engine[g]] -= 1
-                if hold[g] >= 0:
-                    free[hold[g]] -= 1
-                start[g] = t
-                state[i] = _FIXED
-                phase_end[i] = t + fixed_s[g] + (volume[g] if pool[g] < 0 else 0.0)
+        if freed:
+            for i in range(n):  # dispatch in index order
+                g = lo + i
+                if state[i] == _WAIT and left[i] == 0 and free[engine[g]] > 0 and (hold[g] < 0 or free[hold[g]] > 0):
+                    free[engine[g]] -= 1
+                    if hold[g] >= 0:
+                        free[hold[g]] -= 1
+                    start[g] = t
+                    state[i] = _FIXED
+                    phase_end[i] = t + fixed_s[g] + (volume[g] if pool[g] < 0 else 0.0)
+        freed = False
         for p in range(2):  # rates of the fluid streams of each pool
             m = 0
             mask = 0
             for i in range(n):
                 if state[i] == _FLUID and pool[lo + i] == p:
+                    caps_buf[m] = cap[lo + i]
+                    idx[m] = i
                     m += 1
                     mask |= kind[engine[lo + i]]
             if m == 0:
                 continue
-            caps = np.empty(m)
-            idx = np.empty(m, np.int64)
-            m = 0
-            for i in range(n):
-                if state[i] == _FLUID and pool[lo + i] == p:
-                    caps[m] = cap[lo + i]
-                    idx[m] = i
-                    m += 1
             if p == 0:
                 capacity = dram_Bps[mask]
             else:
                 capacity = 1.0 - ufs_degradation if m > ufs_queues else 1.0
-            rates = _water_fill(caps, capacity)
+            rates = _water_fill(caps_buf[:m], capacity)
             for j in range(m):
                 rate[idx[j]] = rates[j]
         t_next = np.inf
@@ -151,6 +150,7 @@ def _graph(lo: int, hi: int, engine, servers, kind, fixed_s, pool, volume, cap, 
             elif state[i] == _FLUID and remaining[i] == 0.0:
                 finished = True
             if finished:
+                freed = True
                 state[i] = _DONE
                 end[g] = t
                 free[engine[g]] += 1

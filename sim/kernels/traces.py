@@ -1,8 +1,11 @@
-"""Synthetic activation traces: two-state Markov chains per neuron from pre-drawn uniforms, and the
-union of a batch's sequences under the predictor and the MoE routing (mappers/phone/activations.py).
+"""Synthetic activation traces: two-state Markov chains per neuron drawn from a numpy Generator, and the
+union of a batch's sequences under the token shift, the predictor and the MoE routing
+(mappers/phone/activations.py).
 
-The uniforms are drawn by the caller in the generator's order, so a trace does not depend on
-whether these kernels or the step-by-step numpy twin (``sim/reference/traces.py``) build it.
+The chains draw their uniforms from the Generator itself (numba's ``Generator.random`` is the bit
+generator's ``next_double``, as numpy's), in the order the step-by-step numpy twin
+(``sim/reference/traces.py``) draws them, so a trace does not depend on which builds it; the routed
+blocks' uniforms are drawn by the caller (skipping the others' with ``advance``).
 """
 
 from __future__ import annotations
@@ -13,52 +16,53 @@ from einsim.sim.kernels.policy import njit
 
 
 @njit
-def markov_chains(u: np.ndarray, p: np.ndarray, stay: np.ndarray, enter: np.ndarray) -> np.ndarray:
-    """(tokens, n) states: token 0 is ``u[0] < p``; then ``u[t] < stay`` after a 1, ``< enter`` after a 0."""
-    tokens, n = u.shape
+def markov_draws(rng: np.random.Generator, tokens: int, p: np.ndarray, stay: np.ndarray,
+                 enter: np.ndarray) -> np.ndarray:
+    """(tokens, n) states from ``tokens`` x n uniforms of ``rng`` drawn in that (row-major) order: token 0
+    is ``u < p``; then ``u < stay`` after a 1, ``< enter`` after a 0. No array of uniforms is held."""
+    n = p.shape[0]
     out = np.empty((tokens, n), np.bool_)
     for i in range(n):
-        out[0, i] = u[0, i] < p[i]
+        out[0, i] = rng.random() < p[i]
     for t in range(1, tokens):
         for i in range(n):
-            # the threshold without a branch on the (random) previous state, ~1/3 faster; exact for the finite
+            # the threshold without a branch on the (random) previous state; exact for the finite
             # probabilities here: x * 1 + y * 0 == x
             on = out[t - 1, i]
-            out[t, i] = u[t, i] < stay[i] * on + enter[i] * (1 - on)
+            out[t, i] = rng.random() < stay[i] * on + enter[i] * (1 - on)
     return out
 
 
 @njit
-def shift_tokens(a: np.ndarray, u: np.ndarray, share: np.ndarray, flat: np.ndarray) -> None:
-    """Redraw in place each token's ``share[t]`` of the (tokens, n) states ``a`` at the frequencies ``flat``:
-    where ``u[t, i] < share[t]`` the state becomes ``u[t, i] < share[t] * flat[i]``."""
-    tokens, n = a.shape
-    for t in range(tokens):
-        s = share[t]
-        for i in range(n):
-            if u[t, i] < s:
-                a[t, i] = u[t, i] < s * flat[i]
-
-
-@njit
-def add_sequence(active: np.ndarray, predicted: np.ndarray, a: np.ndarray, s: np.ndarray, u_fn: np.ndarray,
-                 fn_rate: float, routed: np.ndarray, per_expert: int) -> None:
-    """OR one sequence into the batch's (tokens, layers, neurons) ``active`` and ``predicted``: a
-    neuron is predicted when active and not dropped (``u_fn >= fn_rate``), or when its
-    false-positive chain ``s`` is on while inactive; neurons of experts not ``routed`` (tokens,
-    layers, experts) are neither. ``routed`` with no experts axis entries (shape[2] == 0): dense."""
+def add_routed(active: np.ndarray, predicted: np.ndarray, a: np.ndarray, s: np.ndarray, u_fn: np.ndarray,
+               fn_rate: float, u_shift: np.ndarray, share: np.ndarray, flat: np.ndarray, routed: np.ndarray,
+               per_expert: int) -> None:
+    """OR one sequence into the batch's (tokens, layers, neurons) ``active`` (and ``predicted``, unless
+    ``u_fn`` is empty), only in the ``routed`` (tokens, layers, experts) experts' blocks of ``per_expert``
+    neurons. ``u_fn`` and ``u_shift`` hold one uniform per neuron of the routed blocks, in row-major order.
+    A neuron's state is the chain ``a``; with a shift (``u_shift`` not empty), where ``u < share[t]`` it
+    becomes ``u < share[t] * flat[layer, i]`` (the token's share redrawn at the flat pattern). A neuron is
+    predicted when on and not dropped (``u_fn >= fn_rate``), or when its false-positive chain ``s`` is on
+    while it is off."""
     tokens, layers, n = a.shape
-    dense = routed.shape[2] == 0
+    experts = routed.shape[2]
+    shifting = u_shift.shape[0] > 0
+    predicting = u_fn.shape[0] > 0
+    k = 0
     for t in range(tokens):
         for layer in range(layers):
-            for i in range(n):
-                if not dense and not routed[t, layer, i // per_expert]:
+            for e in range(experts):
+                if not routed[t, layer, e]:
                     continue
-                on = a[t, layer, i]
-                if on:
-                    active[t, layer, i] = True
-                if (on and u_fn[t, layer, i] >= fn_rate) or (s[t, layer, i] and not on):
-                    predicted[t, layer, i] = True
+                for i in range(e * per_expert, (e + 1) * per_expert):
+                    on = a[t, layer, i]
+                    if shifting and u_shift[k] < share[t]:
+                        on = u_shift[k] < share[t] * flat[layer, i]
+                    if on:
+                        active[t, layer, i] = True
+                    if predicting and ((on and u_fn[k] >= fn_rate) or (s[t, layer, i] and not on)):
+                        predicted[t, layer, i] = True
+                    k += 1
 
 
 @njit

@@ -109,3 +109,24 @@ def test_a_token_shift_ties_a_tokens_layers_and_keeps_the_mean():
     cold = layer_frequencies(fp, 2) < fp.active_fraction
     assert abs(_cold_active_correlation(a, cold)) < 0.2 and _cold_active_correlation(b, cold) > 0.6
     assert np.array_equal(active_only(shift, 2, 6, seed=3), generate(shift, 2, 6, seed=3).active)
+
+
+@pytest.mark.parametrize("model,batch", [("turbosparse_mixtral_47b", 1), ("bamboo_7b", 2), ("opt_6p7b", 1)])
+def test_generator_equals_the_step_by_step_twin(model, batch) -> None:
+    """The generator (chains drawn in numba, only the routed experts' drops and shift uniforms drawn, the rest
+    skipped by advancing the bit generator) gives the twin's full draw, token shift and MoE routing included."""
+    from einsim.mappers.phone.activations import TOKEN_SHIFT_SHAPE, _chain_frequencies
+    from einsim.sim.reference.traces import sequence
+
+    fp = footprint(model)
+    st = fp.facts.activation
+    p, q = _chain_frequencies(fp, 1, 0)
+    rng = np.random.default_rng(11)
+    runs = [sequence(p, q, st.persistence.value, st.predictor_fn.value, 5, fp.experts, fp.top_k, rng,
+                     TOKEN_SHIFT_SHAPE, None if st.token_shift is None else st.token_shift.value) for _ in range(batch)]
+    tr = generate(fp, 1, 5, batch=batch, seed=11)
+    assert np.array_equal(tr.active, np.any([a for a, _, _ in runs], axis=0))
+    assert np.array_equal(tr.predicted, np.any([pr for _, pr, _ in runs], axis=0))
+    assert (tr.shift is None) == (st.token_shift is None)
+    if tr.shift is not None:
+        assert np.array_equal(tr.shift, np.mean([s for _, _, s in runs], axis=0))
