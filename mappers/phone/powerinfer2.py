@@ -608,20 +608,29 @@ class Prefill:
 
 
 def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, context_len: int = 128,
-            chunk: int = PREFILL_CHUNK) -> Prefill:
+            chunk: int = PREFILL_CHUNK, load: str = "sequential") -> Prefill:
     """PowerInfer-2's prefill (fpga_phone.md 2(a)): the NPU runs each whole layer densely (one big cluster, no
     predictor), a static graph of ``chunk`` tokens at a time, while the big core's I/O thread reads the next
     layer's offloaded FFN weights sequentially into a second buffer (layer i+1 loads while layer i
-    computes). Every chunk passes through every layer, so the offloaded weights are read once per chunk."""
+    computes). Every chunk passes through every layer, so the offloaded weights are read once per chunk.
+
+    ``load="random"`` reads the same bytes as decode's on-demand bundle reads instead (READ_B random reads
+    over the layer's offloaded share, from the I/O core): the alternative the paper's sequential layer
+    prefetch is measured against."""
     if prompt < 1 or chunk < 1:
         raise EinsimError(f"a prefill needs a prompt and a chunk of at least 1 token, got {prompt} and {chunk}")
+    if load not in ("sequential", "random"):
+        raise EinsimError(f"prefill load must be 'sequential' or 'random', got {load!r}")
     mem = memory_plan(fp, memory_B, context_len)
     plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
     npu, io = plat.index("npu"), plat.index("io")
     expert_params = fp.ffn_dim * fp.matrices * fp.d_model
     layer_B = (fp.attn_params / fp.layers + fp.experts * expert_params) * INT4_B
     offloaded_B = max(0.0, fp.ffn_params * INT4_WEIGHT_B - mem.cache_B) / fp.layers
-    read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    if load == "sequential":
+        read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    else:
+        read_s = device.stream_time(Stream(offloaded_B / READ_B, READ_B, "random", range_B=offloaded_B, core=IO_CORE))
     # every token runs attention and its routed experts; causal scores and values over the prompt
     ops = 2.0 * prompt * (fp.attn_params / fp.layers + fp.top_k * expert_params) + 2.0 * fp.q_dim * prompt * prompt
     sizes = [min(chunk, prompt - start) for start in range(0, prompt, chunk)]
@@ -636,3 +645,11 @@ def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, c
             last = [steps[-1]]
     (s,) = simulate([g], plat)
     return Prefill(prompt, s.makespan, {name: s.busy(i) for i, (name, _, _) in enumerate(plat.engines)})
+
+
+def prompt_activation(fp: Footprint, prompt: int = 128, layers: int = 1, seed: int = 0) -> float:
+    """Share of the FFN neurons (every expert's) active for at least one token of a ``prompt``-token
+    sequence, over ``layers`` sampled layers of the model's trace generator: the statistic by which
+    PowerInfer-2 runs prefill densely on the NPU, without a predictor (fpga_phone.md 2(a), 2(c))."""
+    active = generate(fp, layers, prompt, seed=seed).active
+    return float(active.any(axis=0).mean())
