@@ -96,16 +96,16 @@ MIXTRAL_ACTIVE_PARAMS = 3e9  # about 3 B parameters active per token
 LARGE_BATCH_SPLIT = {"NPU": 0.70, "CPU": 0.30}  # 2(a): at large batch the NPU takes about 70 %, the CPU about 30 %
 BEST_OF_N_KEPT = 1.42  # 2(c): the 1.42x advantage is kept as N shrinks (best-of-N, Bamboo-7B)
 # 2(a) UFS 4.0 read behaviour, OnePlus 12, v3 2.3.2 [P] (Fig. 3b's 32 KB point [F, rough]): (pattern, block B,
-# address range B or None, issuing core or None) -> B/s; these are the device table's rows (oneplus12.yaml)
+# address range B or None, issuing core or None) -> GB/s; these are the device table's rows (oneplus12.yaml)
 KIB, MIB = 1024, 1024 * 1024
-UFS_TABLE = {("sequential", 4 * KIB, None, None): 450e6, ("sequential", 512 * KIB, None, None): 4e9,
-             ("random", 512 * KIB, None, None): 3.5e9, ("random", 4 * KIB, 128 * MIB, None): 1e9,
-             ("random", 4 * KIB, 512 * MIB, None): 850e6, ("random", 32 * KIB, 128 * MIB, None): 1.75e9,
-             ("random", 4 * KIB, 128 * MIB, "big"): 1076.10e6, ("random", 4 * KIB, 128 * MIB, "mid"): 1007.95e6,
-             ("random", 4 * KIB, 128 * MIB, "little"): 761.87e6}
+UFS_TABLE = {("sequential", 4 * KIB, None, None): 0.450, ("sequential", 512 * KIB, None, None): 4.0,
+             ("random", 512 * KIB, None, None): 3.5, ("random", 4 * KIB, 128 * MIB, None): 1.0,
+             ("random", 4 * KIB, 512 * MIB, None): 0.850, ("random", 32 * KIB, 128 * MIB, None): 1.75,
+             ("random", 4 * KIB, 128 * MIB, "big"): 1.07610, ("random", 4 * KIB, 128 * MIB, "mid"): 1.00795,
+             ("random", 4 * KIB, 128 * MIB, "little"): 0.76187}
 UFS_MULTI_ISSUER_LOSS = 0.40  # issuing from several cores degrades throughput by up to 40 %
-# the intro's comparison, UFS 4.0 vs a PC NVMe SSD: sequential B/s and random IOPS
-STORAGE_INTRO = {("UFS 4.0", "sequential B/s"): 4e9, ("NVMe SSD", "sequential B/s"): 7.5e9,
+# the intro's comparison, UFS 4.0 vs a PC NVMe SSD: sequential GB/s and random IOPS
+STORAGE_INTRO = {("UFS 4.0", "sequential GB/s"): 4.0, ("NVMe SSD", "sequential GB/s"): 7.5,
                  ("UFS 4.0", "random IOPS"): 100e3, ("NVMe SSD", "random IOPS"): 1200e3}
 SEQUENTIAL_PREFETCH_SPEEDUP = 3.0  # 2(c) prefill detail: sequential layer prefetch is 3x faster than random I/O
 PROMPT_ACTIVATION_128 = 0.9999  # 2(c): activation probability 99.99 % at batch 128 (Mixtral)
@@ -543,22 +543,21 @@ def _storage_rows(add_row: Callable[..., None]) -> None:
         where = f"{pattern} {block // KIB} KiB" + (f", {range_B // MIB} MiB range" if range_B else "") + \
             (f", issued from the {core} core" if core else "")
         add_row("2(a) UFS 4.0", "read throughput, 1 issuer (an input: the device's UFS table)", where,
-                read_benchmark(dev, pattern, block, range_B=range_B, core=core) / 1e9, value / 1e9, "GB/s")
+                read_benchmark(dev, pattern, block, range_B=range_B, core=core) / 1e9, value, "GB/s")
     one = read_benchmark(dev, "random", 4 * KIB, range_B=128 * MIB, core="mid")
     five = read_benchmark(dev, "random", 4 * KIB, range_B=128 * MIB, core="mid", issuers=5)
     add_row("2(a) UFS 4.0", "throughput lost with several issuers (an input: multi_issuer_degradation)",
             "random 4 KiB from 5 mid-core threads vs 1 (the single command queue)", 1.0 - five / one,
             UFS_MULTI_ISSUER_LOSS, "fraction")
-    model = {("UFS 4.0", "sequential B/s"): read_benchmark(dev, "sequential", 512 * KIB),
+    model = {("UFS 4.0", "sequential GB/s"): read_benchmark(dev, "sequential", 512 * KIB) / 1e9,
              ("UFS 4.0", "random IOPS"): iops(dev, 4 * KIB, range_B=128 * MIB, core="big")}
     for (system, metric), value in STORAGE_INTRO.items():
-        v = model.get((system, metric))
-        add_row("intro (storage)", metric.replace(" B/s", " read throughput") + (" (an input: the device's UFS table)"
-                                                                               if metric == "sequential B/s" else ""),
-                system + (", 4 KiB from the big core, 128 MiB range" if metric == "random IOPS" and system == "UFS 4.0" else ""),
-                None if v is None else (v / 1e9 if "B/s" in metric else v),
-                value / 1e9 if "B/s" in metric else value, "GB/s" if "B/s" in metric else "IOPS",
-                NO_NVME if system == "NVMe SSD" else (UFS_IOPS if metric == "random IOPS" else ""))
+        seq = metric == "sequential GB/s"
+        add_row("intro (storage)", "sequential read throughput" + (" (an input: the device's UFS table)" if seq else "")
+                if seq else metric,
+                system + (", 4 KiB from the big core, 128 MiB range" if not seq and system == "UFS 4.0" else ""),
+                model.get((system, metric)), value, "GB/s" if seq else "IOPS",
+                NO_NVME if system == "NVMe SSD" else ("" if seq else UFS_IOPS))
 
 
 def _v1_rows(op12: dict, ace2_costs: dict, mem: dict, add_row: Callable[..., None]) -> None:
