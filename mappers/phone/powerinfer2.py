@@ -454,6 +454,24 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
     return np.sort(key), np.sort(key[act]), size
 
 
+@by_identity(maxsize=256)
+def _hot_block_misses(trace: Trace, ffn_dim: int, capacity: int) -> np.ndarray:
+    """(layers, tokens) routed experts whose hot clusters are not in the hot region of an MoE: the region is a
+    cluster-granularity LRU (fpga_phone.md 2(a)) of ``capacity`` experts' hot clusters per layer (none missing
+    when every expert's fit), over the routing stream, warmed with experts 0, 1, ... (uniform routing: no
+    expert is hotter)."""
+    experts = trace.neurons // ffn_dim
+    routed = trace.predicted.reshape(trace.tokens, trace.layers, experts, ffn_dim).any(axis=3)
+    if capacity >= experts:
+        return np.zeros((trace.layers, trace.tokens), np.int64)
+    out = np.empty((trace.layers, trace.tokens), np.int64)
+    for layer in range(trace.layers):
+        ids = [np.flatnonzero(routed[t, layer]) for t in range(trace.tokens)]
+        dist = stack_distances(ids, experts, np.arange(experts))
+        out[layer] = [int((d >= capacity).sum()) for d in dist]
+    return out
+
+
 class _HotWork(NamedTuple):
     """One hot fraction's (layer, token) graph keys (`_timed`) and its counts per token summed or listed."""
 
@@ -477,6 +495,8 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     per_layer_cache = int(mem.cache_B / neuron_B / fp.layers)
     n_hot = int(round(hot * fp.ffn_dim))
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
+    if fp.experts > 1 and n_hot > 0 and hot_resident < n_hot * fp.experts:
+        hot_resident = hot_resident // n_hot * n_hot  # whole experts' hot clusters (the hot region's LRU entries)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
     bw_cpu = device.bandwidth(["CPU"])
@@ -505,6 +525,7 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     graph_args = (f, plat.key(), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
                   n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     graph_args = _interned(graph_args)
+    hot_block_misses = _hot_block_misses(trace, fp.ffn_dim, hot_resident // n_hot if n_hot else fp.experts)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
@@ -514,7 +535,12 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
         for t, (clusters, reads, cpu_B, cold_misses) in enumerate(per_token):
             n_cold = len(cold_per_token[t])
             routed = int(routed_experts[layer][t])
-            hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
+            if not f.xpu:
+                hot_missing = 0
+            elif fp.experts == 1:  # one expert: the resident part of its hot clusters
+                hot_missing = max(0, n_hot - hot_resident)
+            else:  # the routed experts whose hot clusters the hot region's LRU does not hold
+                hot_missing = n_hot * int(hot_block_misses[layer][t])
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
                           routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters, bookkeeping[t])
