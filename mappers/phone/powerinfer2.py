@@ -57,6 +57,7 @@ READ_B = 4096  # source: fpga_phone.md 2(a): INT4 bundles are read as two 4 KB r
 COLD_CLUSTER = 512  # source: fpga_phone.md 2(a): the CPU processes cold neurons in chunks such as 512x4096 [P]
 PREFETCH_B = 512 * 1024  # sequential prefetch request size; the largest block of the UFS table
 HOT_GRID = (0.0, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2)  # hot fractions the planner tries
+HOT_GRID_FULL = tuple(i / 8 for i in range(9))  # the planner's whole range, for batches where the NPU may take most
 # Tokens of one prefill graph: the NPU runs static graphs built per batch size (fpga_phone.md 2(a)), so a prompt
 # is prefilled in chunks of the graph's batch, each through every layer. source: estimate, range 128-512: 128 is
 # the batch at which v3 argues every neuron is active in prefill (99.99% at batch 128, fpga_phone.md 2(c)), 512
@@ -120,17 +121,22 @@ def ffn_offload_budget(fp: Footprint, offload: float, context_len: int = 128) ->
 
 def powerinfer2(device: Device, fp: Footprint, memory_B: float, features: Features = Features(),
                 trace: Trace | None = None, tokens: int = 24, sample_layers: int = 2, seed: int = 0,
-                context_len: int = 128, hot_fractions: tuple[float, ...] = HOT_GRID) -> TokenCost:
-    """Mean per-token decode cost at batch 1 with ``memory_B`` of DRAM; the planner's best hot fraction."""
-    mem = memory_plan(fp, memory_B, context_len)
-    trace = trace or generate(fp, sample_layers, tokens, seed=seed)
+                context_len: int = 128, hot_fractions: tuple[float, ...] = HOT_GRID, batch: int = 1) -> TokenCost:
+    """Mean decode-step cost with ``memory_B`` of DRAM; the planner's best hot fraction. At ``batch`` > 1 a step
+    decodes ``batch`` sequences (best-of-N: the trace is the union of their activations, fpga_phone.md 2(a)):
+    every row read once, its MACs and the KV cache once per sequence; ``latency_s`` is the step's seconds."""
+    if batch < 1:
+        raise EinsimError(f"a decode batch needs at least 1 sequence, got {batch}")
+    mem = memory_plan(fp, memory_B, context_len * batch)
+    trace = trace or generate(fp, sample_layers, tokens, batch=batch, seed=seed)
     rank, warm = _profile_order(fp, trace.layers, max(tokens, 16), seed + 1)
     grid = hot_fractions if features.xpu else (0.0,)
     plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
-    works = [_hot_work(device, fp, mem, features, trace, rank, warm, h, context_len, plat) for h in grid]
+    works = [_hot_work(device, fp, mem, features, trace, rank, warm, h, context_len, plat, batch) for h in grid]
     timed = _timed([k for w in works for k in w.keys], plat)  # every hot fraction's new graphs in one batch
     n = len(works[0].keys)
-    runs = [_priced(device, fp, mem, features, trace, plat, w, timed[i * n:(i + 1) * n]) for i, w in enumerate(works)]
+    runs = [_priced(device, fp, mem, features, trace, plat, w, timed[i * n:(i + 1) * n], batch)
+            for i, w in enumerate(works)]
     best, io_critical, tails = min(runs, key=lambda r: r[0].latency_s)
     io_s = sum(io_critical) * fp.layers / len(io_critical)  # flash I/O on the critical path
     return TokenCost(best.policy, best.model, best.device, best.latency_s, best.latency_s - io_s, io_s, best.mem_s,
@@ -451,6 +457,24 @@ def _cluster_keys(trace: Trace, ffn_dim: int, rank: np.ndarray, warm_order: np.n
     return np.sort(key), np.sort(key[act]), size
 
 
+@by_identity(maxsize=256)
+def _hot_block_misses(trace: Trace, ffn_dim: int, capacity: int) -> np.ndarray:
+    """(layers, tokens) routed experts whose hot clusters are not in the hot region of an MoE: the region is a
+    cluster-granularity LRU (fpga_phone.md 2(a)) of ``capacity`` experts' hot clusters per layer (none missing
+    when every expert's fit), over the routing stream, warmed with experts 0, 1, ... (uniform routing: no
+    expert is hotter)."""
+    experts = trace.neurons // ffn_dim
+    routed = trace.predicted.reshape(trace.tokens, trace.layers, experts, ffn_dim).any(axis=3)
+    if capacity >= experts:
+        return np.zeros((trace.layers, trace.tokens), np.int64)
+    out = np.empty((trace.layers, trace.tokens), np.int64)
+    for layer in range(trace.layers):
+        ids = [np.flatnonzero(routed[t, layer]) for t in range(trace.tokens)]
+        dist = stack_distances(ids, experts, np.arange(experts))
+        out[layer] = [int((d >= capacity).sum()) for d in dist]
+    return out
+
+
 class _HotWork(NamedTuple):
     """One hot fraction's (layer, token) graph keys (`_timed`) and its counts per token summed or listed."""
 
@@ -464,25 +488,31 @@ class _HotWork(NamedTuple):
 
 
 def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, rank: np.ndarray,
-              warm_order: np.ndarray, hot: float, context_len: int, plat: Platform) -> _HotWork:
-    """The work of every (layer, token) at one hot fraction, as graph keys, and its flash and DRAM bytes."""
+              warm_order: np.ndarray, hot: float, context_len: int, plat: Platform, batch: int = 1) -> _HotWork:
+    """The work of every (layer, token) at one hot fraction, as graph keys, and its flash and DRAM bytes. At
+    ``batch`` > 1 a row's MACs run once per sequence (the CPU's and the NPU's rate caps divided by the batch)
+    and each sequence reads its own KV cache."""
     d = fp.d_model
     neuron_B = fp.matrices * d * INT4_WEIGHT_B  # cached bytes of one neuron
     row_B = d * INT4_B  # DRAM bytes of one row read by compute
     per_layer_cache = int(mem.cache_B / neuron_B / fp.layers)
     n_hot = int(round(hot * fp.ffn_dim))
     hot_resident = min(n_hot * fp.experts, per_layer_cache)
+    if fp.experts > 1 and n_hot > 0 and hot_resident < n_hot * fp.experts:
+        hot_resident = hot_resident // n_hot * n_hot  # whole experts' hot clusters (the hot region's LRU entries)
     cold_capacity = per_layer_cache - hot_resident
     n_compute = device.cpu.clusters[COMPUTE_CLUSTER].cores
     bw_cpu = device.bandwidth(["CPU"])
     bw_npu = device.bandwidth(["NPU"])
     per_thread_bw = bw_cpu / n_compute
     core_macs = device.cpu_macs_per_s({COMPUTE_CLUSTER: 1}, "int8") * INT4_GEMV_EFFICIENCY * SPARSE_GEMV_EFFICIENCY
-    row_cap = min(per_thread_bw, row_B * core_macs / d)  # one cold row's bytes at its MAC rate on one thread
+    row_cap = min(per_thread_bw, row_B * core_macs / d / batch)  # one cold row's bytes at its MAC rate, one thread
+    if batch > 1:  # the NPU's rows at its dense rate: 2 ops per weight and sequence
+        bw_npu = min(bw_npu, device.npu_ops_per_s(batch) * INT4_B / (2 * batch))
     io_range = fp.top_k * fp.ffn_dim * 2 * READ_B  # one layer's routed bundles on flash
     core = IO_CORE if f.pipeline else COMPUTE_CLUSTER
     t_read_dev = device.stream_time(Stream(1, READ_B, "random", range_B=io_range, core=core))  # issuers: the pool
-    attn_B = fp.attn_params / fp.layers * INT4_B + fp.kv_B(context_len) / fp.layers
+    attn_B = fp.attn_params / fp.layers * INT4_B + batch * fp.kv_B(context_len) / fp.layers
     # one expert's predictor as an input factor (d x r) and r per neuron, the rank cancelling; estimate: PowerInfer-2
     # publishes only the total (2.6 GB for Mixtral), the two-factor shape is LLM in a flash's low-rank predictor
     # (fpga_phone.md 3(a)) in one precision
@@ -498,6 +528,7 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
     graph_args = (f, plat.key(), (NPU_ATTENTION_SHARE, NPU_INVOCATION_S, CPU_BARRIER_S, NPU_CALL_HOLDS_THREAD),
                   n_compute, t_read_dev, per_thread_bw, row_cap, bw_npu, act_copy_B)
     graph_args = _interned(graph_args)
+    hot_block_misses = _hot_block_misses(trace, fp.ffn_dim, hot_resident // n_hot if n_hot else fp.experts)
     for layer in range(trace.layers):
         cold_per_token, hot_pred_per_token = _cold_predicted(trace, fp.ffn_dim, rank, n_hot, layer)
         # with the neuron cache an LRU cold region, else a fixed resident set by position
@@ -507,7 +538,12 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
         for t, (clusters, reads, cpu_B, cold_misses) in enumerate(per_token):
             n_cold = len(cold_per_token[t])
             routed = int(routed_experts[layer][t])
-            hot_missing = max(0, n_hot * routed - hot_resident) if f.xpu else 0
+            if not f.xpu:
+                hot_missing = 0
+            elif fp.experts == 1:  # one expert: the resident part of its hot clusters
+                hot_missing = max(0, n_hot - hot_resident)
+            else:  # the routed experts whose hot clusters the hot region's LRU does not hold
+                hot_missing = n_hot * int(hot_block_misses[layer][t])
             npu_B = n_hot * routed * fp.matrices * row_B if f.xpu else 0.0
             work = _Layer(attn_B, npu_B, hot_missing * t_pref_neuron, routed * pred_in_B,
                           routed * (fp.ffn_dim - n_hot) * pred_col_B, clusters, bookkeeping[t])
@@ -522,13 +558,17 @@ def _hot_work(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Tr
 
 
 def _priced(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trace, plat: Platform, w: _HotWork,
-            timed: list[tuple[float, tuple[float, ...], float]]) -> tuple[TokenCost, list[float], tuple]:
+            timed: list[tuple[float, tuple[float, ...], float]], batch: int = 1) -> tuple[TokenCost, list[float], tuple]:
     """The cost at one hot fraction from its graphs' schedules (`_timed`), with the graphs' critical-path flash
     I/O seconds and the inputs of `_tails`; its io_s and tail percentiles (TAIL_KEYS, None here) are left for
     the caller to take for the chosen fraction only."""
     hot, flash_B, dram_B, misses, rows, accesses = w.hot, w.flash_B, w.dram_B, w.misses, w.rows, w.accesses
     scale = fp.layers / trace.layers
     head_s = fp.head_params * INT4_B / device.bandwidth(["CPU", "NPU"] if f.xpu else ["CPU"])
+    if batch > 1:  # the head's MACs once per sequence, on the NPU (with the XPU) or the compute threads
+        macs_per_s = device.npu_ops_per_s(batch) / 2 if f.xpu else device.cpu_macs_per_s(
+            {COMPUTE_CLUSTER: device.cpu.clusters[COMPUTE_CLUSTER].cores}, "int8") * INT4_GEMV_EFFICIENCY
+        head_s = max(head_s, batch * fp.head_params / macs_per_s)
     per_layer = np.array([makespan for makespan, _, _ in timed]).reshape(trace.layers, trace.tokens)
     per_token = per_layer.sum(axis=0) * scale + head_s
     latency = float(per_token.mean())
@@ -540,7 +580,7 @@ def _priced(device: Device, fp: Footprint, mem: Memory, f: Features, trace: Trac
     tails = (per_layer, misses, rows, head_s)
     return TokenCost("powerinfer2", fp.model_id, device.name, latency, latency, 0.0, 0.0, flash_B, dram_B,
                      energy.total_J,
-                     {"hot_fraction": hot, "miss_rate": sum(misses) / max(accesses, 1),
+                     {"hot_fraction": hot, "batch": batch, "miss_rate": sum(misses) / max(accesses, 1),
                       "miss_rate_of_rows": sum(misses) / max(sum(rows), 1), "cache_GB": mem.cache_B / 1e9,
                       **dict.fromkeys(TAIL_KEYS),  # filled by `_tails` for the chosen hot fraction only
                       "busy_s": busy, "energy_parts_J": energy.parts}), [io for _, _, io in timed], tails
@@ -611,20 +651,29 @@ class Prefill:
 
 
 def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, context_len: int = 128,
-            chunk: int = PREFILL_CHUNK) -> Prefill:
+            chunk: int = PREFILL_CHUNK, load: str = "sequential") -> Prefill:
     """PowerInfer-2's prefill (fpga_phone.md 2(a)): the NPU runs each whole layer densely (one big cluster, no
     predictor), a static graph of ``chunk`` tokens at a time, while the big core's I/O thread reads the next
     layer's offloaded FFN weights sequentially into a second buffer (layer i+1 loads while layer i
-    computes). Every chunk passes through every layer, so the offloaded weights are read once per chunk."""
+    computes). Every chunk passes through every layer, so the offloaded weights are read once per chunk.
+
+    ``load="random"`` reads the same bytes as decode's on-demand bundle reads instead (READ_B random reads
+    over the layer's offloaded share, from the I/O core): the alternative the paper's sequential layer
+    prefetch is measured against."""
     if prompt < 1 or chunk < 1:
         raise EinsimError(f"a prefill needs a prompt and a chunk of at least 1 token, got {prompt} and {chunk}")
+    if load not in ("sequential", "random"):
+        raise EinsimError(f"prefill load must be 'sequential' or 'random', got {load!r}")
     mem = memory_plan(fp, memory_B, context_len)
     plat = _platform(device, device.cpu.clusters[COMPUTE_CLUSTER].cores)
     npu, io = plat.index("npu"), plat.index("io")
     expert_params = fp.ffn_dim * fp.matrices * fp.d_model
     layer_B = (fp.attn_params / fp.layers + fp.experts * expert_params) * INT4_B
     offloaded_B = max(0.0, fp.ffn_params * INT4_WEIGHT_B - mem.cache_B) / fp.layers
-    read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    if load == "sequential":
+        read_s = device.stream_time(Stream(offloaded_B / PREFETCH_B, PREFETCH_B, "sequential"))
+    else:
+        read_s = device.stream_time(Stream(offloaded_B / READ_B, READ_B, "random", range_B=offloaded_B, core=IO_CORE))
     # every token runs attention and its routed experts; causal scores and values over the prompt
     ops = 2.0 * prompt * (fp.attn_params / fp.layers + fp.top_k * expert_params) + 2.0 * fp.q_dim * prompt * prompt
     sizes = [min(chunk, prompt - start) for start in range(0, prompt, chunk)]
@@ -639,3 +688,11 @@ def prefill(device: Device, fp: Footprint, memory_B: float, prompt: int = 512, c
             last = [steps[-1]]
     (s,) = simulate([g], plat)
     return Prefill(prompt, s.makespan, {name: s.busy(i) for i, (name, _, _) in enumerate(plat.engines)})
+
+
+def prompt_activation(fp: Footprint, prompt: int = 128, layers: int = 1, seed: int = 0) -> float:
+    """Share of the FFN neurons (every expert's) active for at least one token of a ``prompt``-token
+    sequence, over ``layers`` sampled layers of the model's trace generator: the statistic by which
+    PowerInfer-2 runs prefill densely on the NPU, without a predictor (fpga_phone.md 2(a), 2(c))."""
+    active = generate(fp, layers, prompt, seed=seed).active
+    return float(active.any(axis=0).mean())

@@ -147,6 +147,22 @@ _make("llm-in-a-flash", _llm_in_a_flash, ("config", "engine", "weights"), _llm_i
 _make("powerinfer2", _powerinfer2)
 
 
+@register("qnn")
+def qnn(arch: Architecture, plan: Plan, memory_GB: float | None = None, **options: Any) -> Result:
+    """QNN, PowerInfer-2's NPU baseline, over the general phone lowering (`rules.qnn_rule`): a model's decode or
+    prefill (any batch) with every MAC on the NPU and every weight in DRAM (refused when they do not fit
+    ``memory_GB``)."""
+    if options:
+        raise EinsimError(f"mapper qnn: unknown option(s) {', '.join(options)} (valid: memory_GB)")
+    if not isinstance(plan, Plan):
+        raise EinsimError("mapper qnn models a whole model: give a model, its phase and seq_len")
+    device = device_of(arch)
+    return lowered_result(run_rule("qnn", plan, device, _budget_B("qnn", device, memory_GB), {}), device)
+
+
+qnn.takes_model = True  # type: ignore[attr-defined]
+
+
 @register("phone")
 def phone(arch: Architecture, cascade: Cascade, engine: str = "npu", memory_GB: float | None = None,
           **options: Any) -> Result:

@@ -89,6 +89,18 @@ def llama_cpp_rule(plan: Plan) -> Rule:
                 notes=(note,))
 
 
+def qnn_rule(plan: Plan, device: Device) -> Rule:
+    """QNN (Qualcomm's NPU runtime, PowerInfer-2's NPU baseline, fpga_phone.md 2(c)): the whole model as static
+    NPU graphs, every MAC (weights and activations) on the NPU, every weight resident in DRAM (no flash
+    offload); the element-wise rest on the mid cores beside it."""
+    if device.npu is None:
+        raise EinsimError(f"mapper qnn: {device.name} has no NPU")
+    cluster = device.cpu.clusters.get("mid")
+    cores = ((("mid", cluster.cores),) if cluster is not None else None)
+    note = f"qnn: static NPU graphs, every MAC on the NPU, every weight resident ({plan.phase})"
+    return Rule("qnn", INT4_B, "NPU", True, cores, True, 1, notes=(note,))
+
+
 def run_rule(policy: str, plan: Plan, device: Device, memory_B: float, options: dict[str, Any]) -> Lowered:
     """The policy's rule over the general lowering (the planner's best where the policy has a choice)."""
     if policy == "powerinfer2":
@@ -103,6 +115,12 @@ def run_rule(policy: str, plan: Plan, device: Device, memory_B: float, options: 
         if memory_B == float("inf"):
             raise EinsimError(f"mapper llama.cpp: {device.name} states no DRAM capacity_B or available_B; give memory_GB")
         return lower_plan(plan, device, llama_cpp_rule(plan), memory_B)
+    if policy == "qnn":
+        low = lower_plan(plan, device, qnn_rule(plan, device), memory_B)
+        if low.resident_B < low.weights_B:
+            raise EinsimError(f"mapper qnn keeps every weight in DRAM: {plan.model} needs {low.weights_B / 1e9:.3g} GB "
+                              f"of weights, {memory_B / 1e9:.3g} GB given")
+        return low
     raise EinsimError(f"no general-lowering rule for policy {policy!r}")
 
 
