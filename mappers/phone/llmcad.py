@@ -23,7 +23,10 @@ measured contention on the loading; the two models never compute at once. The ba
 large model alone under llama.cpp-style mmap; StdPL streams the same non-resident weights layer by
 layer under the compute of the layer before.
 
-``Techniques`` switches the paper's three techniques off one at a time (its ablation, 4(c)).
+``Techniques`` switches the paper's three techniques off one at a time (its ablation, 4(c)); with
+``fallback_threshold`` it is Big-Little Decoder's rule instead (BLD, Kim et al., NeurIPS 2023: the small
+model decodes until one token's confidence falls below the threshold, then the large model runs once,
+non-autoregressively, over the tokens since the last fallback and emits its own token there).
 """
 
 from __future__ import annotations
@@ -67,6 +70,23 @@ class Techniques:
     tree: bool = True  # branches for runner-ups above 30%, verified in the same batched pass
     pipeline: bool = True  # drafting overlaps the target's loading
     adaptive_fallback: bool = True  # Eq. 3 updates alpha after each verification; off: alpha stays 0.01
+    # BLD's fallback rule: verify when one drafted token's confidence is below this (None: LLMCad's rule, the
+    # tree-cumulative confidence below alpha)
+    fallback_threshold: float | None = None
+
+
+# Big-Little Decoder's fallback threshold on the small model's top-1 probability. source: estimate, range 0.3-0.9
+# (BiLD, Kim et al. NeurIPS 2023, sweeps its fallback threshold over a range of this kind; the value LLMCad ran
+# is not stated): a low threshold drafts long runs before each reload, a high one falls back after a few
+# tokens. The effect of both ends is printed by `einsim reproduce llmcad --compare`.
+BLD_FALLBACK = 0.6
+BLD_FALLBACK_RANGE = (0.3, 0.9)
+
+
+def bld_techniques(threshold: float = BLD_FALLBACK) -> Techniques:
+    """BLD on LLMCad's machinery: no tree, no pipeline (the large model runs only when control is handed
+    over), fallback on one token's confidence."""
+    return Techniques(tree=False, pipeline=False, adaptive_fallback=False, fallback_threshold=threshold)
 
 
 @dataclass(frozen=True)
@@ -82,8 +102,9 @@ class Drafting:
 
 def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
                       concentration: float = CONCENTRATION, tree: bool = True,
-                      adaptive_fallback: bool = True) -> Drafting:
-    """Draft/verify cycles until ``tokens`` tokens are accepted."""
+                      adaptive_fallback: bool = True, fallback_threshold: float | None = None) -> Drafting:
+    """Draft/verify cycles until ``tokens`` tokens are accepted. With ``fallback_threshold`` (BLD) a token whose
+    confidence is below it is not drafted: the large model runs over the tokens so far and emits that one."""
     rng = np.random.default_rng(seed)
     a, b = agreement * concentration, (1.0 - agreement) * concentration
     alpha, done, drafted, verified, cycles, errors = ALPHA0, 0, 0, 0, 0, 0
@@ -91,6 +112,8 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
         cum, n, ok, branch_tokens, prefix_open = 1.0, 0, 0, 0, True
         while True:
             c = rng.beta(a, b)
+            if fallback_threshold is not None and c < fallback_threshold:
+                break
             p2 = rng.random() * (1.0 - c) if tree else 0.0
             if p2 <= BRANCH_P:
                 p2 = 0.0
@@ -103,7 +126,7 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
             else:
                 prefix_open = False
             cum *= max(c, p2)  # the best branch's cumulative confidence
-            if cum < alpha:
+            if fallback_threshold is None and cum < alpha:
                 break
         if adaptive_fallback:
             alpha = alpha * 0.5 if ok == n else (n - ok) / n
@@ -164,7 +187,8 @@ def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float |
     t_below = _stream(device, below_B)
     t_rest = _stream(device, large_B - below_B)
     t_small = forward_time(device, small, 1)
-    d = simulate_drafting(tokens, agreement, seed, concentration, techniques.tree, techniques.adaptive_fallback)
+    d = simulate_drafting(tokens, agreement, seed, concentration, techniques.tree, techniques.adaptive_fallback,
+                          techniques.fallback_threshold)
     t_verify = forward_time(device, large, d.verified)
     t_draft = d.drafted * t_small
     if techniques.pipeline:  # the part under the bound loads while the small model drafts, the rest after fallback
@@ -179,9 +203,23 @@ def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float |
     cad = TokenCost("llmcad", large.model_id, device.name, latency, latency - io_s, io_s, 0.0, large_B / d.accepted,
                     (d.drafted * small_B + large_B) / d.accepted, device_energy(device.power_W, latency),
                     {"draft_model": small.model_id, "drafted_per_verify": d.drafted,
-                     "accepted_per_verify": d.accepted, "verified_per_verify": d.verified, "memory_B": memory_B})
+                     "accepted_per_verify": d.accepted, "verified_per_verify": d.verified, "memory_B": memory_B,
+                     "cpu_busy_s": (t_draft + t_verify) / d.accepted, "flash_busy_s": (t_below + t_rest) / d.accepted})
     std = llama_cpp(device, large, memory_B)
     return cad, std
+
+
+def peak_memory_B(fp: Footprint, context_len: int = 512) -> float:
+    """llama.cpp's resident set for one model: its INT4 weights (mapped in full), the fp16 KV cache allocated
+    for ``context_len`` tokens and the runtime's buffers."""
+    return fp.params * INT4_B + fp.kv_B(context_len) + RUNTIME_B
+
+
+def speed_gap(device: Device, small: Footprint, large: Footprint, memory_B: float | None = None) -> float:
+    """LLMCad's "speed gap" of a model pair: the large model's token out of memory (Std) over one step of the
+    memory-resident small model."""
+    std = llama_cpp(device, large, device.available_B if memory_B is None else memory_B)
+    return std.latency_s / forward_time(device, small, 1)
 
 
 def std_pipelined(device: Device, fp: Footprint, memory_B: float | None = None) -> TokenCost:

@@ -142,3 +142,60 @@ def test_a_runner_up_opens_a_branch_only_above_30_percent_of_the_mass():
     # a branch at depth i adds i tokens, so with branch probability q the branch tokens are q * n (n + 1) / 2
     q = branch_sequences_per_position / ((n + 1) / 2)
     assert q == pytest.approx(0.4, abs=0.05)
+
+
+def test_bld_falls_back_on_the_first_token_below_its_threshold():
+    from einsim.mappers.phone.llmcad import bld_techniques
+
+    # every confidence 0.8 (concentration -> infinity): above a 0.7 threshold nothing falls back until the
+    # product rule would, which BLD does not use, so only a threshold above 0.8 stops drafting at once
+    d = simulate_drafting(2000, concentration=1e9, tree=False, adaptive_fallback=False, fallback_threshold=0.9)
+    assert d.drafted == 0 and d.accepted == 1  # the large model emits every token itself
+    t = bld_techniques(0.5)
+    assert not (t.tree or t.pipeline or t.adaptive_fallback) and t.fallback_threshold == 0.5
+    # a higher threshold falls back sooner: shorter drafts
+    low, high = (simulate_drafting(4000, tree=False, adaptive_fallback=False, fallback_threshold=x, seed=3)
+                 for x in (0.3, 0.9))
+    assert high.drafted < low.drafted
+
+
+def test_bld_on_the_phone_reloads_the_target_every_fallback_without_a_pipeline(phone):
+    from einsim.mappers.phone.llmcad import bld_techniques
+
+    device, small, large = phone
+    cad, _ = llmcad(device, small, large, techniques=bld_techniques(0.6))
+    load = large.params * INT4_B / 2.1e9  # the whole 13B, sequential 512 KiB reads (UFS 3.1 table: 2.1 GB/s)
+    per_cycle = cad.latency_s * cad.extra["accepted_per_verify"]
+    verify = forward_time(device, large, cad.extra["verified_per_verify"])
+    drafting = cad.extra["drafted_per_verify"] * forward_time(device, small, 1)
+    assert per_cycle == pytest.approx(load + verify + drafting, rel=1e-9)
+    assert cad.extra["cpu_busy_s"] * cad.extra["accepted_per_verify"] == pytest.approx(drafting + verify, rel=1e-9)
+
+
+def test_peak_memory_is_llama_cpp_weights_kv_and_runtime():
+    from einsim.mappers.phone.llmcad import peak_memory_B
+
+    fp = footprint("llama2_13b")
+    assert peak_memory_B(fp, 512) == pytest.approx(fp.params * INT4_B + 2 * 40 * 5120 * 512 * 2 + RUNTIME_B)
+
+
+def test_speed_gap_is_std_over_the_draft_step(phone):
+    from einsim.mappers.phone.llmcad import speed_gap
+
+    device, small, large = phone
+    assert speed_gap(device, small, large) == pytest.approx(
+        llama_cpp(device, large, device.available_B).latency_s / forward_time(device, small, 1))
+
+
+def test_token_energy_counts_busy_engines_bytes_and_the_baseline(phone):
+    from einsim.mappers.phone.llmcad_energy import XIAOMI11_POWER as P, token_energy
+
+    device, small, large = phone
+    cad, std = llmcad(device, small, large)
+    x = cad.extra
+    assert token_energy(cad) == pytest.approx(x["cpu_busy_s"] * P.cpu_W + x["flash_busy_s"] * P.flash_W
+                                              + (cad.dram_B + cad.flash_B) * P.dram_J_per_B
+                                              + cad.latency_s * P.baseline_W)
+    assert token_energy(std) == pytest.approx(std.compute_s * P.cpu_W + std.io_s * P.flash_W
+                                              + (std.dram_B + std.flash_B) * P.dram_J_per_B
+                                              + std.latency_s * P.baseline_W)
