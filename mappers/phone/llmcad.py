@@ -32,9 +32,11 @@ non-autoregressively, over the tokens since the last fallback and emits its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
+from einsim.errors import EinsimError
 from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import INT4_B, RUNTIME_B
@@ -61,6 +63,26 @@ CONCENTRATION = 1.35
 CONCENTRATION_RANGE = (1.25, 1.56)
 LOAD_BLOCK_B = 512 * 1024  # sequential parameter loading in large requests
 CPU_CORES = "all"  # llama.cpp runs a thread per core on the phones (LLMCad Table 2: llama.cpp on the CPU)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How both models run: llama.cpp on every CPU core in INT4 (the phones), or PyTorch eager on the GPU in
+    fp32 (the Jetsons, fpga_phone.md 4(a) Table 2), each operator paying a dispatch cost; the large model
+    alone (Std) is then read in full from storage each token when it exceeds the memory bound."""
+
+    engine: Literal["cpu", "gpu"] = "cpu"
+    weight_B: float = INT4_B
+    op_s: float = 0.0  # framework dispatch per operator
+
+
+PHONE = Deployment()
+# PyTorch 1.10 on the Jetson TX2's GPU in fp32. op_s: estimate, range 20-100 us per eager CUDA operator
+# dispatched from a Cortex-A57 (PyTorch's eager launch path is ~10-30 us on a desktop core, several times
+# that on a 2 GHz A57); the effect of both ends is in docs/phone.md (LLMCad).
+JETSON = Deployment(engine="gpu", weight_B=4.0, op_s=50e-6)
+OPS_PER_LAYER = 15  # [D] a GPT-2 block's eager operators: 2 layer norms, qkv, split, scores, mask, softmax,
+# values, merge, projection, 2 residuals, fc, GELU, projection (HF transformers GPT2Block)
 
 
 @dataclass(frozen=True)
@@ -155,12 +177,33 @@ def _cpu_cores(device: Device) -> dict[str, int]:
     return {name: cl.cores for name, cl in device.cpu.clusters.items()}
 
 
-def forward_time(device: Device, fp: Footprint, batch: float) -> float:
-    """One forward pass of ``batch`` tokens from DRAM on the CPU: the INT4 weights read once, the
-    MACs of every token at the INT4 GEMV rate; whichever is longer."""
+def forward_time(device: Device, fp: Footprint, batch: float, deploy: Deployment = PHONE) -> float:
+    """One forward pass of ``batch`` tokens from DRAM: on the CPU the INT4 weights read once or the MACs of
+    every token at the INT4 GEMV rate, whichever is longer; on the GPU the same with fp32 weights at the
+    GPU's bandwidth and peak, plus the framework's dispatch of every operator."""
     macs = fp.params - fp.embed_params + fp.head_params
+    if deploy.engine == "gpu":
+        if device.gpu is None:
+            raise EinsimError(f"{device.name} has no GPU for a GPU deployment")
+        flops = device.gpu.peak_ops_per_s["fp32"]
+        dispatch = (fp.layers * OPS_PER_LAYER + 2) * deploy.op_s
+        return max(fp.params * deploy.weight_B / device.bandwidth(["GPU"]), 2.0 * batch * macs / flops) + dispatch
     rate = device.cpu_macs_per_s(_cpu_cores(device), "int8") * INT4_GEMV_EFFICIENCY
-    return max(fp.params * INT4_B / device.bandwidth(["CPU"]), batch * macs / rate)
+    return max(fp.params * deploy.weight_B / device.bandwidth(["CPU"]), batch * macs / rate)
+
+
+def std(device: Device, fp: Footprint, memory_B: float | None = None, deploy: Deployment = PHONE) -> TokenCost:
+    """The large model alone (Std): llama.cpp's mmap on the phones; on a GPU deployment the whole model read
+    from storage each token once it exceeds the memory bound (a cyclic scan misses every block of an LRU
+    smaller than it), then one forward pass."""
+    memory_B = device.available_B if memory_B is None else memory_B
+    if deploy.engine == "cpu":
+        return llama_cpp(device, fp, memory_B)
+    model_B = fp.params * deploy.weight_B
+    io = _stream(device, model_B) if model_B > memory_B - RUNTIME_B else 0.0
+    compute = forward_time(device, fp, 1, deploy)
+    return TokenCost("std", fp.model_id, device.name, io + compute, compute, io, 0.0, model_B if io else 0.0,
+                     model_B, device_energy(device.power_W, io + compute), {"memory_B": memory_B})
 
 
 def _stream(device: Device, nbytes: float) -> float:
@@ -178,18 +221,20 @@ def _overlapped(t_draft: float, t_load: float) -> float:
 
 def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float | None = None,
            agreement: float = AGREEMENT, tokens: int = 2000, seed: int = 0,
-           concentration: float = CONCENTRATION, techniques: Techniques = Techniques()) -> tuple[TokenCost, TokenCost]:
+           concentration: float = CONCENTRATION, techniques: Techniques = Techniques(),
+           deploy: Deployment = PHONE) -> tuple[TokenCost, TokenCost]:
     """(LLMCad, Std) per-token costs; speedup = Std latency / LLMCad latency."""
     memory_B = device.available_B if memory_B is None else memory_B
-    small_B = small.params * INT4_B
-    large_B = large.params * INT4_B
+    small_B = small.params * deploy.weight_B
+    large_B = large.params * deploy.weight_B
     below_B = min(large_B, max(0.0, memory_B - RUNTIME_B - small_B))  # the target's part under the memory bound
-    t_below = _stream(device, below_B)
-    t_rest = _stream(device, large_B - below_B)
-    t_small = forward_time(device, small, 1)
+    resident = below_B == large_B  # both models fit: the target stays in DRAM, nothing is reloaded
+    t_below = 0.0 if resident else _stream(device, below_B)
+    t_rest = 0.0 if resident else _stream(device, large_B - below_B)
+    t_small = forward_time(device, small, 1, deploy)
     d = simulate_drafting(tokens, agreement, seed, concentration, techniques.tree, techniques.adaptive_fallback,
                           techniques.fallback_threshold)
-    t_verify = forward_time(device, large, d.verified)
+    t_verify = forward_time(device, large, d.verified, deploy)
     t_draft = d.drafted * t_small
     if techniques.pipeline:  # the part under the bound loads while the small model drafts, the rest after fallback
         pre = _overlapped(t_draft, t_below)
@@ -205,8 +250,7 @@ def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float |
                     {"draft_model": small.model_id, "drafted_per_verify": d.drafted,
                      "accepted_per_verify": d.accepted, "verified_per_verify": d.verified, "memory_B": memory_B,
                      "cpu_busy_s": (t_draft + t_verify) / d.accepted, "flash_busy_s": (t_below + t_rest) / d.accepted})
-    std = llama_cpp(device, large, memory_B)
-    return cad, std
+    return cad, std(device, large, memory_B, deploy)
 
 
 def peak_memory_B(fp: Footprint, context_len: int = 512) -> float:
@@ -215,25 +259,32 @@ def peak_memory_B(fp: Footprint, context_len: int = 512) -> float:
     return fp.params * INT4_B + fp.kv_B(context_len) + RUNTIME_B
 
 
-def speed_gap(device: Device, small: Footprint, large: Footprint, memory_B: float | None = None) -> float:
+def speed_gap(device: Device, small: Footprint, large: Footprint, memory_B: float | None = None,
+              deploy: Deployment = PHONE) -> float:
     """LLMCad's "speed gap" of a model pair: the large model's token out of memory (Std) over one step of the
     memory-resident small model."""
-    std = llama_cpp(device, large, device.available_B if memory_B is None else memory_B)
-    return std.latency_s / forward_time(device, small, 1)
+    return std(device, large, memory_B, deploy).latency_s / forward_time(device, small, 1, deploy)
 
 
-def std_pipelined(device: Device, fp: Footprint, memory_B: float | None = None) -> TokenCost:
+def std_pipelined(device: Device, fp: Footprint, memory_B: float | None = None,
+                  deploy: Deployment = PHONE) -> TokenCost:
     """StdPL: Std (the large model alone, every weight read from flash each token) with a layer-wise
     pipeline: a layer's reads overlap the layer before's compute, so only the first layer's reads
     and the last layer's compute are not hidden."""
-    std = llama_cpp(device, fp, device.available_B if memory_B is None else memory_B)
-    latency = max(std.io_s, std.compute_s) + min(std.io_s, std.compute_s) / fp.layers
-    return TokenCost("stdpl", fp.model_id, device.name, latency, std.compute_s, latency - std.compute_s, 0.0,
-                     std.flash_B, std.dram_B, device_energy(device.power_W, latency), dict(std.extra))
+    alone = std(device, fp, memory_B, deploy)
+    latency = max(alone.io_s, alone.compute_s) + min(alone.io_s, alone.compute_s) / fp.layers
+    return TokenCost("stdpl", fp.model_id, device.name, latency, alone.compute_s, latency - alone.compute_s, 0.0,
+                     alone.flash_B, alone.dram_B, device_energy(device.power_W, latency), dict(alone.extra))
 
 
-def autoregressive_verification_speedup(device: Device, fp: Footprint, tokens: int) -> float:
+def verification_time(device: Device, fp: Footprint, tokens: int, deploy: Deployment = PHONE) -> float:
+    """One verification of ``tokens`` drafted tokens: the large model reloaded from storage and one batched
+    (NAV) pass."""
+    return _stream(device, fp.params * deploy.weight_B) + forward_time(device, fp, tokens, deploy)
+
+
+def autoregressive_verification_speedup(device: Device, fp: Footprint, tokens: int,
+                                        deploy: Deployment = PHONE) -> float:
     """Verifying ``tokens`` drafted tokens one large-model pass at a time (each pass reloads the
     model from flash, as a verification does) over verifying them in one batched (NAV) pass."""
-    t_load = _stream(device, fp.params * INT4_B)
-    return tokens * (t_load + forward_time(device, fp, 1)) / (t_load + forward_time(device, fp, tokens))
+    return tokens * verification_time(device, fp, 1, deploy) / verification_time(device, fp, tokens, deploy)

@@ -199,3 +199,25 @@ def test_token_energy_counts_busy_engines_bytes_and_the_baseline(phone):
     assert token_energy(std) == pytest.approx(std.compute_s * P.cpu_W + std.io_s * P.flash_W
                                               + (std.dram_B + std.flash_B) * P.dram_J_per_B
                                               + std.latency_s * P.baseline_W)
+
+
+def test_the_jetson_deployment_runs_pytorch_fp32_on_the_gpu():
+    from einsim.mappers.phone.llmcad import JETSON, OPS_PER_LAYER, std
+
+    tx2, small, large = load_device("jetson_tx2"), footprint("gpt2"), footprint("gpt2_large")
+    step = small.params * 4.0 / 40e9 + (small.layers * OPS_PER_LAYER + 2) * JETSON.op_s  # bandwidth-bound
+    assert forward_time(tx2, small, 1, JETSON) == pytest.approx(step)
+    alone = std(tx2, large, deploy=JETSON)  # 3.3 GB of fp32 weights over a 2 GB budget: read in full
+    assert alone.io_s == pytest.approx(large.params * 4.0 / 300e6)
+    assert std(tx2, large, 6e9, JETSON).io_s == 0.0  # it fits in 6 GB
+    with pytest.raises(Exception, match="no GPU"):
+        forward_time(load_device("xiaomi11"), small, 1, JETSON)
+
+
+def test_a_pair_that_fits_is_never_reloaded():
+    from einsim.mappers.phone.llmcad import JETSON
+
+    tx2, small, large = load_device("jetson_tx2"), footprint("gpt2"), footprint("gpt2_large")
+    cad, _ = llmcad(tx2, small, large, 6e9, deploy=JETSON)  # 0.65 + 3.35 + 0.3 GB <= 6 GB
+    assert cad.io_s == 0.0 and cad.extra["flash_busy_s"] == 0.0
+    assert llmcad(tx2, small, large, 4e9, deploy=JETSON)[0].io_s > 0.0  # 4.3 GB do not fit in 4
