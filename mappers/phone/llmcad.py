@@ -95,6 +95,8 @@ class Techniques:
     # BLD's fallback rule: verify when one drafted token's confidence is below this (None: LLMCad's rule, the
     # tree-cumulative confidence below alpha)
     fallback_threshold: float | None = None
+    # speculative decoding's rule: verify after a fixed number of drafted tokens (None: a confidence rule)
+    draft_length: int | None = None
 
 
 # Big-Little Decoder's fallback threshold on the small model's top-1 probability. source: estimate, range 0.3-0.9
@@ -103,6 +105,19 @@ class Techniques:
 # tokens. The effect of both ends is printed by `einsim reproduce llmcad --compare`.
 BLD_FALLBACK = 0.6
 BLD_FALLBACK_RANGE = (0.3, 0.9)
+
+
+# Speculative decoding (SP) drafts a fixed number of tokens per verification: "SP uses token sequence length"
+# (LLMCad v1 4.2 [P: code index]). source: estimate, range 3-7, midpoint 5: Leviathan et al. (ICML 2023) evaluate
+# draft lengths of this order (gamma = 3, 5, 7 [U: recalled]), Chen et al. (2023) K = 4 [U: recalled]; the value
+# LLMCad ran is not stated. The effect of both ends is printed by `einsim reproduce llmcad --compare`.
+SP_DRAFT_LENGTH = 5
+SP_DRAFT_LENGTH_RANGE = (3, 7)
+
+
+def sp_techniques(length: int = SP_DRAFT_LENGTH) -> Techniques:
+    """Speculative decoding on LLMCad's machinery: no tree, no pipeline, a fixed draft length."""
+    return Techniques(tree=False, pipeline=False, adaptive_fallback=False, draft_length=length)
 
 
 def bld_techniques(threshold: float = BLD_FALLBACK) -> Techniques:
@@ -124,9 +139,11 @@ class Drafting:
 
 def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
                       concentration: float = CONCENTRATION, tree: bool = True,
-                      adaptive_fallback: bool = True, fallback_threshold: float | None = None) -> Drafting:
+                      adaptive_fallback: bool = True, fallback_threshold: float | None = None,
+                      draft_length: int | None = None) -> Drafting:
     """Draft/verify cycles until ``tokens`` tokens are accepted. With ``fallback_threshold`` (BLD) a token whose
-    confidence is below it is not drafted: the large model runs over the tokens so far and emits that one."""
+    confidence is below it is not drafted: the large model runs over the tokens so far and emits that one. With
+    ``draft_length`` (speculative decoding) drafting stops after that many tokens, whatever their confidence."""
     rng = np.random.default_rng(seed)
     a, b = agreement * concentration, (1.0 - agreement) * concentration
     alpha, done, drafted, verified, cycles, errors = ALPHA0, 0, 0, 0, 0, 0
@@ -148,7 +165,10 @@ def simulate_drafting(tokens: int, agreement: float = AGREEMENT, seed: int = 0,
             else:
                 prefix_open = False
             cum *= max(c, p2)  # the best branch's cumulative confidence
-            if fallback_threshold is None and cum < alpha:
+            if draft_length is not None:
+                if n >= draft_length:
+                    break
+            elif fallback_threshold is None and cum < alpha:
                 break
         if adaptive_fallback:
             alpha = alpha * 0.5 if ok == n else (n - ok) / n
@@ -233,7 +253,7 @@ def llmcad(device: Device, small: Footprint, large: Footprint, memory_B: float |
     t_rest = 0.0 if resident else _stream(device, large_B - below_B)
     t_small = forward_time(device, small, 1, deploy)
     d = simulate_drafting(tokens, agreement, seed, concentration, techniques.tree, techniques.adaptive_fallback,
-                          techniques.fallback_threshold)
+                          techniques.fallback_threshold, techniques.draft_length)
     t_verify = forward_time(device, large, d.verified, deploy)
     t_draft = d.drafted * t_small
     if techniques.pipeline:  # the part under the bound loads while the small model drafts, the rest after fallback

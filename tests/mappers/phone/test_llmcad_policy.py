@@ -221,3 +221,13 @@ def test_a_pair_that_fits_is_never_reloaded():
     cad, _ = llmcad(tx2, small, large, 6e9, deploy=JETSON)  # 0.65 + 3.35 + 0.3 GB <= 6 GB
     assert cad.io_s == 0.0 and cad.extra["flash_busy_s"] == 0.0
     assert llmcad(tx2, small, large, 4e9, deploy=JETSON)[0].io_s > 0.0  # 4.3 GB do not fit in 4
+
+
+def test_speculative_decoding_verifies_after_a_fixed_draft_length():
+    from einsim.mappers.phone.llmcad import sp_techniques
+
+    d = simulate_drafting(3000, tree=False, adaptive_fallback=False, draft_length=4, seed=2)
+    assert d.drafted == 4 and d.verified == 4  # every verification checks exactly 4 drafted tokens
+    assert 1 <= d.accepted <= 5
+    t = sp_techniques(6)
+    assert t.draft_length == 6 and not (t.tree or t.pipeline or t.adaptive_fallback)
