@@ -38,7 +38,7 @@ from einsim.mappers.phone.cost import TokenCost, device_energy
 from einsim.mappers.phone.footprint import Footprint
 from einsim.mappers.phone.formats import RUNTIME_B
 from einsim.mappers.phone.hardware import Device, Stream
-from einsim.mappers.phone.window import window_counts, window_series
+from einsim.mappers.phone.window import loaded_from_start, window_counts, window_series
 from einsim.sim.phone_events import DRAM, UFS, Platform, TaskGraph, simulate
 
 Values = float | np.ndarray  # one value, or one per graph of a template
@@ -188,6 +188,19 @@ def token_graphs(device: Device, fp: Footprint, config: str = "bundling", run: R
     position = np.argsort(np.concatenate([np.array(m) for m in shapes.values()]), kind="stable")
     flash_B = float(series.loaded.mean()) * keep * fp.layers * bundle_B
     return TokenGraphs(plat, graphs, position, head, flash_B, resident_B, k)
+
+
+def flash_io_per_token(device: Device, fp: Footprint, trace: Trace, run: Run = Run()) -> np.ndarray:
+    """Flash I/O seconds of each token of ``trace`` under the full method (windowing and bundling, no budget),
+    from its first token with an empty window: the token's loaded bundles in every layer (the sampled layers'
+    mean scaled to all) at the device's random-read time per bundle with ``READ_THREADS`` readers (the
+    device serves one device-second per second with enough command queues, as in `token_graphs`)."""
+    bundle_B = fp.matrices * fp.d_model * run.weight_B
+    span = fp.top_k * fp.ffn_dim * bundle_B
+    t_read_dev = device.stream_time(Stream(1, bundle_B, "random", range_B=span, threads=READ_THREADS))
+    per_layer = fp.neurons_per_layer / trace.neurons
+    loaded = loaded_from_start(trace, run.window).mean(axis=1)
+    return loaded * per_layer * fp.layers * t_read_dev
 
 
 _CATEGORY = {"io": "io", "delete": "memory", "insert": "memory", "pred": "predictor", "sync": "predictor"}

@@ -48,6 +48,19 @@ def window_series(trace: Trace, k: int) -> WindowSeries:
     return _window_series(trace, int(k))
 
 
+def loaded_from_start(trace: Trace, k: int) -> np.ndarray:
+    """Neurons loaded per (token, sampled layer) from the trace's first token, the window starting empty
+    (the first token loads every neuron it predicts; k = 0: every predicted neuron). int64, shape
+    (tokens, layers)."""
+    if k < 0:
+        raise EinsimError(f"a window of {k} tokens: the window length must be >= 0")
+    pred = trace.predicted
+    if k == 0:
+        return pred.sum(axis=2).astype(np.int64)
+    empty = np.zeros((k,) + pred.shape[1:], dtype=pred.dtype)
+    return window_kernel(np.concatenate([empty, pred]), k)[0]
+
+
 @by_identity(maxsize=64)
 def _window_series(trace: Trace, k: int) -> WindowSeries:
     # a pure function of the (read-only) trace: the budget search tries the same windows per budget

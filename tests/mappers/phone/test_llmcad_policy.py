@@ -142,3 +142,92 @@ def test_a_runner_up_opens_a_branch_only_above_30_percent_of_the_mass():
     # a branch at depth i adds i tokens, so with branch probability q the branch tokens are q * n (n + 1) / 2
     q = branch_sequences_per_position / ((n + 1) / 2)
     assert q == pytest.approx(0.4, abs=0.05)
+
+
+def test_bld_falls_back_on_the_first_token_below_its_threshold():
+    from einsim.mappers.phone.llmcad import bld_techniques
+
+    # every confidence 0.8 (concentration -> infinity): above a 0.7 threshold nothing falls back until the
+    # product rule would, which BLD does not use, so only a threshold above 0.8 stops drafting at once
+    d = simulate_drafting(2000, concentration=1e9, tree=False, adaptive_fallback=False, fallback_threshold=0.9)
+    assert d.drafted == 0 and d.accepted == 1  # the large model emits every token itself
+    t = bld_techniques(0.5)
+    assert not (t.tree or t.pipeline or t.adaptive_fallback) and t.fallback_threshold == 0.5
+    # a higher threshold falls back sooner: shorter drafts
+    low, high = (simulate_drafting(4000, tree=False, adaptive_fallback=False, fallback_threshold=x, seed=3)
+                 for x in (0.3, 0.9))
+    assert high.drafted < low.drafted
+
+
+def test_bld_on_the_phone_reloads_the_target_every_fallback_without_a_pipeline(phone):
+    from einsim.mappers.phone.llmcad import bld_techniques
+
+    device, small, large = phone
+    cad, _ = llmcad(device, small, large, techniques=bld_techniques(0.6))
+    load = large.params * INT4_B / 2.1e9  # the whole 13B, sequential 512 KiB reads (UFS 3.1 table: 2.1 GB/s)
+    per_cycle = cad.latency_s * cad.extra["accepted_per_verify"]
+    verify = forward_time(device, large, cad.extra["verified_per_verify"])
+    drafting = cad.extra["drafted_per_verify"] * forward_time(device, small, 1)
+    assert per_cycle == pytest.approx(load + verify + drafting, rel=1e-9)
+    assert cad.extra["cpu_busy_s"] * cad.extra["accepted_per_verify"] == pytest.approx(drafting + verify, rel=1e-9)
+
+
+def test_peak_memory_is_llama_cpp_weights_kv_and_runtime():
+    from einsim.mappers.phone.llmcad import peak_memory_B
+
+    fp = footprint("llama2_13b")
+    assert peak_memory_B(fp, 512) == pytest.approx(fp.params * INT4_B + 2 * 40 * 5120 * 512 * 2 + RUNTIME_B)
+
+
+def test_speed_gap_is_std_over_the_draft_step(phone):
+    from einsim.mappers.phone.llmcad import speed_gap
+
+    device, small, large = phone
+    assert speed_gap(device, small, large) == pytest.approx(
+        llama_cpp(device, large, device.available_B).latency_s / forward_time(device, small, 1))
+
+
+def test_token_energy_counts_busy_engines_bytes_and_the_baseline(phone):
+    from einsim.mappers.phone.llmcad_energy import XIAOMI11_POWER as P, token_energy
+
+    device, small, large = phone
+    cad, std = llmcad(device, small, large)
+    x = cad.extra
+    assert token_energy(cad) == pytest.approx(x["cpu_busy_s"] * P.cpu_W + x["flash_busy_s"] * P.flash_W
+                                              + (cad.dram_B + cad.flash_B) * P.dram_J_per_B
+                                              + cad.latency_s * P.baseline_W)
+    assert token_energy(std) == pytest.approx(std.compute_s * P.cpu_W + std.io_s * P.flash_W
+                                              + (std.dram_B + std.flash_B) * P.dram_J_per_B
+                                              + std.latency_s * P.baseline_W)
+
+
+def test_the_jetson_deployment_runs_pytorch_fp32_on_the_gpu():
+    from einsim.mappers.phone.llmcad import JETSON, OPS_PER_LAYER, std
+
+    tx2, small, large = load_device("jetson_tx2"), footprint("gpt2"), footprint("gpt2_large")
+    step = small.params * 4.0 / 40e9 + (small.layers * OPS_PER_LAYER + 2) * JETSON.op_s  # bandwidth-bound
+    assert forward_time(tx2, small, 1, JETSON) == pytest.approx(step)
+    alone = std(tx2, large, deploy=JETSON)  # 3.3 GB of fp32 weights over a 2 GB budget: read in full
+    assert alone.io_s == pytest.approx(large.params * 4.0 / 300e6)
+    assert std(tx2, large, 6e9, JETSON).io_s == 0.0  # it fits in 6 GB
+    with pytest.raises(Exception, match="no GPU"):
+        forward_time(load_device("xiaomi11"), small, 1, JETSON)
+
+
+def test_a_pair_that_fits_is_never_reloaded():
+    from einsim.mappers.phone.llmcad import JETSON
+
+    tx2, small, large = load_device("jetson_tx2"), footprint("gpt2"), footprint("gpt2_large")
+    cad, _ = llmcad(tx2, small, large, 6e9, deploy=JETSON)  # 0.65 + 3.35 + 0.3 GB <= 6 GB
+    assert cad.io_s == 0.0 and cad.extra["flash_busy_s"] == 0.0
+    assert llmcad(tx2, small, large, 4e9, deploy=JETSON)[0].io_s > 0.0  # 4.3 GB do not fit in 4
+
+
+def test_speculative_decoding_verifies_after_a_fixed_draft_length():
+    from einsim.mappers.phone.llmcad import sp_techniques
+
+    d = simulate_drafting(3000, tree=False, adaptive_fallback=False, draft_length=4, seed=2)
+    assert d.drafted == 4 and d.verified == 4  # every verification checks exactly 4 drafted tokens
+    assert 1 <= d.accepted <= 5
+    t = sp_techniques(6)
+    assert t.draft_length == 6 and not (t.tree or t.pipeline or t.adaptive_fallback)

@@ -107,3 +107,30 @@ def test_kernel_equals_simpy_twin_on_llm_in_a_flash_graphs(device, run, config):
                           w.platform.ufs_queues, w.platform.ufs_degradation)
         np.testing.assert_allclose(sched.start, start, rtol=1e-7, atol=1e-12)
         np.testing.assert_allclose(sched.end, end, rtol=1e-7, atol=1e-12)
+
+
+def test_loads_from_the_first_token_start_with_an_empty_window():
+    from einsim.mappers.phone.window import loaded_from_start
+
+    trace = generate(footprint("opt_6p7b"), 2, 20)
+    k = 3
+    loaded = loaded_from_start(trace, k)
+    assert loaded.shape == (20, 2)
+    assert (loaded[0] == trace.predicted[0].sum(axis=1)).all()  # nothing resident before the first token
+    union = trace.predicted[0] | trace.predicted[1]
+    assert (loaded[1] == union.sum(axis=1) - trace.predicted[0].sum(axis=1)).all()
+    assert (loaded[k:] == window_series(trace, k).loaded).all()  # full windows: the steady-state counts
+
+
+def test_flash_io_per_token_is_the_loaded_bundles_at_the_random_read_time():
+    from einsim.mappers.phone.llmflash import flash_io_per_token
+    from einsim.mappers.phone.window import loaded_from_start
+
+    device, fp = load_device("m1max"), footprint("opt_6p7b")
+    trace = generate(fp, 2, 12)
+    io = flash_io_per_token(device, fp, trace)
+    bundle_B = 2 * fp.d_model * 2.0
+    t_req = device.stream_time(Stream(1, bundle_B, "random", range_B=fp.ffn_dim * bundle_B, threads=READ_THREADS))
+    scale = fp.neurons_per_layer / trace.neurons * fp.layers
+    assert io == pytest.approx(loaded_from_start(trace, 5).mean(axis=1) * scale * t_req)
+    assert io[0] > 2 * io[-1]  # the first token fills the window
