@@ -122,7 +122,6 @@ def generate(fp: Footprint, layers: int, tokens: int, batch: int = 1, seed: int 
 def _generate(fp: Footprint, layers: int, tokens: int, batch: int, seed: int, model_seed: int) -> Trace:
     rng = np.random.default_rng(seed)
     p, q = _chain_frequencies(fp, layers, model_seed)  # refuses a model without activation statistics
-    st = fp.facts.activation
     active = np.zeros((tokens, layers, fp.experts * fp.ffn_dim), dtype=bool)
     predicted = np.zeros_like(active)
     shifts = []
