@@ -320,12 +320,10 @@ def _prefix_tables(tables_t, tables_s, n_fact):
 
 
 @njit
-def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u,
-                  cap, leak_idle, leak_used, base, op_cycles):
-    """[n] ``_prefix_bound`` of each row of ``prefixes`` [n, D] with its first ``known`` indices known
-    (the rest of each row is ignored): for the tests, which check it against every completion."""
-    D, F, L = tables_t.shape
-    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
+def _spreads(tables_s, n_fact):
+    """Per index, factorization and level p, the product of its spatial factors at and below p, and
+    per index and level the largest of them over its factorizations."""
+    D, F, L = tables_s.shape
     spread = np.ones((D, F, L))
     spread_max = np.ones((D, L))
     for d in range(D):
@@ -335,6 +333,17 @@ def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out
                 acc *= tables_s[d, f, lv]
                 spread[d, f, lv] = acc
                 spread_max[d, lv] = max(spread_max[d, lv], acc)
+    return spread, spread_max
+
+
+@njit
+def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u,
+                  cap, leak_idle, leak_used, base, op_cycles):
+    """[n] ``_prefix_bound`` of each row of ``prefixes`` [n, D] with its first ``known`` indices known
+    (the rest of each row is ignored): for the tests, which check it against every completion."""
+    D, F, L = tables_t.shape
+    cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
+    spread, spread_max = _spreads(tables_s, n_fact)
     points = 1.0
     for d in range(D):
         points *= size[d]
@@ -377,16 +386,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
     plain = True
     for ti in range(T):
         plain = plain and simple[ti]
-    # per index, factorization and level p: the product of its spatial factors at and below p
-    spread = np.ones((D, F, L))
-    spread_max = np.ones((D, L))
-    for d in range(D):
-        for f in range(n_fact[d]):
-            acc = 1.0
-            for lv in range(L - 1, -1, -1):
-                acc *= tables_s[d, f, lv]
-                spread[d, f, lv] = acc
-                spread_max[d, lv] = max(spread_max[d, lv], acc)
+    spread, spread_max = _spreads(tables_s, n_fact)
     inner = np.zeros((T, O), dtype=np.int64)  # the innermost keeper of each keep vector
     e_units = np.zeros((T, O))
     for ti in range(T):
