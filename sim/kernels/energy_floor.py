@@ -156,6 +156,18 @@ def floor_rows(t_all, s_all, absc, rel, simple, is_out, opts, n_opt, combo, e_r,
 
 
 @njit(inline="always")
+def _unused_spread(ti, p, fidx, known, spread, spread_max, rel):
+    """The product over the indices tensor ``ti`` does not use of their spatial factors at and below
+    level ``p`` (its multicast or reduction there); an unknown index (at or after ``known``) takes
+    its largest such factor."""
+    div = 1.0
+    for d in range(spread.shape[0]):
+        if not rel[ti, d]:
+            div *= spread[d, fidx[d], p] if d < known else spread_max[d, p]
+    return div
+
+
+@njit(inline="always")
 def _units_bound(fidx, known, spread, spread_max, rel, opts, n_opt, inner, e_units, points, base):
     """A lower bound on the energy of every point of every factorization that agrees with ``fidx`` on
     the first ``known`` indices: the compute energy plus, per tensor, the least over its keep
@@ -164,16 +176,11 @@ def _units_bound(fidx, known, spread, spread_max, rel, opts, n_opt, inner, e_uni
     reduction); an unknown index takes its largest such factor. For a tensor whose dimensions are
     each indexed by one index every other count the kernel adds is non-negative (see the twin), so
     this never exceeds a point's energy; the caller uses it only for such problems."""
-    D = spread.shape[0]
     total = base
     for ti in range(rel.shape[0]):
         best = np.inf
         for o in range(n_opt[ti]):
-            p = inner[ti, o]
-            div = 1.0
-            for d in range(D):
-                if not rel[ti, d]:
-                    div *= spread[d, fidx[d], p] if d < known else spread_max[d, p]
+            div = _unused_spread(ti, inner[ti, o], fidx, known, spread, spread_max, rel)
             best = min(best, points * e_units[ti, o] / div)
         total += best
     return total
@@ -181,7 +188,7 @@ def _units_bound(fidx, known, spread, spread_max, rel, opts, n_opt, inner, e_uni
 
 @njit(inline="always")
 def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread, spread_max, absc, rel, is_out,
-                  opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used, base, op_cycles, points, cost):
+                  opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used, base, op_cycles, points, cost, held):
     """A lower bound on the floor (``_floor``) of every factorization that agrees with ``fidx`` on
     the first ``known`` indices, for problems whose tensors are indexed plainly with unit
     coefficients (the caller checks). Per tensor t, keep vector and kept boundary parent p -> child
@@ -198,7 +205,7 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
     the unknown indices (an unknown index at its fewest steps). The units' accesses are ``_units_bound``'s term (an
     unknown index at its largest spread), leakage takes the unknown indices' fewest steps, and a
     keep choice whose known tile sizes (the unknown indices' tiles at least 1) already overflow a
-    level is invalid in every completion. ``cost`` is [T, O] scratch."""
+    level is invalid in every completion. ``cost`` [T, O] and ``held`` [T, L] are scratch."""
     D = size.shape[0]
     T = rel.shape[0]
     L = e_r.shape[0]
@@ -248,10 +255,7 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
                         energy += e_w[child] * volume * r_c + e_r[parent] * volume * r_p
                     parent = child
                 else:
-                    div = 1.0
-                    for d in range(D):
-                        if not rel[ti, d]:
-                            div *= spread[d, fidx[d], parent] if d < known else spread_max[d, parent]
+                    div = _unused_spread(ti, parent, fidx, known, spread, spread_max, rel)
                     energy += points * (e_u[parent] if is_out[ti] else e_r[parent]) / div
                     if is_out[ti]:  # the partial sums read back at the innermost keeper
                         a_p = 1.0
@@ -265,6 +269,15 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
                                     again *= min_steps[d]
                         energy += e_r[parent] * volume * a_p * (again - 1.0)
             cost[ti, o] = energy
+    for ti in range(T):  # the words of t's known tiles at each level (an unknown index's tile at least 1)
+        for lv in range(1, L):
+            vol = 1.0
+            for td in range(TD):
+                ext = 1.0
+                for d in range(known):
+                    ext += absc[ti, td, d] * (tile[d, fidx[d], lv] - 1.0)
+                vol *= ext
+            held[ti, lv] = vol
     best = np.inf
     for k in range(combo.shape[0]):
         ok = True
@@ -272,13 +285,7 @@ def _prefix_bound(fidx, known, cs, ct, inner_loop, tile, steps_of, min_steps, si
             words = 0.0
             for ti in range(T):
                 if opts[ti, combo[k, ti], lv]:
-                    vol = 1.0
-                    for td in range(TD):
-                        ext = 1.0
-                        for d in range(known):
-                            ext += absc[ti, td, d] * (tile[d, fidx[d], lv] - 1.0)
-                        vol *= ext
-                    words += vol
+                    words += held[ti, lv]
             if words > cap[lv]:
                 ok = False
                 break
@@ -348,11 +355,12 @@ def prefix_bounds(prefixes, known, tables_t, tables_s, n_fact, absc, rel, is_out
     for d in range(D):
         points *= size[d]
     cost = np.empty((rel.shape[0], opts.shape[1]))
+    held = np.empty((rel.shape[0], L))
     out = np.empty(prefixes.shape[0])
     for n in range(prefixes.shape[0]):
         out[n] = _prefix_bound(prefixes[n], known, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread,
                                spread_max, absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle,
-                               leak_used, base, op_cycles, points, cost)
+                               leak_used, base, op_cycles, points, cost, held)
     return out
 
 
@@ -409,6 +417,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
                 unit = unit and absc[ti, td, d] <= 1.0
     cs, ct, inner_loop, tile, steps_of, min_steps, size = _prefix_tables(tables_t, tables_s, n_fact)
     cost = np.empty((T, O))
+    held = np.empty((T, L))
     use_at = np.ones((D + 1, S), dtype=np.int64)  # spatial use of the first d indices
     d = 0
     while d >= 0:  # depth first over the indices, the last fastest (lexicographic order)
@@ -431,7 +440,7 @@ def floor_scan(tables_t, tables_s, use, n_fact, slot_cap, absc, rel, simple, is_
             if unit:
                 if _prefix_bound(fidx, d + 1, cs, ct, inner_loop, tile, steps_of, min_steps, size, spread, spread_max,
                                  absc, rel, is_out, opts, n_opt, combo, e_r, e_w, e_u, cap, leak_idle, leak_used,
-                                 base, op_cycles, points, cost) > bound * (1.0 + 1e-9):
+                                 base, op_cycles, points, cost, held) > bound * (1.0 + 1e-9):
                     fidx[d] += 1
                     continue
             elif plain and d == D - 2:  # can any last index get under the bound?
